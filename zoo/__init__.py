@@ -1,0 +1,22 @@
+"""GAN and autoencoder variants for Keras 3 and TensorFlow.
+
+    >>> import zoo
+    >>> zoo.list_models()
+    ['autoencoder', 'dcgan', 'gan', 'vae']
+"""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from zoo import data, losses, nets  # noqa: E402
+from zoo.autoencoders import VAE, Autoencoder  # noqa: E402
+from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
+from zoo.gans import DCGAN, GAN  # noqa: E402
+from zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
+
+__all__ = [
+    "DCGAN", "GAN", "VAE", "AdversarialModel", "Autoencoder", "AutoencoderModel",
+    "GenerativeModel", "create", "data", "describe_models", "get_entry", "list_models",
+    "losses", "nets",
+]

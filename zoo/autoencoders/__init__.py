@@ -1,0 +1,6 @@
+"""Autoencoder variants, one module each."""
+
+from zoo.autoencoders.autoencoder import Autoencoder
+from zoo.autoencoders.vae import VAE
+
+__all__ = ["Autoencoder", "VAE"]

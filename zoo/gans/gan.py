@@ -1,0 +1,56 @@
+"""GAN: Goodfellow et al. 2014, "Generative Adversarial Nets", with MLP players."""
+
+from zoo import nets
+from zoo.base import AdversarialModel
+from zoo.registry import register
+
+
+@register(
+    "gan",
+    "Goodfellow et al. 2014: MLP generator and discriminator, non-saturating loss",
+    defaults={"data_shape": (2,), "latent_dim": 8, "hidden_units": (128, 128)},
+    tiny={"data_shape": (2,), "latent_dim": 4, "hidden_units": (8,)},
+)
+class GAN(AdversarialModel):
+    """The original GAN with fully connected players.
+
+    Works on any data shape: images are flattened for the discriminator and
+    the generator ends in tanh for them (data in [-1, 1]); vectors get a
+    linear output.
+
+    Args:
+        data_shape: shape of one example, default `(2,)`.
+        latent_dim: size of the noise, default 8.
+        hidden_units: ReLU layer widths of both players, default `(128, 128)`.
+        **kwargs: see `zoo.base.AdversarialModel` (loss, label_smoothing,
+            generator, discriminator, seed).
+
+    Examples:
+        >>> import zoo
+        >>> gan = zoo.create("gan")
+        >>> gan.compile()
+        >>> gan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
+        <...History...>
+        >>> gan.sample(16, seed=0).shape
+        (16, 2)
+    """
+
+    def __init__(self, data_shape=(2,), latent_dim=8, hidden_units=(128, 128), **kwargs):
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        super().__init__(data_shape, latent_dim, **kwargs)
+
+    def build_generator(self):
+        images = len(self.data_shape) == 3
+        return nets.mlp_decoder(
+            self.latent_dim,
+            self.data_shape,
+            self.hidden_units,
+            output_activation="tanh" if images else None,
+            name="generator",
+        )
+
+    def build_discriminator(self):
+        return nets.mlp_encoder(self.data_shape, 1, self.hidden_units, name="discriminator")
+
+    def get_config(self):
+        return {**super().get_config(), "hidden_units": list(self.hidden_units)}

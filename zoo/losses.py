@@ -1,0 +1,105 @@
+"""Losses as pure functions of network outputs.
+
+Every function takes tensors (logits, data, distribution parameters), never
+models, and returns one loss per example: a tensor of shape `[batch]`. Models
+reduce it with `tf.nn.compute_average_loss`, which divides by the global batch
+size, so the same code is right on one device and under tf.distribute.
+Logits may have any trailing shape; it is averaged away per example.
+"""
+
+import tensorflow as tf
+
+
+def _per_example(values):
+    """Averages every axis but the batch axis."""
+    values = tf.convert_to_tensor(values)
+    if values.shape.rank is not None and values.shape.rank <= 1:
+        return values
+    return tf.reduce_mean(tf.reshape(values, [tf.shape(values)[0], -1]), axis=1)
+
+
+def _sigmoid_cross_entropy(labels, logits):
+    return tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.broadcast_to(tf.cast(labels, logits.dtype), tf.shape(logits)),
+        logits=logits,
+    )
+
+
+def minimax_discriminator_loss(real_logits, fake_logits, label_smoothing=0.0):
+    """Discriminator loss of Goodfellow et al. 2014, "Generative Adversarial Nets".
+
+    -log D(x) - log(1 - D(G(z))), with D = sigmoid(logits).
+
+    Args:
+        real_logits: discriminator logits on real data.
+        fake_logits: discriminator logits on generated data, same batch size.
+        label_smoothing: one-sided label smoothing (Salimans et al. 2016):
+            real targets become `1 - label_smoothing`; fake targets stay 0.
+    """
+    real_logits = tf.convert_to_tensor(real_logits)
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    real = _sigmoid_cross_entropy(1.0 - label_smoothing, real_logits)
+    fake = _sigmoid_cross_entropy(0.0, fake_logits)
+    return _per_example(real) + _per_example(fake)
+
+
+def minimax_generator_loss(fake_logits):
+    """Generator loss of the minimax game (Goodfellow et al. 2014): log(1 - D(G(z))).
+
+    Saturates when the discriminator wins early; see
+    `non_saturating_generator_loss` for the variant the paper recommends.
+    """
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return -_per_example(_sigmoid_cross_entropy(0.0, fake_logits))
+
+
+def non_saturating_generator_loss(fake_logits):
+    """Non-saturating generator loss (Goodfellow et al. 2014, section 3): -log D(G(z))."""
+    fake_logits = tf.convert_to_tensor(fake_logits)
+    return _per_example(_sigmoid_cross_entropy(1.0, fake_logits))
+
+
+def mean_squared_reconstruction_loss(x, reconstruction):
+    """Squared error summed over every non-batch axis, one value per example."""
+    error = tf.square(tf.convert_to_tensor(x) - tf.convert_to_tensor(reconstruction))
+    return tf.reduce_sum(tf.reshape(error, [tf.shape(error)[0], -1]), axis=1)
+
+
+def bernoulli_reconstruction_loss(x01, logits):
+    """Negative Bernoulli log-likelihood of data in [0, 1] (Kingma and Welling 2014, C.1).
+
+    Summed over every non-batch axis, one value per example.
+    """
+    logits = tf.convert_to_tensor(logits)
+    nll = tf.nn.sigmoid_cross_entropy_with_logits(
+        labels=tf.cast(x01, logits.dtype), logits=logits
+    )
+    return tf.reduce_sum(tf.reshape(nll, [tf.shape(nll)[0], -1]), axis=1)
+
+
+def gaussian_kl_divergence(mean, log_variance):
+    """KL(N(mean, exp(log_variance)) || N(0, I)), summed over latent axes.
+
+    The closed form of Kingma and Welling 2014, appendix B.
+    """
+    mean = tf.convert_to_tensor(mean)
+    log_variance = tf.convert_to_tensor(log_variance)
+    kl = -0.5 * (1.0 + log_variance - tf.square(mean) - tf.exp(log_variance))
+    return tf.reduce_sum(kl, axis=-1)
+
+
+# Generator / discriminator pairs a model can select by name in its config.
+ADVERSARIAL_LOSSES = {
+    "minimax": (minimax_generator_loss, minimax_discriminator_loss),
+    "non_saturating": (non_saturating_generator_loss, minimax_discriminator_loss),
+}
+
+
+def adversarial_loss_pair(name):
+    """Returns `(generator_loss, discriminator_loss)` for a loss name."""
+    if name not in ADVERSARIAL_LOSSES:
+        raise ValueError(
+            f"Unknown adversarial loss {name!r}. "
+            f"Choose one of: {', '.join(sorted(ADVERSARIAL_LOSSES))}."
+        )
+    return ADVERSARIAL_LOSSES[name]

@@ -1,0 +1,6 @@
+"""Reusable network bodies, each returned as a standalone functional `keras.Model`."""
+
+from zoo.nets.conv import conv_decoder, conv_encoder
+from zoo.nets.mlp import mlp_decoder, mlp_encoder
+
+__all__ = ["conv_decoder", "conv_encoder", "mlp_decoder", "mlp_encoder"]

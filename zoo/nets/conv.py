@@ -1,0 +1,54 @@
+"""DCGAN-style convolutional bodies (Radford et al. 2016) for HxWxC images.
+
+Two stride-2 stages, so height and width must be divisible by 4 (28x28 gives
+7x7 at the bottom). Batch normalization everywhere but the discriminator's
+input layer and the generator's output layer, LeakyReLU(0.2) in the
+discriminator, ReLU in the generator, 5x5 kernels: the paper's guidelines.
+"""
+
+import keras
+
+
+def check_image_shape(image_shape, who="A convolutional network"):
+    """Raises unless `image_shape` is (H, W, C) with H and W divisible by 4."""
+    image_shape = tuple(image_shape)
+    if len(image_shape) != 3 or image_shape[0] % 4 or image_shape[1] % 4:
+        raise ValueError(
+            f"{who} expects images of shape (H, W, C) with H "
+            f"and W divisible by 4, such as (28, 28, 1); got {tuple(image_shape)}."
+        )
+
+
+def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="conv_encoder"):
+    """Image -> two stride-2 5x5 convolutions -> `output_dim` linear units."""
+    check_image_shape(image_shape)
+    inputs = keras.Input(shape=tuple(image_shape), name="x")
+    h = keras.layers.Conv2D(filters, 5, strides=2, padding="same")(inputs)
+    h = keras.layers.LeakyReLU(0.2)(h)
+    h = keras.layers.Conv2D(2 * filters, 5, strides=2, padding="same")(h)
+    if batch_norm:
+        h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.LeakyReLU(0.2)(h)
+    h = keras.layers.Flatten()(h)
+    outputs = keras.layers.Dense(output_dim)(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def conv_decoder(
+    input_dim, image_shape, filters=64, output_activation="tanh", name="conv_decoder"
+):
+    """A vector -> 1/4-size feature map -> two stride-2 5x5 transposed convolutions."""
+    check_image_shape(image_shape)
+    height, width, channels = image_shape
+    inputs = keras.Input(shape=(input_dim,), name="z")
+    h = keras.layers.Dense((height // 4) * (width // 4) * 2 * filters, use_bias=False)(inputs)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.ReLU()(h)
+    h = keras.layers.Reshape((height // 4, width // 4, 2 * filters))(h)
+    h = keras.layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False)(h)
+    h = keras.layers.BatchNormalization()(h)
+    h = keras.layers.ReLU()(h)
+    outputs = keras.layers.Conv2DTranspose(
+        channels, 5, strides=2, padding="same", activation=output_activation
+    )(h)
+    return keras.Model(inputs, outputs, name=name)

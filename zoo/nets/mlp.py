@@ -1,0 +1,39 @@
+"""Fully connected bodies for vector data (and flattened images)."""
+
+import math
+
+import keras
+
+
+def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_encoder"):
+    """Data of `input_shape` -> hidden ReLU layers -> `output_dim` linear units.
+
+    Serves as a discriminator (`output_dim=1`, logits) or an encoder.
+    """
+    inputs = keras.Input(shape=tuple(input_shape), name="x")
+    h = keras.layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
+    for units in hidden_units:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    outputs = keras.layers.Dense(output_dim)(h)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def mlp_decoder(
+    input_dim,
+    output_shape,
+    hidden_units=(128, 128),
+    output_activation=None,
+    name="mlp_decoder",
+):
+    """A `input_dim` vector -> hidden ReLU layers -> data of `output_shape`.
+
+    Serves as a generator or a decoder.
+    """
+    inputs = keras.Input(shape=(input_dim,), name="z")
+    h = inputs
+    for units in hidden_units:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    h = keras.layers.Dense(math.prod(output_shape), activation=output_activation)(h)
+    if len(output_shape) > 1:
+        h = keras.layers.Reshape(tuple(output_shape))(h)
+    return keras.Model(inputs, h, name=name)

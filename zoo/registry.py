@@ -1,0 +1,77 @@
+"""Model names, their classes, one-line descriptions and default configs."""
+
+import dataclasses
+
+import keras
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelEntry:
+    """What the registry knows about one variant.
+
+    Attributes:
+        name: the name users type (`zoo.create("dcgan")`, `ganzoo train dcgan`).
+        cls: the `keras.Model` subclass.
+        description: one line for `ganzoo list`.
+        defaults: the config `zoo.create(name)` builds with (paper sizes, scaled
+            to train on a CPU).
+        tiny: overrides giving a network small enough for the common test base.
+        data_kinds: the kinds of data the variant trains on ("image", "vector").
+    """
+
+    name: str
+    cls: type
+    description: str
+    defaults: dict
+    tiny: dict
+    data_kinds: tuple
+
+
+_ENTRIES = {}
+
+
+def register(name, description, defaults, tiny, data_kinds=("image", "vector")):
+    """Class decorator: makes a variant serializable and creatable by name."""
+
+    def decorator(cls):
+        if name in _ENTRIES:
+            raise ValueError(f"A model named {name!r} is already registered.")
+        cls = keras.saving.register_keras_serializable(package="zoo")(cls)
+        _ENTRIES[name] = ModelEntry(
+            name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds)
+        )
+        return cls
+
+    return decorator
+
+
+def get_entry(name):
+    """Returns the `ModelEntry` for `name`, or says which names exist."""
+    if name not in _ENTRIES:
+        raise ValueError(
+            f"Unknown model {name!r}. Valid names: {', '.join(list_models())}."
+        )
+    return _ENTRIES[name]
+
+
+def list_models():
+    """The registered variant names, sorted."""
+    return sorted(_ENTRIES)
+
+
+def describe_models():
+    """`{name: one-line description}` for every registered variant."""
+    return {name: _ENTRIES[name].description for name in list_models()}
+
+
+def create(name, **config):
+    """Builds a registered variant from its default config updated with `config`.
+
+    Example:
+        >>> import zoo
+        >>> gan = zoo.create("gan", data_shape=(2,), latent_dim=4)
+        >>> gan.sample(3, seed=0).shape
+        (3, 2)
+    """
+    entry = get_entry(name)
+    return entry.cls(**{**entry.defaults, **config})
