@@ -73,7 +73,8 @@ class GenerativeModel(keras.Model):
         Args:
             players: `{attribute: (optimizer_or_None, default_factory, variables)}`.
         """
-        super().compile(jit_compile=jit_compile, **kwargs)
+        # optimizer=None: otherwise Keras makes an unused RMSprop over every variable.
+        super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         for attribute, (optimizer, default_factory, variables) in players.items():
             optimizer = keras.optimizers.get(optimizer) or default_factory()
             # Built here, inside the caller's strategy scope, because Keras only

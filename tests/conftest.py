@@ -1,0 +1,34 @@
+"""Test setup: two logical CPU devices (for MirroredStrategy) before TF starts."""
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+_cpus = tf.config.list_physical_devices("CPU")
+tf.config.set_logical_device_configuration(
+    _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+)
+
+
+@pytest.fixture(scope="session")
+def two_device_strategy():
+    """One MirroredStrategy for the whole session.
+
+    A second MirroredStrategy over the same devices in one process breaks its
+    collective ops ("CollectiveReduceV2 ... InvalidArgumentError"), so every
+    test shares this one.
+    """
+    devices = [d.name for d in tf.config.list_logical_devices("CPU")[:2]]
+    return tf.distribute.MirroredStrategy(devices)
+
+
+def tiny_batches(data_shape, num_examples=32, batch_size=8, seed=0):
+    """Random examples in [-1, 1]: the tiny data every model is checked on."""
+    x = np.random.default_rng(seed).uniform(-1, 1, (num_examples, *data_shape))
+    return tf.data.Dataset.from_tensor_slices(x.astype("float32")).batch(
+        batch_size, drop_remainder=True
+    )

@@ -1,0 +1,102 @@
+"""The `ganzoo` command: train, list, sample, resume, and its error messages."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from training import callbacks, cli, run
+
+STEPS = 5
+
+
+def train_args(out, *extra):
+    return ["train", "gan", "--data", "ring8", "--epochs", "2", "--steps-per-epoch", str(STEPS), "--out", str(out), *extra]
+
+
+@pytest.fixture(scope="module")
+def finished_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs") / "gan-ring8"
+    assert cli.main(train_args(out)) == 0
+    return out
+
+
+def test_train_writes_model_pictures_logs_and_arguments(finished_run):
+    assert (finished_run / "model.keras").is_file()
+    for epoch in (1, 2):
+        png = finished_run / "samples" / f"epoch_{epoch:03d}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert any((finished_run / "logs").rglob("events.out.tfevents.*"))
+    assert json.loads((finished_run / "run.json").read_text())["data"] == "ring8"
+    # A finished run leaves no backup behind to resume from.
+    assert not (finished_run / "backup").exists()
+
+
+def test_model_loads_in_a_new_process_with_the_same_samples(finished_run, tmp_path):
+    in_process = tmp_path / "here.npy"
+    assert cli.main(["sample", str(finished_run), "--n", "16", "--seed", "7", "--out", str(in_process)]) == 0
+    script = (
+        "import sys, numpy as np, keras, zoo;"
+        "m = keras.models.load_model(sys.argv[1]);"
+        "np.save(sys.argv[2], m.sample(16, seed=7))"
+    )
+    other = tmp_path / "there.npy"
+    subprocess.run(
+        [sys.executable, "-c", script, str(finished_run / "model.keras"), str(other)],
+        check=True, capture_output=True,
+    )
+    np.testing.assert_array_equal(np.load(in_process), np.load(other))
+
+
+def test_sample_writes_a_png(finished_run, tmp_path):
+    out = tmp_path / "samples.png"
+    assert cli.main(["sample", str(finished_run), "--out", str(out)]) == 0
+    assert out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_list_shows_every_model_with_a_description(capsys):
+    assert cli.main(["list"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == ["autoencoder", "dcgan", "gan", "vae"]
+    assert all(len(line.split()) > 3 for line in lines)
+
+
+def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):
+    code = cli.main(["train", "dcgan", "--data", "ring8", "--out", str(tmp_path / "x")])
+    assert code == 2
+    assert "dcgan trains on image data; ring8 holds vectors of shape (2,)" in capsys.readouterr().err
+
+
+def test_unknown_model_lists_valid_names(tmp_path, capsys):
+    assert cli.main(["train", "gann", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
+    assert "Valid names: autoencoder, dcgan, gan, vae" in capsys.readouterr().err
+
+
+def test_sample_of_an_unfinished_run_says_how_to_resume(tmp_path, capsys):
+    assert cli.main(["sample", str(tmp_path), "--out", str(tmp_path / "x.npy")]) == 2
+    assert "same `ganzoo train` command" in capsys.readouterr().err
+
+
+def test_a_crashed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
+    epochs_seen = []
+    original = callbacks.SampleSnapshot.on_epoch_end
+
+    def crash_after_second_epoch(self, epoch, logs=None):
+        epochs_seen.append(epoch)
+        original(self, epoch, logs)
+        if epoch == 1 and len(epochs_seen) == 2:
+            raise KeyboardInterrupt("simulated crash")
+
+    monkeypatch.setattr(callbacks.SampleSnapshot, "on_epoch_end", crash_after_second_epoch)
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):
+        run.train("gan", "ring8", out, epochs=3, batch_size=100, steps_per_epoch=STEPS, verbose=0)
+    assert (out / "backup").exists() and not (out / "model.keras").exists()
+
+    model = run.train("gan", "ring8", out, epochs=3, batch_size=100, steps_per_epoch=STEPS, verbose=0)
+    assert epochs_seen == [0, 1, 2], "the resumed run should only do the third epoch"
+    # The optimizers' state came back too: their step counts continue.
+    assert int(model.g_optimizer.iterations) == 3 * STEPS
+    assert int(model.d_optimizer.iterations) == 3 * STEPS

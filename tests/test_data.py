@@ -1,0 +1,108 @@
+"""The data layer: synthetic mixtures, IDX files, offline MNIST, errors."""
+
+import gzip
+import os
+
+import numpy as np
+import pytest
+
+from zoo import data
+from zoo.data import images, synthetic
+
+
+def test_ring8_matches_the_published_setup():
+    x, y = data.load_arrays("ring8", num_examples=4000)
+    assert x.shape == (4000, 2) and x.dtype == np.float32
+    angles = 2 * np.pi * np.arange(8) / 8
+    means = np.stack([np.cos(angles), np.sin(angles)], 1)
+    residual = x - means[y]
+    assert abs(residual.std() - 0.01) < 0.001
+    assert set(np.unique(y)) == set(range(8))
+
+
+def test_grid25_matches_the_published_setup():
+    x, y = data.load_arrays("grid25", num_examples=5000)
+    means = synthetic.grid25_means()
+    assert sorted(set(means[:, 0])) == [-4, -2, 0, 2, 4]
+    assert abs((x - means[y]).std() - 0.05) < 0.005
+    assert len(np.unique(y)) == 25
+
+
+def test_gauss1200_differs_only_in_700_dimensions():
+    x, y = data.load_arrays("gauss1200", num_examples=300)
+    assert x.shape == (300, 1200)
+    # The last 500 coordinates are one fixed vector shared by all modes.
+    assert np.allclose(x[:, 700:], x[0, 700:])
+    assert x[:, :700].std(axis=0).min() > 0.5
+    assert len(np.unique(y)) == 10
+
+
+def test_synthetic_sets_are_fixed_and_splits_differ():
+    a, _ = data.load_arrays("grid25", num_examples=100)
+    b, _ = data.load_arrays("grid25", num_examples=100)
+    test, _ = data.load_arrays("grid25", split="test", num_examples=100)
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, test)
+    # Pinned values: identical across runs and machines.
+    np.testing.assert_allclose(
+        data.load_arrays("ring8", num_examples=1)[0], [[-0.7204732, -0.7207178]], atol=1e-6
+    )
+
+
+def test_load_batches_shuffles_and_carries_labels():
+    dataset = data.load("ring8", batch_size=32, with_labels=True, num_examples=256)
+    x, y = next(iter(dataset))
+    assert x.shape == (32, 2) and y.shape == (32,)
+    assert len(list(dataset)) == 8
+    unlabelled = data.load("ring8", batch_size=32, num_examples=256)
+    assert next(iter(unlabelled)).shape == (32, 2)
+
+
+def _write_idx(path, array):
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.astype(np.uint8).tobytes())
+
+
+def test_idx_files_from_data_dir_are_scaled_to_minus_one_one(tmp_path):
+    pixels = np.arange(3 * 28 * 28).reshape(3, 28, 28) % 256
+    _write_idx(tmp_path / "train-images-idx3-ubyte.gz", pixels)
+    _write_idx(tmp_path / "train-labels-idx1-ubyte.gz", np.array([4, 0, 9]))
+    x, y = data.load_arrays("mnist", data_dir=str(tmp_path), download=False)
+    assert x.shape == (3, 28, 28, 1)
+    assert x.min() == -1.0 and x.max() == 1.0
+    np.testing.assert_array_equal(y, [4, 0, 9])
+    np.testing.assert_allclose(x[0, 0, 1, 0], 1 / 127.5 - 1)
+
+
+def test_missing_dataset_says_where_it_looked_and_how_to_fix_it(tmp_path):
+    with pytest.raises(data.DatasetNotFoundError) as error:
+        data.load_arrays("mnist", data_dir=str(tmp_path), download=False)
+    message = str(error.value)
+    assert str(tmp_path) in message
+    assert "train-images-idx3-ubyte" in message
+    assert "Fix:" in message and "mnist_5k" in message
+
+
+def test_unknown_dataset_lists_the_valid_names():
+    with pytest.raises(ValueError, match="Valid names: fashion_mnist, gauss1200, grid25"):
+        data.load("cifar11")
+
+
+def test_mnist_5k_is_offline_and_balanced():
+    x, y = data.load_arrays("mnist_5k")
+    x_test, y_test = data.load_arrays("mnist_5k", split="test")
+    assert x.shape == (4000, 28, 28, 1) and x_test.shape == (1000, 28, 28, 1)
+    assert np.bincount(y).tolist() == [400] * 10
+    assert np.bincount(y_test).tolist() == [100] * 10
+    assert -1.0 <= x.min() < x.max() <= 1.0
+
+
+@pytest.mark.skipif(
+    not os.path.exists(images.DEBIAN_FASHION_MNIST),
+    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)",
+)
+def test_fashion_mnist_from_debian_files():
+    x, y = data.load_arrays("fashion_mnist", split="test", download=False)
+    assert x.shape == (10000, 28, 28, 1)
+    assert np.bincount(y).tolist() == [1000] * 10

@@ -1,0 +1,62 @@
+"""Golden numbers for every loss, worked out by hand from the formulas."""
+
+import math
+
+import numpy as np
+import pytest
+
+from zoo import losses
+
+LOG2 = math.log(2.0)
+
+
+def softplus(v):
+    return math.log1p(math.exp(v))
+
+
+@pytest.mark.parametrize(
+    "real, fake, smoothing, expected",
+    [
+        (0.0, 0.0, 0.0, 2 * LOG2),
+        (2.0, -1.0, 0.0, softplus(-2.0) + softplus(-1.0)),
+        # Smoothed target 0.9: BCE = softplus(l) - 0.9 l on the real side only.
+        (2.0, -1.0, 0.1, softplus(2.0) - 0.9 * 2.0 + softplus(-1.0)),
+    ],
+)
+def test_minimax_discriminator_loss(real, fake, smoothing, expected):
+    got = losses.minimax_discriminator_loss([[real]], [[fake]], label_smoothing=smoothing)
+    np.testing.assert_allclose(got, [expected], rtol=1e-6)
+
+
+def test_generator_losses():
+    np.testing.assert_allclose(losses.non_saturating_generator_loss([[0.0], [1.0]]), [LOG2, softplus(-1.0)], rtol=1e-6)
+    np.testing.assert_allclose(losses.minimax_generator_loss([[1.0]]), [-softplus(1.0)], rtol=1e-6)
+
+
+def test_losses_return_one_value_per_example_for_any_logit_shape():
+    logits = np.zeros((3, 4, 4, 1), "float32")
+    assert losses.minimax_discriminator_loss(logits, logits).shape == (3,)
+    assert losses.non_saturating_generator_loss(logits).shape == (3,)
+    np.testing.assert_allclose(losses.non_saturating_generator_loss(logits), [LOG2] * 3, rtol=1e-6)
+
+
+def test_reconstruction_losses():
+    np.testing.assert_allclose(
+        losses.mean_squared_reconstruction_loss([[1.0, 2.0]], [[0.0, 0.0]]), [5.0]
+    )
+    np.testing.assert_allclose(
+        losses.bernoulli_reconstruction_loss([[1.0, 0.0]], [[0.0, 0.0]]), [2 * LOG2], rtol=1e-6
+    )
+
+
+def test_gaussian_kl_divergence():
+    # Per dimension: -0.5 (1 + log v - m^2 - v).
+    expected = 0.5 + (-0.5) * (1.0 + LOG2 - 2.0)
+    got = losses.gaussian_kl_divergence([[1.0, 0.0]], [[0.0, LOG2]])
+    np.testing.assert_allclose(got, [expected], rtol=1e-6)
+    np.testing.assert_allclose(losses.gaussian_kl_divergence([[0.0, 0.0]], [[0.0, 0.0]]), [0.0])
+
+
+def test_unknown_adversarial_loss_lists_the_choices():
+    with pytest.raises(ValueError, match="minimax, non_saturating"):
+        losses.adversarial_loss_pair("hinge2")

@@ -1,0 +1,135 @@
+"""The common test base: every registered model passes the same checks.
+
+A new variant is covered by registering it with a `tiny` config; nothing
+here changes.
+"""
+
+import json
+
+import keras
+import numpy as np
+import pytest
+
+import zoo
+from conftest import tiny_batches
+
+MODELS = zoo.list_models()
+
+
+def tiny_model(name, **overrides):
+    return zoo.create(name, **{**zoo.get_entry(name).tiny, **overrides})
+
+
+def fit_once(model, **fit_kwargs):
+    history = model.fit(
+        tiny_batches(model.data_shape), epochs=1, verbose=0, shuffle=False, **fit_kwargs
+    )
+    return {key: values[-1] for key, values in history.history.items()}
+
+
+def assert_finite_logs(logs):
+    assert logs, "fit logged no metrics"
+    for key, value in logs.items():
+        assert np.isfinite(value), f"{key} is {value}"
+
+
+def weights_of(model):
+    return [w.numpy() for w in model.trainable_weights]
+
+
+def networks_of(model):
+    names = ("generator", "discriminator", "encoder", "decoder")
+    return {n: getattr(model, n) for n in names if hasattr(model, n)}
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_gives_finite_losses_and_trains_every_network(name):
+    model = tiny_model(name)
+    model.compile()
+    before = {n: weights_of(net) for n, net in networks_of(model).items()}
+    assert_finite_logs(fit_once(model))
+    for network_name, network in networks_of(model).items():
+        moved = [not np.allclose(a, b) for a, b in zip(before[network_name], weights_of(network))]
+        assert any(moved), f"the {network_name} of {name} did not train"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_sample_shape_dtype_range_and_seed(name):
+    model = tiny_model(name)
+    samples = model.sample(6, seed=1)
+    assert samples.shape == (6, *model.data_shape)
+    assert samples.dtype == np.float32
+    assert np.all(np.isfinite(samples))
+    if len(model.data_shape) == 3:
+        assert samples.min() >= -1.0 and samples.max() <= 1.0
+    np.testing.assert_array_equal(samples, model.sample(6, seed=1))
+    assert not np.allclose(samples, model.sample(6, seed=2))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_get_config_round_trip(name):
+    model = tiny_model(name)
+    config = model.get_config()
+    json.dumps(config)  # a JSON config must rebuild the model
+    rebuilt = type(model).from_config(json.loads(json.dumps(config)))
+    assert json.dumps(rebuilt.get_config(), sort_keys=True) == json.dumps(config, sort_keys=True)
+    assert [w.shape for w in rebuilt.weights] == [w.shape for w in model.weights]
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_save_and_load_give_the_same_samples(name, tmp_path):
+    model = tiny_model(name)
+    model.compile()
+    fit_once(model)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    loaded = keras.models.load_model(path)
+    assert type(loaded) is type(model)
+    np.testing.assert_allclose(loaded.sample(5, seed=3), model.sample(5, seed=3), atol=1e-6)
+    # The optimizers come back too, so a loaded model can go on training.
+    assert loaded.compiled
+    assert_finite_logs(fit_once(loaded))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_with_xla(name):
+    model = tiny_model(name)
+    model.compile(jit_compile=True)
+    assert_finite_logs(fit_once(model))
+    assert model.jit_compile is True
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_fit_under_mirrored_strategy(name, two_device_strategy):
+    with two_device_strategy.scope():
+        model = tiny_model(name)
+        model.compile()
+    assert model.distribute_strategy is two_device_strategy
+    before = weights_of(model)
+    assert_finite_logs(fit_once(model))
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, model.trainable_weights))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_wrong_data_shape_names_the_expected_shape(name):
+    model = tiny_model(name)
+    model.compile()
+    wrong = tuple(d + 4 for d in model.data_shape)
+    with pytest.raises(ValueError, match=r"built for examples of shape"):
+        model.fit(tiny_batches(wrong), epochs=1, verbose=0)
+
+
+@pytest.mark.parametrize("name", [n for n in MODELS if zoo.get_entry(n).data_kinds == ("image",)])
+def test_image_models_reject_vector_shapes(name):
+    with pytest.raises(ValueError, match=r"expects images of shape \(H, W, C\)"):
+        tiny_model(name, data_shape=(2,))
+
+
+def test_unknown_model_lists_the_valid_names():
+    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae"):
+        zoo.create("stylegan9")
+
+
+def test_unconditional_models_refuse_labels():
+    with pytest.raises(ValueError, match="unconditional"):
+        tiny_model("gan").sample(2, labels=[0, 1])

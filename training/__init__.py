@@ -1,0 +1,1 @@
+"""Training runs: the `ganzoo` command, its callbacks and run directories."""

@@ -1,0 +1,46 @@
+"""Callbacks the `train` command adds to `fit`."""
+
+import math
+import pathlib
+
+import keras
+
+from zoo import plots
+
+
+class SampleSnapshot(keras.callbacks.Callback):
+    """Writes a PNG of samples after every epoch: `DIR/epoch_001.png`, ...
+
+    The same seed every epoch, so the pictures show one set of latent codes
+    evolving. Vector data is drawn over `real` points.
+    """
+
+    def __init__(self, directory, num_samples=64, seed=0, real=None):
+        super().__init__()
+        self.directory = pathlib.Path(directory)
+        self.num_samples = num_samples
+        self.seed = seed
+        self.real = real
+
+    def on_epoch_end(self, epoch, logs=None):
+        samples = self.model.sample(self.num_samples, seed=self.seed)
+        path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        plots.save_samples_png(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+
+
+class StopOnNonFinite(keras.callbacks.Callback):
+    """Stops training at the first NaN or infinite logged value, saying which.
+
+    It raises rather than merely stopping, so that nothing after `fit` (the
+    final save) overwrites the last good checkpoint with broken weights.
+    """
+
+    def on_train_batch_end(self, batch, logs=None):
+        for name, value in (logs or {}).items():
+            if not math.isfinite(float(value)):
+                raise FloatingPointError(
+                    f"{name} became {float(value)} at batch {batch}; training stopped. "
+                    "The last epoch's checkpoint is kept in the run's backup directory; "
+                    "lower the learning rate or check the data, then run the same command "
+                    "again to resume."
+                )

@@ -1,0 +1,95 @@
+"""`ganzoo`: train, list and sample the zoo's variants from the shell."""
+
+import argparse
+import os
+import pathlib
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# Batch sizes of the papers: PacGAN's 100 for 2-D mixtures, DCGAN's 128 otherwise.
+DEFAULT_BATCH_SIZE = {"ring8": 100, "grid25": 100, "gauss1200": 100}
+
+
+def _train(args):
+    from training.run import train
+
+    out = args.out or f"runs/{args.model}-{args.data}"
+    batch_size = args.batch_size or DEFAULT_BATCH_SIZE.get(args.data, 128)
+    train(
+        args.model, args.data, out, epochs=args.epochs, batch_size=batch_size,
+        latent_dim=args.latent_dim, seed=args.seed, xla=args.xla, data_dir=args.data_dir,
+        steps_per_epoch=args.steps_per_epoch,
+    )
+    print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
+
+
+def _list(args):
+    import zoo
+
+    descriptions = zoo.describe_models()
+    width = max(map(len, descriptions))
+    for name, description in descriptions.items():
+        print(f"{name:<{width}}  {description}")
+
+
+def _sample(args):
+    import numpy as np
+
+    from training.run import load_run, real_points_for_plots
+    from zoo import plots
+
+    model, run = load_run(args.run_dir)
+    samples = model.sample(args.n, seed=args.seed)
+    out = pathlib.Path(args.out)
+    if out.suffix == ".npy":
+        np.save(out, samples)
+    elif out.suffix == ".png":
+        real = real_points_for_plots(run["data"], run.get("data_dir"))
+        plots.save_samples_png(samples, out, real=real, title=f"{run['model']} on {run['data']}")
+    else:
+        raise SystemExit(f"--out must end in .png or .npy, got {out}.")
+    print(f"Wrote {len(samples)} samples to {out}")
+
+
+def parser():
+    top = argparse.ArgumentParser(prog="ganzoo", description=__doc__)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train a variant on a dataset")
+    train.add_argument("model", help="a name from `ganzoo list`")
+    train.add_argument("--data", required=True, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k")
+    train.add_argument("--epochs", type=int, default=10)
+    train.add_argument("--batch-size", type=int, default=None, help="default: 100 for 2-D mixtures, else 128")
+    train.add_argument("--latent-dim", type=int, default=None, help="default: the model's")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA")
+    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    train.add_argument("--data-dir", default=None, help="directory holding IDX files")
+    train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")
+    train.set_defaults(handler=_train)
+
+    listing = commands.add_parser("list", help="the variants, one line each")
+    listing.set_defaults(handler=_list)
+
+    sample = commands.add_parser("sample", help="draw samples from a finished run")
+    sample.add_argument("run_dir")
+    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--seed", type=int, default=0)
+    sample.add_argument("--out", required=True, help="FILE.png (picture) or FILE.npy (array)")
+    sample.set_defaults(handler=_sample)
+    return top
+
+
+def main(argv=None):
+    args = parser().parse_args(argv)
+    try:
+        args.handler(args)
+    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+        print(f"ganzoo {args.command}: {error}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""One training run: data, model, callbacks, `fit`, and what it leaves in RUN_DIR.
+
+RUN_DIR/
+    run.json          the arguments of the run (read by `ganzoo sample`)
+    model.keras       the trained model, written when `fit` ends
+    backup/           BackupAndRestore's checkpoint: run the same command to resume
+    logs/             TensorBoard logs
+    samples/          one PNG of samples per epoch
+"""
+
+import json
+import pathlib
+
+import keras
+
+import zoo
+from training.callbacks import SampleSnapshot, StopOnNonFinite
+
+# Real points drawn under the generated ones in the per-epoch scatter.
+SCATTER_REAL_POINTS = 2000
+# Samples per picture: an 8x8 grid of images, or enough points to show modes.
+PICTURE_SAMPLES = {"image": 64, "vector": 1000}
+
+
+def build_model(model_name, data_name, latent_dim=None, seed=None):
+    """The registry's default for `model_name`, shaped for `data_name`."""
+    entry = zoo.get_entry(model_name)
+    spec = zoo.data.describe(data_name)
+    if spec.kind not in entry.data_kinds:
+        raise ValueError(
+            f"{model_name} trains on {' or '.join(entry.data_kinds)} data; {data_name} holds "
+            f"{spec.kind}s of shape {spec.shape}. Pick another dataset or model "
+            f"(ganzoo list)."
+        )
+    config = {"data_shape": spec.shape, "seed": seed}
+    if latent_dim is not None:
+        config["latent_dim"] = latent_dim
+    return zoo.create(model_name, **config)
+
+
+def real_points_for_plots(data_name, data_dir=None):
+    """A fixed subset of the real data to draw behind scatters; None for images."""
+    if zoo.data.describe(data_name).kind == "image":
+        return None
+    x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
+    return x[:SCATTER_REAL_POINTS]
+
+
+def train(
+    model_name,
+    data_name,
+    run_dir,
+    epochs=10,
+    batch_size=128,
+    latent_dim=None,
+    seed=0,
+    xla=False,
+    data_dir=None,
+    steps_per_epoch=None,
+    verbose=1,
+):
+    """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
+
+    Returns the trained model; RUN_DIR holds what the module docstring lists.
+    """
+    run_dir = pathlib.Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    arguments = {
+        "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
+        "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
+        "steps_per_epoch": steps_per_epoch,
+    }
+    (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
+
+    keras.utils.set_random_seed(seed)
+    model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
+    model.compile(jit_compile=bool(xla))
+    dataset = zoo.data.load(data_name, "train", batch_size=batch_size, seed=seed, data_dir=data_dir)
+    callbacks = [
+        StopOnNonFinite(),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
+        keras.callbacks.TensorBoard(str(run_dir / "logs")),
+        SampleSnapshot(
+            run_dir / "samples",
+            num_samples=PICTURE_SAMPLES[zoo.data.describe(data_name).kind],
+            seed=seed,
+            real=real_points_for_plots(data_name, data_dir),
+        ),
+    ]
+    model.fit(
+        dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
+        verbose=verbose, shuffle=False,
+    )
+    model.save(run_dir / "model.keras")
+    return model
+
+
+def load_run(run_dir):
+    """The trained model and the run's arguments."""
+    run_dir = pathlib.Path(run_dir)
+    model_path = run_dir / "model.keras"
+    if not model_path.exists():
+        raise FileNotFoundError(
+            f"{model_path} does not exist: the run has not finished. Resume it with the "
+            f"same `ganzoo train` command, which restores {run_dir / 'backup'}."
+        )
+    arguments = json.loads((run_dir / "run.json").read_text())
+    return keras.models.load_model(model_path), arguments

@@ -1,0 +1,69 @@
+"""Pictures of samples: an image grid, or a scatter against the real data."""
+
+import math
+import pathlib
+
+import numpy as np
+
+
+def image_grid(images, columns=None, padding=2):
+    """Tiles (N, H, W, C) images in [-1, 1] into one uint8 (rows*H, cols*W, C) array."""
+    images = np.asarray(images, dtype="float32")
+    if images.ndim != 4:
+        raise ValueError(f"image_grid expects (N, H, W, C) images, got shape {images.shape}.")
+    n, height, width, channels = images.shape
+    columns = columns or math.ceil(math.sqrt(n))
+    rows = math.ceil(n / columns)
+    pixels = np.clip((images + 1.0) * 127.5, 0, 255).astype("uint8")
+    grid = np.full(
+        (rows * (height + padding) + padding, columns * (width + padding) + padding, channels),
+        255,
+        dtype="uint8",
+    )
+    for index, image in enumerate(pixels):
+        top = padding + (index // columns) * (height + padding)
+        left = padding + (index % columns) * (width + padding)
+        grid[top: top + height, left: left + width] = image
+    return grid
+
+
+def save_image_grid(images, path, scale=2):
+    """Writes `image_grid(images)` to a PNG, each pixel `scale` x `scale` for legibility."""
+    import tensorflow as tf
+
+    grid = image_grid(images).repeat(scale, axis=0).repeat(scale, axis=1)
+    tf.io.write_file(str(path), tf.io.encode_png(grid))
+
+
+def save_scatter(samples, path, real=None, title=None):
+    """Scatter of the first two coordinates of `samples`, over `real` points in grey."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples = np.asarray(samples).reshape(len(samples), -1)
+    figure, axes = plt.subplots(figsize=(5, 5), dpi=100)
+    if real is not None:
+        real = np.asarray(real).reshape(len(real), -1)
+        axes.scatter(real[:, 0], real[:, 1], s=4, c="0.7", label="real")
+    axes.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:red", label="generated")
+    axes.set_aspect("equal", adjustable="datalim")
+    axes.legend(loc="upper right", fontsize=8)
+    if samples.shape[1] > 2:
+        axes.set_xlabel("coordinate 0")
+        axes.set_ylabel("coordinate 1")
+    if title:
+        axes.set_title(title)
+    figure.tight_layout()
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def save_samples_png(samples, path, real=None, title=None):
+    """An image grid for (N, H, W, C) samples, a scatter for vectors."""
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if np.ndim(samples) == 4:
+        save_image_grid(samples, path)
+    else:
+        save_scatter(samples, path, real=real, title=title)
