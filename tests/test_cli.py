@@ -100,3 +100,10 @@ def test_a_crashed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
     # The optimizers' state came back too: their step counts continue.
     assert int(model.g_optimizer.iterations) == 3 * STEPS
     assert int(model.d_optimizer.iterations) == 3 * STEPS
+
+
+def test_non_finite_loss_stops_training_naming_the_metric():
+    stopper = callbacks.StopOnNonFinite()
+    stopper.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 1.2})
+    with pytest.raises(FloatingPointError, match="g_loss became nan at batch 3"):
+        stopper.on_train_batch_end(3, {"d_loss": 0.7, "g_loss": float("nan")})
