@@ -9,6 +9,7 @@ import json
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import zoo
 from conftest import tiny_batches
@@ -133,3 +134,17 @@ def test_unknown_model_lists_the_valid_names():
 def test_unconditional_models_refuse_labels():
     with pytest.raises(ValueError, match="unconditional"):
         tiny_model("gan").sample(2, labels=[0, 1])
+
+
+def test_replicas_draw_different_noise(two_device_strategy):
+    with two_device_strategy.scope():
+        model = tiny_model("gan")
+
+    @tf.function
+    def draw():
+        return two_device_strategy.run(lambda: model._latent_noise(4))
+
+    first, second = two_device_strategy.experimental_local_results(draw())
+    assert not np.allclose(first, second)
+    again = two_device_strategy.experimental_local_results(draw())[0]
+    assert not np.allclose(first, again), "each step must draw new noise"

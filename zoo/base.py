@@ -126,10 +126,20 @@ class GenerativeModel(keras.Model):
                 f"zoo.create(..., data_shape={tuple(x.shape[1:])})."
             )
 
+    def _normal(self, shape):
+        """Standard normal noise, a different draw on every replica.
+
+        A `SeedGenerator` alone gives every replica of a MirroredStrategy the
+        same numbers, which would duplicate each replica's fake batch; folding
+        in the replica id keeps the replicas' draws independent.
+        """
+        seed = tf.cast(self.seed_generator.next(), "int64")
+        replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
+        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica_id, "int64"))
+        return tf.random.stateless_normal(shape, seed=seed)
+
     def _latent_noise(self, batch_size):
-        return keras.random.normal(
-            (batch_size, self.latent_dim), seed=self.seed_generator
-        )
+        return self._normal((batch_size, self.latent_dim))
 
     @staticmethod
     def _average(per_example_loss):

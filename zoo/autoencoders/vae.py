@@ -105,7 +105,7 @@ class VAE(AutoencoderModel):
         x, _ = self._unpack(data)
         with tf.GradientTape() as tape:
             mean, log_variance = self.posterior(x, training=True)
-            eps = keras.random.normal(tf.shape(mean), seed=self.seed_generator)
+            eps = self._normal(tf.shape(mean))
             z = mean + tf.exp(0.5 * log_variance) * eps
             reconstruction = self._reconstruction_loss(x, self.decoder(z, training=True))
             kl = losses.gaussian_kl_divergence(mean, log_variance)
