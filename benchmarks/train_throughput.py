@@ -108,10 +108,26 @@ def image_batches(batch_size, num_batches):
     return name, tf.data.Dataset.from_tensor_slices(x).batch(batch_size, drop_remainder=True).cache().repeat()
 
 
+class StepClock(keras.callbacks.Callback):
+    """Timestamps the end of every training step."""
+
+    def on_train_begin(self, logs=None):
+        self.stamps = []
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.stamps.append(time.perf_counter())
+
+
 def steps_per_second(model, dataset, steps):
-    start = time.perf_counter()
-    model.fit(dataset, epochs=1, steps_per_epoch=steps, verbose=0)
-    return steps / (time.perf_counter() - start)
+    """Steady-state rate inside one `fit` call.
+
+    Timed from the end of the first step to the end of the last, so that the
+    few seconds `fit` sometimes spends starting or stopping (seen here as
+    whole-call times doubling at unchanged step times) do not count.
+    """
+    clock = StepClock()
+    model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, callbacks=[clock])
+    return steps / (clock.stamps[-1] - clock.stamps[0])
 
 
 def main():
@@ -157,7 +173,8 @@ def write_report(args, data_name, median, rates, rounds_done):
         f"Data: {data_name}, batch {args.batch_size}, 28x28x1, DCGAN bodies with {args.filters} "
         f"filters and a {args.latent_dim}-d latent. Budget: {args.warmup_steps} warm-up steps, then "
         f"{args.repeats} interleaved measurements of {args.steps} steps per configuration "
-        f"({rounds_done} done); the median is reported.",
+        f"({rounds_done} done), each timed inside one `fit` call from the end of its first "
+        "step to the end of its last; the median is reported.",
         "",
         "| training wrapper | XLA | steps/s (median) | all measurements |",
         "|---|---|---|---|",
