@@ -104,8 +104,8 @@ def image_batches(batch_size, num_batches):
             break
         except zoo.data.DatasetNotFoundError:
             continue
-    x = x[: batch_size * num_batches]
-    return name, tf.data.Dataset.from_tensor_slices(x).batch(batch_size, drop_remainder=True).cache().repeat()
+    batches = zoo.data.pipeline(x[: batch_size * num_batches], batch_size=batch_size, shuffle=False)
+    return name, batches.cache().repeat()
 
 
 class StepClock(keras.callbacks.Callback):

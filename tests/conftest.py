@@ -13,6 +13,8 @@ tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
 )
 
+import zoo  # noqa: E402
+
 
 @pytest.fixture(scope="session")
 def two_device_strategy():
@@ -29,6 +31,4 @@ def two_device_strategy():
 def tiny_batches(data_shape, num_examples=32, batch_size=8, seed=0):
     """Random examples in [-1, 1]: the tiny data every model is checked on."""
     x = np.random.default_rng(seed).uniform(-1, 1, (num_examples, *data_shape))
-    return tf.data.Dataset.from_tensor_slices(x.astype("float32")).batch(
-        batch_size, drop_remainder=True
-    )
+    return zoo.data.pipeline(x.astype("float32"), batch_size=batch_size, shuffle=False)

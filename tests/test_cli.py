@@ -67,6 +67,7 @@ def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):
     code = cli.main(["train", "dcgan", "--data", "ring8", "--out", str(tmp_path / "x")])
     assert code == 2
     assert "dcgan trains on image data; ring8 holds vectors of shape (2,)" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists(), "a refused run leaves no directory behind"
 
 
 def test_unknown_model_lists_valid_names(tmp_path, capsys):

@@ -38,12 +38,17 @@ def build_model(model_name, data_name, latent_dim=None, seed=None):
     return zoo.create(model_name, **config)
 
 
-def real_points_for_plots(data_name, data_dir=None):
-    """A fixed subset of the real data to draw behind scatters; None for images."""
+def real_points_for_plots(data_name, data_dir=None, train_examples=None):
+    """A fixed subset of the real data to draw behind scatters; None for images.
+
+    `train_examples`, when the caller holds the training split already, saves
+    reading it again.
+    """
     if zoo.data.describe(data_name).kind == "image":
         return None
-    x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
-    return x[:SCATTER_REAL_POINTS]
+    if train_examples is None:
+        train_examples, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
+    return train_examples[:SCATTER_REAL_POINTS]
 
 
 def train(
@@ -63,6 +68,12 @@ def train(
 
     Returns the trained model; RUN_DIR holds what the module docstring lists.
     """
+    keras.utils.set_random_seed(seed)
+    # Built first, so that a wrong model or dataset name leaves no run directory.
+    model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
+    model.compile(jit_compile=bool(xla))
+    x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
+
     run_dir = pathlib.Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     arguments = {
@@ -71,11 +82,6 @@ def train(
         "steps_per_epoch": steps_per_epoch,
     }
     (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
-
-    keras.utils.set_random_seed(seed)
-    model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
-    model.compile(jit_compile=bool(xla))
-    dataset = zoo.data.load(data_name, "train", batch_size=batch_size, seed=seed, data_dir=data_dir)
     callbacks = [
         StopOnNonFinite(),
         keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
@@ -84,12 +90,16 @@ def train(
             run_dir / "samples",
             num_samples=PICTURE_SAMPLES[zoo.data.describe(data_name).kind],
             seed=seed,
-            real=real_points_for_plots(data_name, data_dir),
+            real=real_points_for_plots(data_name, train_examples=x),
         ),
     ]
     model.fit(
-        dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=callbacks,
-        verbose=verbose, shuffle=False,
+        zoo.data.pipeline(x, batch_size=batch_size, seed=seed),
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        callbacks=callbacks,
+        verbose=verbose,
+        shuffle=False,
     )
     model.save(run_dir / "model.keras")
     return model

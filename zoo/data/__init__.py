@@ -90,6 +90,27 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
     return _scale_images(x), y
 
 
+def pipeline(x, y=None, batch_size=128, seed=0, shuffle=True, drop_remainder=True):
+    """Arrays as a shuffled, batched, prefetched `tf.data.Dataset` of `x` or `(x, y)`.
+
+    Args:
+        x: examples, first axis the example axis.
+        y: labels; when given the dataset yields `(x, y)`.
+        batch_size: examples per batch (the global batch under tf.distribute).
+        seed: shuffling seed.
+        shuffle: reshuffle every epoch.
+        drop_remainder: keep every batch the same size, which XLA and
+            adversarial steps prefer.
+    """
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
+    dataset = tf.data.Dataset.from_tensor_slices(x if y is None else (x, y))
+    if shuffle:
+        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+    return dataset.prefetch(tf.data.AUTOTUNE)
+
+
 def load(
     name,
     split="train",
@@ -107,12 +128,8 @@ def load(
     Args:
         name: a name from `list_datasets()`.
         split: "train" or "test".
-        batch_size: examples per batch (the global batch under tf.distribute).
-        seed: shuffling seed.
         with_labels: yield `(x, y)` instead of `x`.
-        shuffle: reshuffle every epoch.
-        drop_remainder: keep every batch the same size, which XLA and
-            adversarial steps prefer.
+        batch_size, seed, shuffle, drop_remainder: see `pipeline`.
         data_dir, download, **options: see `load_arrays`.
 
     Example:
@@ -121,16 +138,14 @@ def load(
         >>> tuple(batch.shape)
         (4, 2)
     """
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}.")
     x, y = load_arrays(name, split, data_dir=data_dir, download=download, **options)
-    dataset = tf.data.Dataset.from_tensor_slices((x, y) if with_labels else x)
-    if shuffle:
-        dataset = dataset.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    return pipeline(
+        x, y if with_labels else None, batch_size=batch_size, seed=seed, shuffle=shuffle,
+        drop_remainder=drop_remainder,
+    )
 
 
 __all__ = [
     "DatasetNotFoundError", "DatasetSpec", "describe", "list_datasets", "load", "load_arrays",
+    "pipeline",
 ]
