@@ -148,3 +148,20 @@ def test_replicas_draw_different_noise(two_device_strategy):
     assert not np.allclose(first, second)
     again = two_device_strategy.experimental_local_results(draw())[0]
     assert not np.allclose(first, again), "each step must draw new noise"
+
+
+SHAPE_OF_KIND = {"image": (16, 16, 1), "vector": (3,)}
+OTHER_KINDS = [
+    (name, kind)
+    for name in MODELS
+    for kind in zoo.get_entry(name).data_kinds
+    if len(SHAPE_OF_KIND[kind]) != len(zoo.get_entry(name).tiny["data_shape"])
+]
+
+
+@pytest.mark.parametrize("name, kind", OTHER_KINDS)
+def test_trains_and_samples_on_every_kind_of_data_it_accepts(name, kind):
+    model = tiny_model(name, data_shape=SHAPE_OF_KIND[kind])
+    model.compile()
+    assert_finite_logs(fit_once(model))
+    assert model.sample(3, seed=0).shape == (3, *SHAPE_OF_KIND[kind])
