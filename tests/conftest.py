@@ -1,8 +1,11 @@
-"""Test setup: two logical CPU devices (for MirroredStrategy) before TF starts."""
+"""Test setup: an empty TFDS cache and two logical CPU devices (for MirroredStrategy)."""
 
 import os
+import tempfile
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# An empty TFDS cache: what the tests see never depends on this machine's downloads.
+os.environ["TFDS_DATA_DIR"] = tempfile.mkdtemp(prefix="tfds-")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -106,3 +106,9 @@ def test_fashion_mnist_from_debian_files():
     x, y = data.load_arrays("fashion_mnist", split="test", download=False)
     assert x.shape == (10000, 28, 28, 1)
     assert np.bincount(y).tolist() == [1000] * 10
+
+
+def test_an_offline_download_fails_fast_and_says_so(tmp_path, monkeypatch):
+    monkeypatch.setattr(images, "can_reach", lambda host_and_port, timeout=None: False)
+    with pytest.raises(data.DatasetNotFoundError, match="offline"):
+        data.load_arrays("mnist", data_dir=str(tmp_path), download=True)

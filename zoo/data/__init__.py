@@ -77,14 +77,14 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
         x, y = images.load_idx_dataset(
             name, split, data_dir, default_dirs=(images.DEBIAN_FASHION_MNIST,),
             download=download,
-            fix_hint="apt-get install dataset-fashion-mnist (as root), or pass data_dir=DIR "
-            "holding the IDX files",
+            fix_hint="apt-get install dataset-fashion-mnist (as root), or pass --data-dir DIR "
+            "(data_dir=DIR in Python) holding the IDX files",
         )
     else:
         x, y = images.load_idx_dataset(
             name, split, data_dir, download=download,
-            fix_hint="pass data_dir=DIR holding the MNIST IDX files, run once online so TFDS "
-            "caches mnist, or use the offline 'mnist_5k'",
+            fix_hint="pass --data-dir DIR (data_dir=DIR in Python) holding the MNIST IDX "
+            "files, run once online so TFDS caches mnist, or use the offline 'mnist_5k'",
         )
     assert x.shape[1:] == spec.shape, (x.shape, spec.shape)
     return _scale_images(x), y

@@ -7,6 +7,7 @@ import gzip
 import importlib.util
 import os
 import pathlib
+import socket
 
 import numpy as np
 
@@ -98,14 +99,36 @@ def load_mnist_5k(split="train"):
     return images[keep], labels[keep]
 
 
+# Where TFDS fetches MNIST-family archives; probed before a download so that an
+# offline machine fails in seconds instead of minutes of download retries.
+TFDS_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+ONLINE_PROBE_SECONDS = 5
+
+
+def can_reach(host_and_port, timeout=ONLINE_PROBE_SECONDS):
+    try:
+        socket.create_connection(host_and_port, timeout=timeout).close()
+        return True
+    except OSError:
+        return False
+
+
 def load_from_tfds(name, split, download):
-    """TFDS's copy of the dataset, downloading it when `download` is true."""
+    """TFDS's copy of the dataset: its local cache, else a download if allowed.
+
+    Raises whatever TFDS raises, or ConnectionError when a download is needed
+    and the download host cannot be reached.
+    """
     import tensorflow_datasets as tfds
 
-    data = tfds.as_numpy(
-        tfds.load(name, split=split, batch_size=-1, as_supervised=True, download=download)
-    )
-    images, labels = data
+    builder = tfds.builder(name)
+    if not builder.is_prepared():
+        if not download:
+            raise FileNotFoundError(f"TFDS has not prepared {name} in {builder.data_dir}")
+        if not can_reach(TFDS_DOWNLOAD_HOST):
+            raise ConnectionError(f"this machine is offline (no route to {TFDS_DOWNLOAD_HOST[0]})")
+        builder.download_and_prepare()
+    images, labels = tfds.as_numpy(builder.as_dataset(split=split, batch_size=-1, as_supervised=True))
     return images.astype(np.uint8), labels.astype("int32")
 
 
@@ -126,6 +149,7 @@ def load_idx_dataset(name, split, data_dir=None, default_dirs=(), download=True,
     image_stem, label_stem = IDX_FILES[split]
     raise DatasetNotFoundError(
         f"Dataset {name!r} ({split}) not found. Looked for {image_stem}[.gz] and "
-        f"{label_stem}[.gz] in: {looked}; then TFDS ({'download allowed' if download else 'no download'}) "
-        f"failed with {tfds_reason}. Fix: {fix_hint or 'pass data_dir=DIR holding the IDX files'}."
+        f"{label_stem}[.gz] in: {looked}; then in TFDS's cache"
+        f"{' and its download' if download else ''}: {tfds_reason}. "
+        f"Fix: {fix_hint or 'pass --data-dir DIR (data_dir=DIR in Python) holding the IDX files'}."
     )
