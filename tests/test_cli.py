@@ -108,3 +108,12 @@ def test_non_finite_loss_stops_training_naming_the_metric():
     stopper.on_train_batch_end(0, {"d_loss": 0.7, "g_loss": 1.2})
     with pytest.raises(FloatingPointError, match="g_loss became nan at batch 3"):
         stopper.on_train_batch_end(3, {"d_loss": 0.7, "g_loss": float("nan")})
+
+
+def test_export_of_a_run_writes_a_servable_model(finished_run, tmp_path, capsys):
+    out = tmp_path / "export"
+    assert cli.main(["export", str(finished_run), "--out", str(out), "--version", "3"]) == 0
+    assert (out / "gan" / "3" / "saved_model.pb").is_file()
+    assert (out / "models.config").is_file() and (out / "batching_parameters.txt").is_file()
+    assert cli.main(["export", str(finished_run), "--out", str(out), "--version", "3"]) == 2
+    assert "export with another --version" in capsys.readouterr().err

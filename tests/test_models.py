@@ -5,14 +5,20 @@ here changes.
 """
 
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 
+import export
 import zoo
 from conftest import tiny_batches
+from export import serving_files
+from google.protobuf import text_format
+from tensorflow_serving.config import model_server_config_pb2
 
 MODELS = zoo.list_models()
 
@@ -165,3 +171,55 @@ def test_trains_and_samples_on_every_kind_of_data_it_accepts(name, kind):
     model.compile()
     assert_finite_logs(fit_once(model))
     assert model.sample(3, seed=0).shape == (3, *SHAPE_OF_KIND[kind])
+
+
+def _saved_model_cli_show(path):
+    result = subprocess.run(
+        [sys.executable, "-m", "tensorflow.python.tools.saved_model_cli", "show", "--dir", str(path), "--all"],
+        check=True, capture_output=True, text=True,
+    )
+    return result.stdout
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_export_computes_what_keras_computes(name, tmp_path):
+    model = tiny_model(name)
+    model.compile()
+    fit_once(model)
+    written = export.export_model(model, tmp_path, name=name)
+    main = tf.saved_model.load(str(written[name]))
+
+    got = main.signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(11, tf.int64))
+    np.testing.assert_allclose(got["samples"], model.sample(5, seed=11), atol=1e-5)
+    z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype("float32")
+    np.testing.assert_allclose(main.signatures["generate"](z=tf.constant(z))["samples"], model.generate(z), atol=1e-5)
+    if hasattr(model, "encode"):
+        np.testing.assert_allclose(main.signatures["decode"](z=tf.constant(z))["x"], model.decode(z), atol=1e-5)
+        encoder = tf.saved_model.load(str(written[name + "-encoder"]))
+        x = np.random.default_rng(1).uniform(-1, 1, (4, *model.data_shape)).astype("float32")
+        np.testing.assert_allclose(encoder.signatures["encode"](x=tf.constant(x))["z"], model.encode(x), atol=1e-5)
+
+    shown = _saved_model_cli_show(written[name])
+    for signature in ("sample", "generate", "serving_default"):
+        assert f"signature_def['{signature}']" in shown
+
+    for served_name, path in written.items():
+        logs = serving_files.read_warmup_requests(path)
+        signatures = [s for s, _, _ in export.servable_parts(model)[served_name[len(name):]]]
+        assert [log.predict_log.request.model_spec.signature_name for log in logs] == signatures
+
+    config = text_format.Parse((tmp_path / "models.config").read_text(), model_server_config_pb2.ModelServerConfig())
+    assert sorted(c.name for c in config.model_config_list.config) == sorted(written)
+    assert all(c.base_path == f"/models/{c.name}" for c in config.model_config_list.config)
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_path):
+    model = tiny_model(name)
+    main = tf.saved_model.load(str(export.export_model(model, tmp_path, name=name)[name]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match=rf"z must have shape \[batch, {model.latent_dim}\]"):
+        main.signatures["generate"](z=tf.zeros([2, model.latent_dim + 1]))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be <= 10000"):
+        main.signatures["sample"](num_samples=tf.constant(10_001), seed=tf.constant(0, tf.int64))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
+        main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))

@@ -55,6 +55,28 @@ def _sample(args):
     print(f"Wrote {len(samples)} samples to {out}")
 
 
+def _export(args):
+    import keras
+
+    from export import export_model
+
+    source = pathlib.Path(args.source)
+    model_file = source / "model.keras" if source.is_dir() else source
+    if not model_file.is_file():
+        raise FileNotFoundError(f"{model_file} does not exist: give a finished run directory or a .keras file.")
+    name = args.name or (_run_model_name(source) if source.is_dir() else source.stem)
+    written = export_model(keras.models.load_model(model_file), args.out, name=name, version=args.version)
+    for served_name, path in written.items():
+        print(f"Exported {served_name} version {args.version} to {path}")
+    print(f"TF Serving: --model_config_file={pathlib.Path(args.out) / 'models.config'} (paths under /models)")
+
+
+def _run_model_name(run_dir):
+    import json
+
+    return json.loads((run_dir / "run.json").read_text())["model"]
+
+
 def parser():
     top = argparse.ArgumentParser(prog="ganzoo", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
@@ -81,6 +103,13 @@ def parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="FILE.png (picture) or FILE.npy (array)")
     sample.set_defaults(handler=_sample)
+
+    export = commands.add_parser("export", help="write SavedModels for TF Serving")
+    export.add_argument("source", help="a run directory or a .keras file")
+    export.add_argument("--out", required=True, help="export directory (one folder per served model)")
+    export.add_argument("--name", default=None, help="served model name; default: the run's model or the file's stem")
+    export.add_argument("--version", type=int, default=1)
+    export.set_defaults(handler=_export)
     return top
 
 
@@ -88,7 +117,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError, FloatingPointError) as error:
+    except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError) as error:
         print(f"ganzoo {args.command}: {error}", file=sys.stderr)
         return 2
     return 0

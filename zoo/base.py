@@ -148,9 +148,20 @@ class GenerativeModel(keras.Model):
     # -- generative API -------------------------------------------------------
 
     def prior_sample(self, n, seed=None):
-        """Latent codes drawn from the prior, reproducible for a given seed."""
-        rng = np.random.default_rng(seed)
-        return rng.standard_normal((n, self.latent_dim)).astype("float32")
+        """`n` latent codes from the prior; the same seed gives the same codes anywhere."""
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        return self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64))
+
+    def prior_from_seed(self, num_samples, seed):
+        """The prior draw as TensorFlow ops on tensors: `num_samples` int32, `seed` int64.
+
+        Stateless, so an exported `sample` signature returns exactly what
+        `sample(n, seed=...)` returns in Python.
+        """
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+        shape = tf.stack([tf.cast(num_samples, tf.int32), self.latent_dim])
+        return tf.random.stateless_normal(shape, seed=seed_pair)
 
     def generate(self, z):
         """Maps latent codes to data. Subclasses define it."""

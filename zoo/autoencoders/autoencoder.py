@@ -2,8 +2,6 @@
 
 import tensorflow as tf
 
-import keras
-
 from zoo import losses, nets
 from zoo.base import AutoencoderModel
 from zoo.registry import register
@@ -94,10 +92,9 @@ class Autoencoder(AutoencoderModel):
     def decode(self, z):
         return self.decoder(z, training=False)
 
-    def prior_sample(self, n, seed=None):
-        z = super().prior_sample(n, seed=seed)
-        std = keras.ops.convert_to_numpy(self.code_variance) ** 0.5
-        return z * std + keras.ops.convert_to_numpy(self.code_mean)
+    def prior_from_seed(self, num_samples, seed):
+        z = super().prior_from_seed(num_samples, seed)
+        return z * tf.sqrt(tf.convert_to_tensor(self.code_variance)) + tf.convert_to_tensor(self.code_mean)
 
     def _track_codes(self, codes):
         mean, variance = tf.nn.moments(codes, axes=[0])
