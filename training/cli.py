@@ -4,6 +4,7 @@ import argparse
 import os
 import pathlib
 import sys
+import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -71,6 +72,22 @@ def _export(args):
     print(f"TF Serving: --model_config_file={pathlib.Path(args.out) / 'models.config'} (paths under /models)")
 
 
+def _serve(args):
+    from serving import LocalServer
+
+    server = LocalServer(
+        args.export_dir, host=args.host, rest_port=args.rest_port, grpc_port=args.grpc_port,
+        max_request_bytes=args.max_request_bytes,
+    ).start()
+    for name, versions in sorted(server.repository.models.items()):
+        print(f"serving {name} versions {sorted(versions)}")
+    print(f"REST on {server.rest_url}/v1/models/NAME:predict, gRPC on {server.grpc_target}; Ctrl-C stops.")
+    try:
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        server.stop()
+
+
 def _run_model_name(run_dir):
     import json
 
@@ -110,6 +127,14 @@ def parser():
     export.add_argument("--name", default=None, help="served model name; default: the run's model or the file's stem")
     export.add_argument("--version", type=int, default=1)
     export.set_defaults(handler=_export)
+
+    serve = commands.add_parser("serve", help="serve an export directory over REST and gRPC (local stand-in for TF Serving)")
+    serve.add_argument("export_dir")
+    serve.add_argument("--rest-port", type=int, default=8501)
+    serve.add_argument("--grpc-port", type=int, default=8500)
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
+    serve.add_argument("--max-request-bytes", type=int, default=16 * 1024 * 1024)
+    serve.set_defaults(handler=_serve)
     return top
 
 
@@ -117,7 +142,7 @@ def main(argv=None):
     args = parser().parse_args(argv)
     try:
         args.handler(args)
-    except (ValueError, FileNotFoundError, FileExistsError, FloatingPointError) as error:
+    except (ValueError, OSError, FloatingPointError) as error:
         print(f"ganzoo {args.command}: {error}", file=sys.stderr)
         return 2
     return 0

@@ -1,0 +1,180 @@
+"""A client for TF Serving's REST and gRPC APIs, returning numpy arrays.
+
+    >>> client = Client("http://127.0.0.1:8501", model="gan")      # REST  # doctest: +SKIP
+    >>> client = Client("127.0.0.1:8500", model="gan")             # gRPC  # doctest: +SKIP
+    >>> client.sample(16, seed=3).shape                                    # doctest: +SKIP
+    (16, 2)
+"""
+
+import http.client
+import json
+import urllib.parse
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from google.protobuf import json_format
+from tensorflow_serving.apis import (
+    get_model_metadata_pb2,
+    get_model_status_pb2,
+    model_service_pb2_grpc,
+    predict_pb2,
+    prediction_service_pb2_grpc,
+)
+
+from serving.repository import ServingError
+
+_CODE_OF_HTTP_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 413: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
+
+# The output each zoo signature returns (see export.saved_model).
+_OUTPUT = {"sample": "samples", "generate": "samples", "decode": "x", "encode": "z"}
+
+
+class _Rest:
+    def __init__(self, url, timeout):
+        parsed = urllib.parse.urlparse(url)
+        self.host, self.port = parsed.hostname, parsed.port or 80
+        self.timeout = timeout
+        self._connection = None
+
+    def _request(self, method, path, payload=None):
+        body = None if payload is None else json.dumps(payload)
+        for attempt in (0, 1):  # one retry on a connection the server closed
+            if self._connection is None:
+                self._connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self._connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+                response = self._connection.getresponse()
+                text = response.read()
+                break
+            except (http.client.HTTPException, ConnectionError):
+                self._connection.close()
+                self._connection = None
+                if attempt:
+                    raise
+        answer = json.loads(text) if text else {}
+        if response.status != 200:
+            code = _CODE_OF_HTTP_STATUS.get(response.status, f"HTTP_{response.status}")
+            raise ServingError(code, answer.get("error", text.decode(errors="replace")))
+        return answer
+
+    @staticmethod
+    def _path(model, version):
+        return f"/v1/models/{model}" + (f"/versions/{version}" if version is not None else "")
+
+    def predict(self, model, version, signature, inputs):
+        payload = {"signature_name": signature, "inputs": {k: np.asarray(v).tolist() for k, v in inputs.items()}}
+        outputs = self._request("POST", self._path(model, version) + ":predict", payload)["outputs"]
+        if not isinstance(outputs, dict):
+            outputs = {_OUTPUT.get(signature, "output"): outputs}
+        return {k: np.asarray(v, dtype="float32") for k, v in outputs.items()}
+
+    def metadata(self, model, version):
+        return self._request("GET", self._path(model, version) + "/metadata")["metadata"]["signature_def"]["signature_def"]
+
+    def status(self, model, version):
+        return self._request("GET", self._path(model, version))["model_version_status"]
+
+
+class _Grpc:
+    def __init__(self, target, timeout):
+        self.channel = grpc.insecure_channel(target)
+        self.predictions = prediction_service_pb2_grpc.PredictionServiceStub(self.channel)
+        self.models = model_service_pb2_grpc.ModelServiceStub(self.channel)
+        self.timeout = timeout
+
+    @staticmethod
+    def _spec(request, model, version, signature=None):
+        request.model_spec.name = model
+        if version is not None:
+            request.model_spec.version.value = int(version)
+        if signature:
+            request.model_spec.signature_name = signature
+
+    def _call(self, method, request):
+        try:
+            return method(request, timeout=self.timeout)
+        except grpc.RpcError as error:
+            raise ServingError(error.code().name, error.details()) from None
+
+    def predict(self, model, version, signature, inputs):
+        request = predict_pb2.PredictRequest()
+        self._spec(request, model, version, signature)
+        for key, value in inputs.items():
+            request.inputs[key].CopyFrom(tf.make_tensor_proto(value))
+        response = self._call(self.predictions.Predict, request)
+        return {k: tf.make_ndarray(v) for k, v in response.outputs.items()}
+
+    def metadata(self, model, version):
+        request = get_model_metadata_pb2.GetModelMetadataRequest(metadata_field=["signature_def"])
+        self._spec(request, model, version)
+        response = self._call(self.predictions.GetModelMetadata, request)
+        signature_map = get_model_metadata_pb2.SignatureDefMap()
+        response.metadata["signature_def"].Unpack(signature_map)
+        return {k: json_format.MessageToDict(v) for k, v in signature_map.signature_def.items()}
+
+    def status(self, model, version):
+        request = get_model_status_pb2.GetModelStatusRequest()
+        self._spec(request, model, version)
+        response = self._call(self.models.GetModelStatus, request)
+        return [
+            {
+                "version": str(s.version),
+                "state": get_model_status_pb2.ModelVersionStatus.State.Name(s.state),
+            }
+            for s in response.model_version_status
+        ]
+
+
+class Client:
+    """Samples, generates, encodes and decodes through a TF Serving server.
+
+    Args:
+        target: "http://HOST:PORT" for REST, "HOST:PORT" or "grpc://HOST:PORT"
+            for gRPC.
+        model: the served model name; `encode` goes to "<model>-encoder".
+        version: a version number; None asks for the latest.
+        timeout: seconds per request.
+
+    Failed requests raise `ServingError` with TF Serving's status code name
+    (`INVALID_ARGUMENT`, `NOT_FOUND`, ...) and its message.
+    """
+
+    def __init__(self, target, model, version=None, timeout=60):
+        self.target = target
+        self.model = model
+        self.version = version
+        if target.startswith(("http://", "https://")):
+            self._transport = _Rest(target, timeout)
+        else:
+            self._transport = _Grpc(target.removeprefix("grpc://"), timeout)
+
+    def predict(self, signature, inputs, model=None):
+        """Any signature: `{input: array}` in, `{output: array}` out."""
+        return self._transport.predict(model or self.model, self.version, signature, inputs)
+
+    def sample(self, n, seed=0, labels=None):
+        inputs = {"num_samples": np.int32(n), "seed": np.int64(seed)}
+        if labels is not None:
+            inputs["labels"] = np.asarray(labels, dtype="int32")
+        return self.predict("sample", inputs)["samples"]
+
+    def generate(self, z, labels=None):
+        inputs = {"z": np.asarray(z, dtype="float32")}
+        if labels is not None:
+            inputs["labels"] = np.asarray(labels, dtype="int32")
+        return self.predict("generate", inputs)["samples"]
+
+    def decode(self, z):
+        return self.predict("decode", {"z": np.asarray(z, dtype="float32")})["x"]
+
+    def encode(self, x):
+        return self.predict("encode", {"x": np.asarray(x, dtype="float32")}, model=self.model + "-encoder")["z"]
+
+    def metadata(self, model=None):
+        """`{signature name: SignatureDef as a dict}`."""
+        return self._transport.metadata(model or self.model, self.version)
+
+    def status(self, model=None):
+        """`[{"version": "1", "state": "AVAILABLE", ...}, ...]`."""
+        return self._transport.status(model or self.model, self.version)

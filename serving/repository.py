@@ -1,0 +1,124 @@
+"""The models of an export directory, every version loaded, answering predict calls.
+
+Errors are `ServingError`s carrying TF Serving's status codes, so the REST and
+gRPC front ends answer exactly as the official server does.
+"""
+
+import pathlib
+
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.protobuf import saved_model_pb2
+
+
+def _summary(message):
+    """The line of a TensorFlow error that says what went wrong (an assertion's text)."""
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("assertion failed:"):
+            return line
+    return lines[-1] if lines else message
+
+
+class ServingError(Exception):
+    """A failed request: a TF Serving status code name and its message."""
+
+    HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "FAILED_PRECONDITION": 400, "RESOURCE_EXHAUSTED": 413}
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+    @property
+    def http_status(self):
+        return self.HTTP_STATUS.get(self.code, 500)
+
+
+class ModelRepository:
+    """Loads `DIR/<name>/<version>/` SavedModels; the highest version serves by default."""
+
+    def __init__(self, export_dir):
+        self.export_dir = pathlib.Path(export_dir)
+        self.models = {}  # name -> {version: loaded SavedModel}
+        self.signature_defs = {}  # (name, version) -> SignatureDef map
+        for model_dir in sorted(p for p in self.export_dir.iterdir() if p.is_dir()):
+            for version_dir in sorted(model_dir.iterdir()):
+                if version_dir.name.isdigit() and (version_dir / "saved_model.pb").exists():
+                    self._load(model_dir.name, int(version_dir.name), version_dir)
+        if not self.models:
+            raise FileNotFoundError(
+                f"No SavedModels under {self.export_dir} (expected NAME/VERSION/saved_model.pb); "
+                "write some with `ganzoo export`."
+            )
+
+    def _load(self, name, version, path):
+        self.models.setdefault(name, {})[version] = tf.saved_model.load(str(path))
+        proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
+        self.signature_defs[(name, version)] = proto.meta_graphs[0].signature_def
+
+    def resolve(self, name, version=None):
+        """`(version, loaded)` for a model name and an optional version."""
+        if name not in self.models:
+            raise ServingError("NOT_FOUND", f"Servable not found for request: Latest({name})")
+        versions = self.models[name]
+        if version is None:
+            version = max(versions)
+        elif int(version) not in versions:
+            raise ServingError("NOT_FOUND", f"Servable not found for request: Specific({name}, {version})")
+        return int(version), versions[int(version)]
+
+    def predict(self, name, inputs, signature_name="serving_default", version=None):
+        """Runs one signature on a dict of array-likes; returns `(version, {output: ndarray})`."""
+        version, loaded = self.resolve(name, version)
+        signature_name = signature_name or "serving_default"
+        if signature_name not in loaded.signatures:
+            raise ServingError(
+                "FAILED_PRECONDITION", f'Serving signature key "{signature_name}" not found.'
+            )
+        function = loaded.signatures[signature_name]
+        specs = function.structured_input_signature[1]
+        missing, unknown = set(specs) - set(inputs), set(inputs) - set(specs)
+        if missing or unknown:
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"Signature {signature_name!r} takes inputs {sorted(specs)}; "
+                f"missing {sorted(missing)}, unexpected {sorted(unknown)}.",
+            )
+        tensors = {key: self._to_tensor(key, value, specs[key]) for key, value in inputs.items()}
+        try:
+            outputs = function(**tensors)
+        except tf.errors.InvalidArgumentError as error:
+            raise ServingError("INVALID_ARGUMENT", _summary(error.message)) from None
+        return version, {key: value.numpy() for key, value in outputs.items()}
+
+    @staticmethod
+    def _to_tensor(key, value, spec):
+        try:
+            array = np.asarray(value)
+            if array.dtype == object:
+                raise ValueError("ragged or mixed values")
+            if spec.dtype.is_integer and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
+                raise ValueError("fractional values")
+            tensor = tf.convert_to_tensor(array.astype(spec.dtype.as_numpy_dtype))
+        except (ValueError, TypeError) as error:
+            raise ServingError(
+                "INVALID_ARGUMENT", f"Input {key!r} must be {spec.dtype.name} of shape {spec.shape}: {error}"
+            ) from None
+        if not spec.shape.is_compatible_with(tensor.shape):
+            raise ServingError(
+                "INVALID_ARGUMENT",
+                f"Input {key!r} must have shape {spec.shape.as_list()} (None: any size), got {tensor.shape.as_list()}.",
+            )
+        return tensor
+
+    def status(self, name, version=None):
+        """TF Serving's model status: every loaded version is AVAILABLE."""
+        self.resolve(name, version)
+        versions = [int(version)] if version is not None else sorted(self.models[name], reverse=True)
+        return [{"version": str(v), "state": "AVAILABLE", "status": {"error_code": "OK", "error_message": ""}} for v in versions]
+
+    def metadata(self, name, version=None):
+        """`(version, SignatureDef map)` of a model version."""
+        version, _ = self.resolve(name, version)
+        return version, self.signature_defs[(name, version)]

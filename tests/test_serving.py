@@ -1,0 +1,159 @@
+"""The client against the local server (and TF Serving when installed), REST and gRPC."""
+
+import http.client
+import json
+import shutil
+import socket
+import subprocess
+import time
+
+import numpy as np
+import pytest
+
+import export
+import zoo
+from serving import Client, LocalServer, ServingError
+
+MAX_REQUEST_BYTES = 64 * 1024
+TF_SERVING = shutil.which("tensorflow_model_server")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    export_dir = tmp_path_factory.mktemp("export")
+    built = {}
+    for name in ("gan", "vae"):
+        model = zoo.create(name, **zoo.get_entry(name).tiny)
+        export.export_model(model, export_dir, name=name, base_path_prefix=str(export_dir))
+        built[name] = model
+    return export_dir, built
+
+
+@pytest.fixture(scope="module")
+def local_server(models):
+    server = LocalServer(models[0], rest_port=0, grpc_port=0, max_request_bytes=MAX_REQUEST_BYTES).start()
+    yield server
+    server.stop()
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def tf_serving(models):
+    if not TF_SERVING:
+        pytest.skip("tensorflow_model_server is not on PATH (TF Serving's binary cannot be installed here)")
+    grpc_port, rest_port = _free_port(), _free_port()
+    process = subprocess.Popen([
+        TF_SERVING, f"--port={grpc_port}", f"--rest_api_port={rest_port}",
+        f"--model_config_file={models[0] / 'models.config'}", "--rest_api_timeout_in_ms=60000",
+    ])
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if Client(f"http://127.0.0.1:{rest_port}", "gan").status()[0]["state"] == "AVAILABLE":
+                break
+        except (ServingError, OSError):
+            time.sleep(0.5)
+    yield f"http://127.0.0.1:{rest_port}", f"127.0.0.1:{grpc_port}"
+    process.terminate()
+    process.wait(timeout=30)
+
+
+@pytest.fixture(params=["local-rest", "local-grpc", "tfserving-rest", "tfserving-grpc"])
+def target(request):
+    server, protocol = request.param.split("-")
+    if server == "local":
+        local = request.getfixturevalue("local_server")
+        return local.rest_url if protocol == "rest" else local.grpc_target
+    rest, grpc_target = request.getfixturevalue("tf_serving")
+    return rest if protocol == "rest" else grpc_target
+
+
+def test_sample_equals_the_keras_model(target, models):
+    for name, model in models[1].items():
+        np.testing.assert_allclose(Client(target, name).sample(6, seed=4), model.sample(6, seed=4), atol=1e-5)
+
+
+def test_generate_and_decode_equal_the_keras_model(target, models):
+    for name, model in models[1].items():
+        z = np.random.default_rng(0).standard_normal((5, model.latent_dim)).astype("float32")
+        np.testing.assert_allclose(Client(target, name).generate(z), model.generate(z), atol=1e-5)
+    vae = models[1]["vae"]
+    np.testing.assert_allclose(Client(target, "vae").decode(z), vae.decode(z), atol=1e-5)
+
+
+def test_encode_equals_the_keras_model(target, models):
+    vae = models[1]["vae"]
+    x = np.random.default_rng(1).uniform(-1, 1, (5, *vae.data_shape)).astype("float32")
+    np.testing.assert_allclose(Client(target, "vae").encode(x), vae.encode(x), atol=1e-5)
+
+
+def test_metadata_and_status(target):
+    client = Client(target, "gan")
+    assert {"sample", "generate", "serving_default"} <= set(client.metadata())
+    assert client.status()[0]["state"] == "AVAILABLE"
+    assert client.status()[0]["version"] == "1"
+
+
+# -- bad input: TF Serving's answers, and the server keeps serving ------------
+
+
+def _rest(server, method, path, body=None):
+    connection = http.client.HTTPConnection("127.0.0.1", server.rest_port, timeout=30)
+    connection.request(method, path, body=body, headers={"Content-Type": "application/json"})
+    response = connection.getresponse()
+    answer = response.status, json.loads(response.read() or b"{}")
+    connection.close()
+    return answer
+
+
+BAD_REST_REQUESTS = [
+    ("malformed JSON", "/v1/models/gan:predict", b'{"inputs": {"z": [[0.1, ', 400, "JSON Parse error"),
+    ("wrong shape", "/v1/models/gan:predict", json.dumps({"signature_name": "generate", "inputs": {"z": [[0.0] * 7]}}), 400, "z must have shape [batch, 4]"),
+    ("wrong dtype", "/v1/models/gan:predict", json.dumps({"signature_name": "generate", "inputs": {"z": [["a"] * 4]}}), 400, "must be float32"),
+    ("fractional int", "/v1/models/gan:predict", json.dumps({"inputs": {"num_samples": 2.5, "seed": 0}}), 400, "must be int32"),
+    ("missing input", "/v1/models/gan:predict", json.dumps({"inputs": {"num_samples": 2}}), 400, "missing ['seed']"),
+    ("unknown model", "/v1/models/nope:predict", json.dumps({"inputs": {"num_samples": 2, "seed": 0}}), 404, "Servable not found"),
+    ("unknown version", "/v1/models/gan/versions/9:predict", json.dumps({"inputs": {"num_samples": 2, "seed": 0}}), 404, "Specific(gan, 9)"),
+    ("unknown signature", "/v1/models/gan:predict", json.dumps({"signature_name": "nope", "inputs": {"z": [[0.0] * 4]}}), 400, 'signature key "nope" not found'),
+    ("oversized", "/v1/models/gan:predict", json.dumps({"signature_name": "generate", "inputs": {"z": [[0.0] * 4] * 5000}}), 413, "exceeds the limit"),
+]
+
+
+@pytest.mark.parametrize("case, path, body, status, message", BAD_REST_REQUESTS, ids=[c[0] for c in BAD_REST_REQUESTS])
+def test_rest_bad_requests_get_tf_serving_answers_and_the_server_goes_on(local_server, case, path, body, status, message):
+    got_status, answer = _rest(local_server, "POST", path, body)
+    assert got_status == status
+    assert message in answer["error"]
+    good_status, good = _rest(local_server, "POST", "/v1/models/gan:predict", json.dumps({"inputs": {"num_samples": 2, "seed": 1}}))
+    assert good_status == 200 and np.asarray(good["outputs"]).shape == (2, 2)
+
+
+BAD_GRPC_CALLS = [
+    ("wrong shape", lambda c: c.generate(np.zeros((2, 7))), "INVALID_ARGUMENT", "z must have shape [batch, 4]"),
+    ("wrong dtype", lambda c: c.predict("generate", {"z": np.array([["a"] * 4])}), "INVALID_ARGUMENT", "must be float32"),
+    ("unknown model", lambda c: Client(c.target, "nope").sample(2), "NOT_FOUND", "Servable not found"),
+    ("unknown version", lambda c: Client(c.target, "gan", version=9).sample(2), "NOT_FOUND", "Specific(gan, 9)"),
+    ("unknown signature", lambda c: c.predict("nope", {"z": np.zeros((1, 4), "float32")}), "FAILED_PRECONDITION", 'signature key "nope"'),
+    ("too many samples", lambda c: c.sample(10_001), "INVALID_ARGUMENT", "num_samples must be <= 10000"),
+    ("oversized", lambda c: c.generate(np.zeros((5000, 4))), "RESOURCE_EXHAUSTED", ""),
+]
+
+
+@pytest.mark.parametrize("case, call, code, message", BAD_GRPC_CALLS, ids=[c[0] for c in BAD_GRPC_CALLS])
+def test_grpc_bad_requests_get_tf_serving_codes_and_the_server_goes_on(local_server, case, call, code, message):
+    client = Client(local_server.grpc_target, "gan")
+    with pytest.raises(ServingError) as error:
+        call(client)
+    assert error.value.code == code
+    assert message in error.value.message
+    assert client.sample(2, seed=1).shape == (2, 2)
+
+
+def test_serve_refuses_a_directory_without_exports(tmp_path):
+    with pytest.raises(FileNotFoundError, match="ganzoo export"):
+        LocalServer(tmp_path, rest_port=0, grpc_port=0)
