@@ -157,3 +157,15 @@ def test_grpc_bad_requests_get_tf_serving_codes_and_the_server_goes_on(local_ser
 def test_serve_refuses_a_directory_without_exports(tmp_path):
     with pytest.raises(FileNotFoundError, match="ganzoo export"):
         LocalServer(tmp_path, rest_port=0, grpc_port=0)
+
+
+def test_every_version_is_served_and_the_highest_by_default(tmp_path):
+    first = zoo.create("gan", **zoo.get_entry("gan").tiny, seed=1)
+    second = zoo.create("gan", **zoo.get_entry("gan").tiny, seed=2)
+    export.export_model(first, tmp_path, name="gan", version=1)
+    export.export_model(second, tmp_path, name="gan", version=2)
+    with LocalServer(tmp_path, rest_port=0, grpc_port=0) as server:
+        for target in (server.rest_url, server.grpc_target):
+            np.testing.assert_allclose(Client(target, "gan").sample(3, seed=0), second.sample(3, seed=0), atol=1e-5)
+            np.testing.assert_allclose(Client(target, "gan", version=1).sample(3, seed=0), first.sample(3, seed=0), atol=1e-5)
+            assert [s["version"] for s in Client(target, "gan").status()] == ["2", "1"]
