@@ -112,7 +112,11 @@ def test_non_finite_loss_stops_training_naming_the_metric():
 
 def test_export_of_a_run_writes_a_servable_model(finished_run, tmp_path, capsys):
     out = tmp_path / "export"
-    assert cli.main(["export", str(finished_run), "--out", str(out), "--version", "3"]) == 0
+    # In a new process, as a user runs it: nothing imported beforehand.
+    subprocess.run(
+        [sys.executable, "-m", "training.cli", "export", str(finished_run), "--out", str(out), "--version", "3"],
+        check=True, capture_output=True,
+    )
     assert (out / "gan" / "3" / "saved_model.pb").is_file()
     assert (out / "models.config").is_file() and (out / "batching_parameters.txt").is_file()
     assert cli.main(["export", str(finished_run), "--out", str(out), "--version", "3"]) == 2

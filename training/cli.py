@@ -59,6 +59,7 @@ def _sample(args):
 def _export(args):
     import keras
 
+    import zoo  # noqa: F401  registers the variants, so load_model finds their classes
     from export import export_model
 
     source = pathlib.Path(args.source)
