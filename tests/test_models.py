@@ -223,3 +223,20 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(10_001), seed=tf.constant(0, tf.int64))
     with pytest.raises(tf.errors.InvalidArgumentError, match="num_samples must be >= 1"):
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
+
+
+@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,))])
+def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, two_device_strategy):
+    """The global batch is split, losses averaged over it, and noise sliced from it."""
+    config = {**zoo.get_entry(name).tiny, "data_shape": data_shape, "seed": 7}
+    single = zoo.create(name, **config)
+    single.compile()
+    with two_device_strategy.scope():
+        mirrored = zoo.create(name, **config)
+        mirrored.compile()
+    mirrored.set_weights(single.get_weights())
+    batch = tiny_batches(data_shape, num_examples=8, batch_size=8)
+    single.fit(batch, epochs=1, verbose=0)
+    mirrored.fit(batch, epochs=1, verbose=0)
+    for a, b in zip(single.trainable_weights, mirrored.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)

@@ -127,16 +127,22 @@ class GenerativeModel(keras.Model):
             )
 
     def _normal(self, shape):
-        """Standard normal noise, a different draw on every replica.
+        """Standard normal noise for this replica's share of the global batch.
 
-        A `SeedGenerator` alone gives every replica of a MirroredStrategy the
-        same numbers, which would duplicate each replica's fake batch; folding
-        in the replica id keeps the replicas' draws independent.
+        Every replica draws the noise of the whole global batch from the same
+        stateless seed and keeps its own slice, in the order the strategy
+        splits the data. Replicas so get different noise (a `SeedGenerator`
+        alone gives them identical draws), and a step on N replicas sees the
+        very noise a step on one device would draw for the same global batch.
         """
-        seed = tf.cast(self.seed_generator.next(), "int64")
-        replica_id = tf.distribute.get_replica_context().replica_id_in_sync_group
-        seed = tf.random.experimental.stateless_fold_in(seed, tf.cast(replica_id, "int64"))
-        return tf.random.stateless_normal(shape, seed=seed)
+        context = tf.distribute.get_replica_context()
+        replicas = context.num_replicas_in_sync
+        replica_id = tf.cast(context.replica_id_in_sync_group, tf.int32)
+        shape = tf.convert_to_tensor(shape, tf.int32)
+        per_replica = shape[0]
+        global_shape = tf.concat([[per_replica * replicas], shape[1:]], axis=0)
+        noise = tf.random.stateless_normal(global_shape, seed=self.seed_generator.next())
+        return noise[replica_id * per_replica:(replica_id + 1) * per_replica]
 
     def _latent_noise(self, batch_size):
         return self._normal((batch_size, self.latent_dim))
