@@ -23,7 +23,8 @@ def _train(args):
     train(
         args.model, args.data, out, epochs=args.epochs, batch_size=batch_size,
         latent_dim=args.latent_dim, seed=args.seed, xla=args.xla, data_dir=args.data_dir,
-        steps_per_epoch=args.steps_per_epoch,
+        steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
+        devices=args.devices.split(",") if args.devices else None,
     )
     print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
 
@@ -96,6 +97,8 @@ def _run_model_name(run_dir):
 
 
 def parser():
+    from training.strategies import STRATEGIES
+
     top = argparse.ArgumentParser(prog="ganzoo", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)
 
@@ -110,6 +113,11 @@ def parser():
     train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")
+    train.add_argument(
+        "--strategy", default="auto", choices=STRATEGIES,
+        help="auto: every GPU with MirroredStrategy, else one device; multiworker reads TF_CONFIG",
+    )
+    train.add_argument("--devices", default=None, help="comma-separated devices for --strategy mirrored")
     train.set_defaults(handler=_train)
 
     listing = commands.add_parser("list", help="the variants, one line each")

@@ -14,6 +14,7 @@ import pathlib
 import keras
 
 import zoo
+from training import strategies
 from training.callbacks import SampleSnapshot, StopOnNonFinite
 
 # Real points drawn under the generated ones in the per-epoch scatter.
@@ -63,15 +64,20 @@ def train(
     data_dir=None,
     steps_per_epoch=None,
     verbose=1,
+    strategy="auto",
+    devices=None,
 ):
     """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
 
+    `batch_size` is the global batch, split across the strategy's replicas.
     Returns the trained model; RUN_DIR holds what the module docstring lists.
     """
     keras.utils.set_random_seed(seed)
+    distribution = strategies.make_strategy(strategy, devices)
     # Built first, so that a wrong model or dataset name leaves no run directory.
-    model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
-    model.compile(jit_compile=bool(xla))
+    with distribution.scope():
+        model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
+        model.compile(jit_compile=bool(xla))
     x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
 
     run_dir = pathlib.Path(run_dir)
@@ -79,12 +85,12 @@ def train(
     arguments = {
         "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
         "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
-        "steps_per_epoch": steps_per_epoch,
+        "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
     }
     (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
+    # The backup comes last, so that an epoch it records has its picture and logs.
     callbacks = [
         StopOnNonFinite(),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
         keras.callbacks.TensorBoard(str(run_dir / "logs")),
         SampleSnapshot(
             run_dir / "samples",
@@ -92,7 +98,14 @@ def train(
             seed=seed,
             real=real_points_for_plots(data_name, train_examples=x),
         ),
+        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
     ]
+    if verbose:
+        print(f"Training {model_name} on {data_name} under {strategies.describe(distribution)}, "
+              f"global batch {batch_size}.")
+        resumed = _finished_epochs(run_dir / "backup")
+        if resumed is not None:
+            print(f"Resuming from {run_dir / 'backup'}: {resumed} of {epochs} epochs were done.")
     model.fit(
         zoo.data.pipeline(x, batch_size=batch_size, seed=seed),
         epochs=epochs,
@@ -103,6 +116,14 @@ def train(
     )
     model.save(run_dir / "model.keras")
     return model
+
+
+def _finished_epochs(backup_dir):
+    """Epochs a killed run finished, from BackupAndRestore's metadata; None if none."""
+    metadata = backup_dir / "training_metadata.json"
+    if not metadata.exists():
+        return None
+    return json.loads(metadata.read_text())["epoch"]
 
 
 def load_run(run_dir):

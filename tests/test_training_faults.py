@@ -1,0 +1,101 @@
+"""Runs survive being killed, stop cleanly on NaN, and train under a chosen strategy."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from training import callbacks
+
+# 100 steps of batch 1,000 per epoch (ring8 holds 100,000 points): about a second each.
+TRAIN = [sys.executable, "-m", "training.cli", "train", "gan", "--data", "ring8", "--epochs", "3",
+         "--batch-size", "1000"]
+
+
+def test_a_killed_run_resumes_and_finishes_with_the_same_epoch_count(tmp_path):
+    out = tmp_path / "run"
+    command = TRAIN + ["--out", str(out)]
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    metadata = out / "backup" / "training_metadata.json"
+    deadline = time.time() + 300
+    while not metadata.exists() and first.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert first.poll() is None, "the first run ended before it could be killed"
+    os.kill(first.pid, signal.SIGKILL)
+    first.wait()
+    assert json.loads(metadata.read_text())["epoch"] == 1
+    assert not (out / "model.keras").exists()
+
+    second = subprocess.run(command, capture_output=True, text=True, check=True)
+    log = second.stdout
+    assert "Resuming from" in log and "1 of 3 epochs were done" in log
+    assert "Epoch 2/3" in log and "Epoch 3/3" in log
+    assert "Epoch 1/3" not in log, "a finished epoch was repeated"
+    assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png", "epoch_003.png"]
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.g_optimizer.iterations) == 3 * 100, "the optimizer state was not restored"
+    assert model.sample(4, seed=0).shape == (4, 2)
+
+
+class DivergeAfterFirstEpoch(keras.callbacks.Callback):
+    """Sets the discriminator's output bias to NaN once the first epoch is backed up.
+
+    (NaN in the data or in a hidden layer does not do it for these nets: ReLU
+    maps NaN to 0 on this CPU's kernels, so the loss stays finite.)
+    """
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            output_bias = self.model.discriminator.trainable_weights[-1]
+            output_bias.assign(np.full(output_bias.shape, np.nan, "float32"))
+
+
+def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
+    model = zoo.create("gan", **zoo.get_entry("gan").tiny)
+    model.compile()
+    data = zoo.data.pipeline(np.full((32, 2), 0.5, "float32"), batch_size=8, shuffle=False)
+    backup = tmp_path / "backup"
+    with pytest.raises(FloatingPointError, match=r"d_loss became nan at batch 0"):
+        model.fit(data, epochs=3, verbose=0, callbacks=[
+            callbacks.StopOnNonFinite(), keras.callbacks.BackupAndRestore(str(backup)), DivergeAfterFirstEpoch(),
+        ])
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
+    restored = zoo.create("gan", **zoo.get_entry("gan").tiny)
+    restored.compile()
+    restored.load_weights(backup / "latest.weights.h5")
+    assert all(np.all(np.isfinite(w.numpy())) for w in restored.trainable_weights)
+
+
+def test_train_under_mirrored_strategy_on_two_cpus(tmp_path):
+    script = (
+        "import sys, tensorflow as tf;"
+        "cpu = tf.config.list_physical_devices('CPU')[0];"
+        "tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2);"
+        "from training import cli; sys.exit(cli.main(sys.argv[1:]))"
+    )
+    out = tmp_path / "run"
+    result = subprocess.run(
+        [sys.executable, "-c", script, "train", "gan", "--data", "ring8", "--epochs", "1",
+         "--steps-per-epoch", "5", "--strategy", "mirrored", "--devices", "/cpu:0,/cpu:1", "--out", str(out)],
+        capture_output=True, text=True, check=True,
+    )
+    assert "MirroredStrategy with 2 replica(s), global batch 100" in result.stdout
+    assert (out / "model.keras").exists()
+
+
+def test_multiworker_without_tf_config_says_what_to_set(monkeypatch):
+    from training import strategies
+
+    monkeypatch.delenv("TF_CONFIG", raising=False)
+    with pytest.raises(ValueError, match="reads the cluster from TF_CONFIG"):
+        strategies.make_strategy("multiworker")
+    with pytest.raises(ValueError, match="--devices applies to --strategy mirrored only"):
+        strategies.make_strategy("default", devices=["/cpu:0"])
