@@ -60,15 +60,18 @@ def _sample(args):
 def _export(args):
     import keras
 
-    import zoo  # noqa: F401  registers the variants, so load_model finds their classes
     from export import export_model
+    from training.run import load_run  # imports zoo, whose variants load_model must know
 
     source = pathlib.Path(args.source)
-    model_file = source / "model.keras" if source.is_dir() else source
-    if not model_file.is_file():
-        raise FileNotFoundError(f"{model_file} does not exist: give a finished run directory or a .keras file.")
-    name = args.name or (_run_model_name(source) if source.is_dir() else source.stem)
-    written = export_model(keras.models.load_model(model_file), args.out, name=name, version=args.version)
+    if source.is_dir():
+        model, run = load_run(source)
+        name = args.name or run["model"]
+    elif source.is_file():
+        model, name = keras.models.load_model(source), args.name or source.stem
+    else:
+        raise FileNotFoundError(f"{source} does not exist: give a finished run directory or a .keras file.")
+    written = export_model(model, args.out, name=name, version=args.version)
     for served_name, path in written.items():
         print(f"Exported {served_name} version {args.version} to {path}")
     print(f"TF Serving: --model_config_file={pathlib.Path(args.out) / 'models.config'} (paths under /models)")
@@ -88,12 +91,6 @@ def _serve(args):
         threading.Event().wait()
     except KeyboardInterrupt:
         server.stop()
-
-
-def _run_model_name(run_dir):
-    import json
-
-    return json.loads((run_dir / "run.json").read_text())["model"]
 
 
 def parser():
