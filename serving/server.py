@@ -148,6 +148,11 @@ def _make_rest_handler(repository, max_request_bytes):
 # -- gRPC ---------------------------------------------------------------------
 
 
+def _abort(context, error):
+    """Ends the RPC with the ServingError's status code and message."""
+    context.abort(getattr(grpc.StatusCode, error.code), error.message)
+
+
 def _requested_version(model_spec):
     return model_spec.version.value if model_spec.HasField("version") else None
 
@@ -166,7 +171,7 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
             signature_name = spec.signature_name or "serving_default"
             version, outputs = self.repository.predict(spec.name, inputs, signature_name, _requested_version(spec))
         except ServingError as error:
-            context.abort(getattr(grpc.StatusCode, error.code), error.message)
+            _abort(context, error)
         response = predict_pb2.PredictResponse()
         response.model_spec.CopyFrom(model_pb2.ModelSpec(name=spec.name, signature_name=signature_name))
         response.model_spec.version.value = version
@@ -181,7 +186,7 @@ class _PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
                 raise ServingError("INVALID_ARGUMENT", 'metadata_field must be ["signature_def"]')
             version, signature_defs = self.repository.metadata(spec.name, _requested_version(spec))
         except ServingError as error:
-            context.abort(getattr(grpc.StatusCode, error.code), error.message)
+            _abort(context, error)
         signature_map = get_model_metadata_pb2.SignatureDefMap()
         for key, value in signature_defs.items():
             signature_map.signature_def[key].CopyFrom(value)
@@ -203,7 +208,7 @@ class _ModelService(model_service_pb2_grpc.ModelServiceServicer):
         try:
             statuses = self.repository.status(spec.name, _requested_version(spec))
         except ServingError as error:
-            context.abort(getattr(grpc.StatusCode, error.code), error.message)
+            _abort(context, error)
         response = get_model_status_pb2.GetModelStatusResponse()
         for status in statuses:
             entry = response.model_version_status.add()
