@@ -5,6 +5,8 @@ here changes.
 """
 
 import json
+import os
+import pathlib
 import subprocess
 import sys
 
@@ -15,6 +17,7 @@ import tensorflow as tf
 
 import export
 import zoo
+from zoo import xla
 from conftest import tiny_batches
 from export import serving_files
 from google.protobuf import text_format
@@ -104,6 +107,26 @@ def test_fit_with_xla(name):
     model.compile(jit_compile=True)
     assert_finite_logs(fit_once(model))
     assert model.jit_compile is True
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_xla_compiles_the_step_on_one_device_and_under_mirrored_strategy(name, tmp_path):
+    """XLA's own dump shows what was compiled; its flags are read once, so a new process."""
+    dump, report_path = tmp_path / "xla_dump", tmp_path / "report.json"
+    env = {**os.environ, "XLA_FLAGS": f"--xla_dump_to={dump}", "TF_XLA_FLAGS": "--tf_xla_cpu_global_jit"}
+    script = pathlib.Path(__file__).with_name("xla_dump_run.py")
+    subprocess.run([sys.executable, str(script), name, str(dump), str(report_path)],
+                   env=env, cwd=script.parent, check=True, capture_output=True)
+    report = json.loads(report_path.read_text())
+
+    one_device, mirrored = report["one_device"], report["mirrored"]
+    assert one_device["xla_compiles"] == xla.WHOLE_STEP
+    assert any("one_step_on_data" in m for m in one_device["modules"]), one_device["modules"]
+    assert mirrored["xla_compiles"] == xla.AUTO_CLUSTERING
+    assert any(m.startswith("module_") and ".cluster_" in m for m in mirrored["modules"]), mirrored["modules"]
+    for phase in (one_device, mirrored):
+        assert phase["modules_with_matmul_or_conv"], "XLA compiled none of the networks' layers"
+        assert_finite_logs(phase["logs"])
 
 
 @pytest.mark.parametrize("name", MODELS)

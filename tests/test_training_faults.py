@@ -74,7 +74,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     assert all(np.all(np.isfinite(w.numpy())) for w in restored.trainable_weights)
 
 
-def test_train_under_mirrored_strategy_on_two_cpus(tmp_path):
+def test_train_under_mirrored_strategy_on_two_cpus_with_xla(tmp_path):
     script = (
         "import sys, tensorflow as tf;"
         "cpu = tf.config.list_physical_devices('CPU')[0];"
@@ -84,10 +84,15 @@ def test_train_under_mirrored_strategy_on_two_cpus(tmp_path):
     out = tmp_path / "run"
     result = subprocess.run(
         [sys.executable, "-c", script, "train", "gan", "--data", "ring8", "--epochs", "1",
-         "--steps-per-epoch", "5", "--strategy", "mirrored", "--devices", "/cpu:0,/cpu:1", "--out", str(out)],
+         "--steps-per-epoch", "5", "--strategy", "mirrored", "--devices", "/cpu:0,/cpu:1", "--out", str(out),
+         "--xla"],
         capture_output=True, text=True, check=True,
+        # The script imports TensorFlow before the CLI could set this flag.
+        env={**os.environ, "TF_XLA_FLAGS": "--tf_xla_cpu_global_jit"},
     )
     assert "MirroredStrategy with 2 replica(s), global batch 100" in result.stdout
+    assert "XLA: XLA auto-clustering of the train step" in result.stdout
+    assert "runs uncompiled" not in result.stderr
     assert (out / "model.keras").exists()
 
 

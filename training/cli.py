@@ -144,8 +144,21 @@ def parser():
     return top
 
 
+def _request_cpu_auto_clustering():
+    """Lets XLA auto-clustering (zoo/xla.py) work on CPUs under tf.distribute.
+
+    TensorFlow reads TF_XLA_FLAGS once, when it starts, so this runs before
+    any command imports it.
+    """
+    flags = os.environ.get("TF_XLA_FLAGS", "").split()
+    if "--tf_xla_cpu_global_jit" not in flags:
+        os.environ["TF_XLA_FLAGS"] = " ".join(flags + ["--tf_xla_cpu_global_jit"])
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
+    if getattr(args, "xla", False):
+        _request_cpu_auto_clustering()
     try:
         args.handler(args)
     except (ValueError, OSError, FloatingPointError) as error:

@@ -103,6 +103,7 @@ def train(
     if verbose:
         print(f"Training {model_name} on {data_name} under {strategies.describe(distribution)}, "
               f"global batch {batch_size}.")
+        print(f"XLA: {model.xla_compiles or 'off'}.")
         resumed = _finished_epochs(run_dir / "backup")
         if resumed is not None:
             print(f"Resuming from {run_dir / 'backup'}: {resumed} of {epochs} epochs were done.")

@@ -12,7 +12,7 @@ import tensorflow as tf
 
 import keras
 
-from zoo import losses
+from zoo import losses, xla
 
 
 def _as_model(network):
@@ -40,6 +40,8 @@ class GenerativeModel(keras.Model):
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._trackers = {}
         self._optimizer_names = ()
+        # What XLA compiles once `compile` ran: None, xla.WHOLE_STEP or xla.AUTO_CLUSTERING.
+        self.xla_compiles = None
 
     # -- construction helpers -------------------------------------------------
 
@@ -73,6 +75,7 @@ class GenerativeModel(keras.Model):
         Args:
             players: `{attribute: (optimizer_or_None, default_factory, variables)}`.
         """
+        jit_compile, self.xla_compiles = xla.resolve(jit_compile, self._distribute_strategy)
         # optimizer=None: otherwise Keras makes an unused RMSprop over every variable.
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         for attribute, (optimizer, default_factory, variables) in players.items():
