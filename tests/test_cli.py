@@ -4,6 +4,7 @@ import json
 import subprocess
 import sys
 
+import keras
 import numpy as np
 import pytest
 
@@ -123,3 +124,15 @@ def test_export_of_a_run_writes_a_servable_model(finished_run, tmp_path, capsys)
     assert (out / "models.config").is_file() and (out / "batching_parameters.txt").is_file()
     assert cli.main(["export", str(finished_run), "--out", str(out), "--version", "3"]) == 2
     assert "export with another --version" in capsys.readouterr().err
+
+
+def test_mixed_precision_run_computes_in_bfloat16_and_saves_float32_samples(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(train_args(out, "--mixed-precision")) == 0
+    assert "Precision: mixed_bfloat16" in capsys.readouterr().out
+    model, arguments = run.load_run(out)
+    assert arguments["mixed_precision"] is True
+    assert model.generator.layers[1].compute_dtype == "bfloat16"
+    samples = model.sample(8, seed=0)
+    assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
+    assert keras.mixed_precision.global_policy().name == "float32", "the run leaked its dtype policy"

@@ -140,6 +140,75 @@ def test_fit_under_mirrored_strategy(name, two_device_strategy):
     assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, model.trainable_weights))
 
 
+@pytest.fixture
+def dtype_policy():
+    """Sets a global dtype policy for one test, then puts float32 back."""
+    yield keras.mixed_precision.set_dtype_policy
+    keras.mixed_precision.set_dtype_policy("float32")
+
+
+def output_dtypes(model):
+    z = model.prior_sample(2, seed=0)
+    dtypes = {"samples": model.generate(z).dtype}
+    for network_name, network in networks_of(model).items():
+        if network_name in ("discriminator", "encoder"):
+            dtypes[network_name] = network(model.generate(z)).dtype
+    return {k: keras.backend.standardize_dtype(v) for k, v in dtypes.items()}
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+@pytest.mark.parametrize("name", MODELS)
+def test_mixed_precision_trains_with_float32_outputs_and_losses(name, policy, dtype_policy):
+    dtype_policy(policy)
+    model = tiny_model(name)
+    model.compile()
+    compute_dtypes = {layer.compute_dtype for net in networks_of(model).values() for layer in net.layers}
+    assert policy.removeprefix("mixed_") in compute_dtypes, "no layer computes in reduced precision"
+    assert set(output_dtypes(model).values()) == {"float32"}, output_dtypes(model)
+    scaled = [isinstance(getattr(model, n), keras.optimizers.LossScaleOptimizer) for n in model.optimizer_names]
+    assert all(scaled) if policy == "mixed_float16" else not any(scaled)
+    logs = fit_once(model)
+    assert_finite_logs(logs)
+    assert model.sample(3, seed=0).dtype == np.float32
+
+
+def test_float16_overflow_on_one_replica_skips_the_step_on_all(two_device_strategy, dtype_policy):
+    """The second replica's half of the batch is huge, so only its scaled gradients overflow.
+
+    Every variant steps through `GenerativeModel._minimize`; the autoencoder is
+    the one whose gradients this data reliably overflows.
+    """
+    dtype_policy("mixed_float16")
+    with two_device_strategy.scope():
+        model = tiny_model("autoencoder", seed=1)
+        model.compile()
+    shape = model.data_shape
+    x = np.concatenate([np.full((4, *shape), 0.01), np.full((4, *shape), 300.0)]).astype("float32")
+    model.fit(zoo.data.pipeline(x, batch_size=8, shuffle=False), epochs=1, verbose=0)
+    assert model.optimizer.dynamic_scale.numpy() < model.optimizer.initial_scale, (
+        "no step overflowed: the test data no longer provokes the case it checks")
+    for weight in model.weights:
+        assert np.all(np.isfinite(weight.numpy())), f"{weight.path} took a non-finite update"
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_train_step_scales_the_loss_and_the_optimizer_unscales_it(name):
+    """A loss scale of 1024 must leave an SGD step unchanged: fails if a train step skips scaling."""
+    config = {**zoo.get_entry(name).tiny, "seed": 5}
+    plain, scaled = zoo.create(name, **config), zoo.create(name, **config)
+    scaled.set_weights(plain.get_weights())
+    plain.compile()
+    plain.compile(**{n: keras.optimizers.SGD(0.1) for n in plain.optimizer_names})
+    scaled.compile(**{n: keras.optimizers.SGD(0.1, loss_scale_factor=1024.0) for n in plain.optimizer_names})
+    initial = weights_of(plain)
+    batch = tiny_batches(plain.data_shape, num_examples=8, batch_size=8)
+    plain.fit(batch, epochs=1, verbose=0)
+    scaled.fit(batch, epochs=1, verbose=0)
+    assert any(not np.allclose(a, b) for a, b in zip(initial, weights_of(plain))), "the step changed nothing"
+    for a, b in zip(plain.trainable_weights, scaled.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
 @pytest.mark.parametrize("name", MODELS)
 def test_wrong_data_shape_names_the_expected_shape(name):
     model = tiny_model(name)

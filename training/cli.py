@@ -25,6 +25,7 @@ def _train(args):
         latent_dim=args.latent_dim, seed=args.seed, xla=args.xla, data_dir=args.data_dir,
         steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
         devices=args.devices.split(",") if args.devices else None,
+        mixed_precision=args.mixed_precision,
     )
     print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
 
@@ -108,6 +109,10 @@ def parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA")
     train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    train.add_argument(
+        "--mixed-precision", action="store_true",
+        help="float16 compute on GPUs (with loss scaling), bfloat16 elsewhere; float32 variables and losses",
+    )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")
     train.add_argument(

@@ -12,6 +12,7 @@ import json
 import pathlib
 
 import keras
+import tensorflow as tf
 
 import zoo
 from training import strategies
@@ -66,18 +67,28 @@ def train(
     verbose=1,
     strategy="auto",
     devices=None,
+    mixed_precision=False,
 ):
     """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
 
     `batch_size` is the global batch, split across the strategy's replicas.
+    `mixed_precision` computes in float16 on GPUs (with loss scaling) and in
+    bfloat16 elsewhere, keeping variables, outputs and losses in float32.
     Returns the trained model; RUN_DIR holds what the module docstring lists.
     """
     keras.utils.set_random_seed(seed)
     distribution = strategies.make_strategy(strategy, devices)
+    policy = mixed_precision_policy() if mixed_precision else "float32"
     # Built first, so that a wrong model or dataset name leaves no run directory.
-    with distribution.scope():
-        model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
-        model.compile(jit_compile=bool(xla))
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_dtype_policy(policy)
+    try:
+        with distribution.scope():
+            model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
+            model.compile(jit_compile=bool(xla))
+    finally:
+        # The model's layers keep their policy; nothing built later inherits it.
+        keras.mixed_precision.set_dtype_policy(previous_policy)
     x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
 
     run_dir = pathlib.Path(run_dir)
@@ -86,6 +97,7 @@ def train(
         "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
         "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
         "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
+        "mixed_precision": mixed_precision,
     }
     (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
     # The backup comes last, so that an epoch it records has its picture and logs.
@@ -103,7 +115,7 @@ def train(
     if verbose:
         print(f"Training {model_name} on {data_name} under {strategies.describe(distribution)}, "
               f"global batch {batch_size}.")
-        print(f"XLA: {model.xla_compiles or 'off'}.")
+        print(f"XLA: {model.xla_compiles or 'off'}. Precision: {policy}.")
         resumed = _finished_epochs(run_dir / "backup")
         if resumed is not None:
             print(f"Resuming from {run_dir / 'backup'}: {resumed} of {epochs} epochs were done.")
@@ -117,6 +129,11 @@ def train(
     )
     model.save(run_dir / "model.keras")
     return model
+
+
+def mixed_precision_policy():
+    """float16 where GPUs run it fast; bfloat16, which needs no loss scaling, elsewhere."""
+    return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
 
 
 def _finished_epochs(backup_dir):

@@ -23,6 +23,28 @@ def _as_model(network):
     return keras.saving.deserialize_keras_object(copy.deepcopy(network))
 
 
+def _share_overflow(gradients):
+    """Makes an overflow on any replica show in every replica's gradients.
+
+    Keras's `LossScaleOptimizer` decides whether to skip a step from the first
+    replica's gradients, before they are summed across replicas, so an
+    overflow on another replica alone would reach the weights as inf or NaN.
+    """
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return gradients
+    local_finite = tf.reduce_all(
+        [tf.reduce_all(tf.math.is_finite(g)) for g in gradients if g is not None]
+    )
+    # ReduceOp has no MIN: count the replicas that overflowed.
+    overflows = context.all_reduce("sum", 1.0 - tf.cast(local_finite, tf.float32))
+    all_finite = overflows == 0
+    return [
+        None if g is None else tf.where(all_finite, g, tf.fill(tf.shape(g), tf.constant(np.nan, g.dtype)))
+        for g in gradients
+    ]
+
+
 class GenerativeModel(keras.Model):
     """Data shape, latent size, noise, sampling and the optimizer plumbing.
 
@@ -80,11 +102,26 @@ class GenerativeModel(keras.Model):
         super().compile(optimizer=None, jit_compile=jit_compile, **kwargs)
         for attribute, (optimizer, default_factory, variables) in players.items():
             optimizer = keras.optimizers.get(optimizer) or default_factory()
+            if self._needs_loss_scaling(optimizer):
+                optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
             # Built here, inside the caller's strategy scope, because Keras only
             # builds `self.optimizer` itself (keras issues #19229, #20164).
             optimizer.build(variables)
             setattr(self, attribute, optimizer)
         self._optimizer_names = tuple(players)
+
+    @staticmethod
+    def _needs_loss_scaling(optimizer):
+        """float16 gradients underflow without it; bfloat16 has float32's range."""
+        policy = keras.mixed_precision.global_policy().name
+        return policy == "mixed_float16" and not isinstance(
+            optimizer, keras.optimizers.LossScaleOptimizer
+        )
+
+    @property
+    def optimizer_names(self):
+        """The attributes holding this model's optimizers, once compiled."""
+        return self._optimizer_names
 
     def get_compile_config(self):
         if not self.compiled:
@@ -153,6 +190,21 @@ class GenerativeModel(keras.Model):
     @staticmethod
     def _average(per_example_loss):
         return tf.nn.compute_average_loss(per_example_loss)
+
+    @staticmethod
+    def _minimize(optimizer, tape, loss, weights):
+        """One step of `optimizer` on `loss`, recorded by `tape`, with loss scaling.
+
+        Seeding backpropagation with the optimizer's loss scale is the same as
+        differentiating `optimizer.scale_loss(loss)`, and `apply_gradients`
+        divides it out again (a `LossScaleOptimizer` also skips steps whose
+        scaled gradients overflowed). Without a scale this is a plain step.
+        """
+        scale = optimizer.scale_loss(tf.ones_like(loss))
+        gradients = tape.gradient(loss, weights, output_gradients=scale)
+        if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
+            gradients = _share_overflow(gradients)
+        optimizer.apply_gradients(zip(gradients, weights))
 
     # -- generative API -------------------------------------------------------
 
@@ -279,15 +331,13 @@ class AdversarialModel(GenerativeModel):
                 real_logits, fake_logits, label_smoothing=self.label_smoothing
             )
             d_loss = self._average(d_losses)
-        d_weights = self.discriminator.trainable_weights
-        self.d_optimizer.apply_gradients(zip(tape.gradient(d_loss, d_weights), d_weights))
+        self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
 
         with tf.GradientTape() as tape:
             fake = self.generator(self._latent_noise(batch_size), training=True)
             g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
             g_loss = self._average(g_losses)
-        g_weights = self.generator.trainable_weights
-        self.g_optimizer.apply_gradients(zip(tape.gradient(g_loss, g_weights), g_weights))
+        self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
 
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
 
@@ -346,8 +396,7 @@ class AutoencoderModel(GenerativeModel):
         )
 
     def _apply(self, loss, tape):
-        weights = self.trainable_weights
-        self.optimizer.apply_gradients(zip(tape.gradient(loss, weights), weights))
+        self._minimize(self.optimizer, tape, loss, self.trainable_weights)
 
     def generate(self, z):
         return self.decode(z)

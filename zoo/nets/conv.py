@@ -4,6 +4,7 @@ Two stride-2 stages, so height and width must be divisible by 4 (28x28 gives
 7x7 at the bottom). Batch normalization everywhere but the discriminator's
 input layer and the generator's output layer, LeakyReLU(0.2) in the
 discriminator, ReLU in the generator, 5x5 kernels: the paper's guidelines.
+Output layers compute in float32 under any dtype policy (see `nets.mlp`).
 """
 
 import keras
@@ -30,7 +31,7 @@ def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="con
         h = keras.layers.BatchNormalization()(h)
     h = keras.layers.LeakyReLU(0.2)(h)
     h = keras.layers.Flatten()(h)
-    outputs = keras.layers.Dense(output_dim)(h)
+    outputs = keras.layers.Dense(output_dim, dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -49,6 +50,6 @@ def conv_decoder(
     h = keras.layers.BatchNormalization()(h)
     h = keras.layers.ReLU()(h)
     outputs = keras.layers.Conv2DTranspose(
-        channels, 5, strides=2, padding="same", activation=output_activation
+        channels, 5, strides=2, padding="same", activation=output_activation, dtype="float32"
     )(h)
     return keras.Model(inputs, outputs, name=name)

@@ -1,4 +1,9 @@
-"""Fully connected bodies for vector data (and flattened images)."""
+"""Fully connected bodies for vector data (and flattened images).
+
+Output layers compute in float32 whatever the global dtype policy, so that
+under mixed precision logits, codes and samples (and the losses on them)
+stay float32.
+"""
 
 import math
 
@@ -14,7 +19,7 @@ def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_enco
     h = keras.layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
     for units in hidden_units:
         h = keras.layers.Dense(units, activation="relu")(h)
-    outputs = keras.layers.Dense(output_dim)(h)
+    outputs = keras.layers.Dense(output_dim, dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -33,7 +38,7 @@ def mlp_decoder(
     h = inputs
     for units in hidden_units:
         h = keras.layers.Dense(units, activation="relu")(h)
-    h = keras.layers.Dense(math.prod(output_shape), activation=output_activation)(h)
+    h = keras.layers.Dense(math.prod(output_shape), activation=output_activation, dtype="float32")(h)
     if len(output_shape) > 1:
-        h = keras.layers.Reshape(tuple(output_shape))(h)
+        h = keras.layers.Reshape(tuple(output_shape), dtype="float32")(h)
     return keras.Model(inputs, h, name=name)
