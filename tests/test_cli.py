@@ -136,3 +136,18 @@ def test_mixed_precision_run_computes_in_bfloat16_and_saves_float32_samples(tmp_
     samples = model.sample(8, seed=0)
     assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
     assert keras.mixed_precision.global_policy().name == "float32", "the run leaked its dtype policy"
+
+
+def test_ema_run_samples_with_the_averaged_generator(tmp_path):
+    out = tmp_path / "run"
+    assert cli.main(train_args(out, "--ema-decay", "0.99")) == 0
+    model, arguments = run.load_run(out)
+    assert arguments["ema_decay"] == 0.99 and model.ema_decay == 0.99
+    z = model.prior_sample(4, seed=0)
+    np.testing.assert_array_equal(model.generate(z), model.ema_generator(z))
+
+
+def test_ema_decay_for_a_model_without_generator_is_refused(tmp_path, capsys):
+    args = ["train", "vae", "--data", "mnist_5k", "--ema-decay", "0.99", "--out", str(tmp_path / "r")]
+    assert cli.main(args) == 2
+    assert "has no generator" in capsys.readouterr().err

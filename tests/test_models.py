@@ -4,6 +4,7 @@ A new variant is covered by registering it with a `tiny` config; nothing
 here changes.
 """
 
+import contextlib
 import json
 import os
 import pathlib
@@ -332,3 +333,42 @@ def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, tw
     mirrored.fit(batch, epochs=1, verbose=0)
     for a, b in zip(single.trainable_weights, mirrored.trainable_weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def gan_with_ema(decay, strategy=None):
+    with strategy.scope() if strategy else contextlib.nullcontext():
+        model = tiny_model("gan", ema_decay=decay, seed=3)
+        model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+    return model
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_ema_generator_follows_the_warmed_up_average(replicas, two_device_strategy):
+    model = gan_with_ema(0.5, two_device_strategy if replicas == 2 else None)
+    start = weights_of(model.generator)
+    for average, weight in zip(model.ema_generator.weights, start):
+        np.testing.assert_array_equal(average.numpy(), weight)
+    model.fit(tiny_batches(model.data_shape, num_examples=8, batch_size=8), epochs=1, verbose=0)
+    decay = min(0.5, (1 + 1) / (10 + 1))  # one generator step taken
+    for average, before, after in zip(model.ema_generator.weights, start, weights_of(model.generator)):
+        assert not np.allclose(before, after)
+        np.testing.assert_allclose(average.numpy(), decay * before + (1 - decay) * after, atol=1e-6)
+
+
+def test_ema_generator_samples_saves_and_exports(tmp_path):
+    model = gan_with_ema(0.9)
+    fit_once(model)
+    z = model.prior_sample(5, seed=0)
+    np.testing.assert_array_equal(model.generate(z), model.ema_generator(z))
+    assert not np.allclose(model.generate(z), model.generator(z))
+    model.save(tmp_path / "ema.keras")
+    loaded = keras.models.load_model(tmp_path / "ema.keras")
+    assert loaded.ema_decay == 0.9
+    np.testing.assert_allclose(loaded.sample(5, seed=0), model.sample(5, seed=0), atol=1e-6)
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path / "export", name="gan")["gan"]))
+    np.testing.assert_allclose(served.signatures["generate"](z=z)["samples"], model.ema_generator(z), atol=1e-6)
+
+
+def test_ema_decay_outside_zero_one_is_refused():
+    with pytest.raises(ValueError, match=r"ema_decay must lie strictly between 0 and 1"):
+        tiny_model("gan", ema_decay=1.0)

@@ -25,7 +25,7 @@ def _train(args):
         latent_dim=args.latent_dim, seed=args.seed, xla=args.xla, data_dir=args.data_dir,
         steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
         devices=args.devices.split(",") if args.devices else None,
-        mixed_precision=args.mixed_precision,
+        mixed_precision=args.mixed_precision, ema_decay=args.ema_decay,
     )
     print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
 
@@ -112,6 +112,10 @@ def parser():
     train.add_argument(
         "--mixed-precision", action="store_true",
         help="float16 compute on GPUs (with loss scaling), bfloat16 elsewhere; float32 variables and losses",
+    )
+    train.add_argument(
+        "--ema-decay", type=float, default=None,
+        help="keep a moving average of the generator's weights (e.g. 0.999) for sampling and export",
     )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")

@@ -24,7 +24,7 @@ SCATTER_REAL_POINTS = 2000
 PICTURE_SAMPLES = {"image": 64, "vector": 1000}
 
 
-def build_model(model_name, data_name, latent_dim=None, seed=None):
+def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=None):
     """The registry's default for `model_name`, shaped for `data_name`."""
     entry = zoo.get_entry(model_name)
     spec = zoo.data.describe(data_name)
@@ -37,6 +37,12 @@ def build_model(model_name, data_name, latent_dim=None, seed=None):
     config = {"data_shape": spec.shape, "seed": seed}
     if latent_dim is not None:
         config["latent_dim"] = latent_dim
+    if ema_decay is not None:
+        if not issubclass(entry.cls, zoo.AdversarialModel):
+            raise ValueError(
+                f"--ema-decay averages a generator's weights; {model_name} has no generator."
+            )
+        config["ema_decay"] = ema_decay
     return zoo.create(model_name, **config)
 
 
@@ -68,10 +74,12 @@ def train(
     strategy="auto",
     devices=None,
     mixed_precision=False,
+    ema_decay=None,
 ):
     """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
 
     `batch_size` is the global batch, split across the strategy's replicas.
+    `ema_decay` keeps an averaged generator for sampling and export.
     `mixed_precision` computes in float16 on GPUs (with loss scaling) and in
     bfloat16 elsewhere, keeping variables, outputs and losses in float32.
     Returns the trained model; RUN_DIR holds what the module docstring lists.
@@ -84,7 +92,9 @@ def train(
     keras.mixed_precision.set_dtype_policy(policy)
     try:
         with distribution.scope():
-            model = build_model(model_name, data_name, latent_dim=latent_dim, seed=seed)
+            model = build_model(
+                model_name, data_name, latent_dim=latent_dim, seed=seed, ema_decay=ema_decay
+            )
             model.compile(jit_compile=bool(xla))
     finally:
         # The model's layers keep their policy; nothing built later inherits it.
@@ -97,7 +107,7 @@ def train(
         "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
         "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
         "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
-        "mixed_precision": mixed_precision,
+        "mixed_precision": mixed_precision, "ema_decay": ema_decay,
     }
     (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
     # The backup comes last, so that an epoch it records has its picture and logs.

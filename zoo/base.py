@@ -270,6 +270,11 @@ class AdversarialModel(GenerativeModel):
         discriminator: a `keras.Model` from data to one logit; built when None.
         loss: "non_saturating" (default) or "minimax".
         label_smoothing: one-sided label smoothing of the real targets.
+        ema_decay: when set (e.g. 0.999), the model keeps an exponential moving
+            average of the generator's weights, `ema_generator`, and samples,
+            generates and exports with it. The decay warms up as
+            `min(ema_decay, (1 + t) / (10 + t))` over generator steps `t`, so
+            early weights fade fast.
         seed: seed of the training noise.
     """
 
@@ -281,10 +286,14 @@ class AdversarialModel(GenerativeModel):
         discriminator=None,
         loss="non_saturating",
         label_smoothing=0.0,
+        ema_decay=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
+        if ema_decay is not None and not 0.0 < ema_decay < 1.0:
+            raise ValueError(f"ema_decay must lie strictly between 0 and 1 (e.g. 0.999), got {ema_decay}.")
+        self.ema_decay = None if ema_decay is None else float(ema_decay)
         self.generator_loss_fn, self.discriminator_loss_fn = losses.adversarial_loss_pair(loss)
         self.loss_name = loss
         self.label_smoothing = float(label_smoothing)
@@ -292,6 +301,10 @@ class AdversarialModel(GenerativeModel):
         self.discriminator = _as_model(discriminator) or self.build_discriminator()
         self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
         self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+        if self.ema_decay is not None:
+            self.ema_generator = keras.models.clone_model(self.generator)
+            self.ema_generator.set_weights(self.generator.get_weights())
+            self.ema_generator.trainable = False
         self._add_trackers("d_loss", "g_loss")
         self._finish_build()
 
@@ -317,7 +330,34 @@ class AdversarialModel(GenerativeModel):
         )
 
     def generate(self, z):
-        return self.generator(z, training=False)
+        """Maps latent codes to data, with the averaged generator when there is one."""
+        generator = self.generator if self.ema_decay is None else self.ema_generator
+        return generator(z, training=False)
+
+    def _update_ema_generator(self):
+        """Moves the averaged generator towards the generator just updated.
+
+        Averages the trainable weights and copies the rest (batch-norm
+        statistics). Done in cross-replica context, as optimizers update their
+        variables, so that every replica's copy of the average stays the same.
+        """
+        if self.ema_decay is None:
+            return
+        step = tf.cast(self.g_optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
+        trainable = {id(w) for w in self.generator.trainable_weights}
+        pairs = [
+            (average.value, weight.value, decay if id(weight) in trainable else 0.0)
+            for average, weight in zip(self.ema_generator.weights, self.generator.weights)
+        ]
+
+        def update_all(strategy):
+            for average, weight, rate in pairs:
+                strategy.extended.update(
+                    average, lambda a, w, r: a.assign(r * a + (1.0 - r) * w), args=(weight, rate), group=False
+                )
+
+        tf.distribute.get_replica_context().merge_call(update_all)
 
     def train_step(self, data):
         real, _ = self._unpack(data)
@@ -338,6 +378,7 @@ class AdversarialModel(GenerativeModel):
             g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
+        self._update_ema_generator()
 
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
 
@@ -348,6 +389,7 @@ class AdversarialModel(GenerativeModel):
             discriminator=keras.saving.serialize_keras_object(self.discriminator),
             loss=self.loss_name,
             label_smoothing=self.label_smoothing,
+            ema_decay=self.ema_decay,
         )
         return config
 
