@@ -13,36 +13,58 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from training import callbacks
+from training import backup, callbacks
 
 # 100 steps of batch 1,000 per epoch (ring8 holds 100,000 points): about a second each.
 TRAIN = [sys.executable, "-m", "training.cli", "train", "gan", "--data", "ring8", "--epochs", "3",
          "--batch-size", "1000"]
 
 
-def test_a_killed_run_resumes_and_finishes_with_the_same_epoch_count(tmp_path):
-    out = tmp_path / "run"
-    command = TRAIN + ["--out", str(out)]
+def start_and_kill_after_first_checkpoint(command, out):
+    """Runs `command` until its first checkpoint is committed, SIGKILLs it, returns the position."""
     first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    metadata = out / "backup" / "training_metadata.json"
     deadline = time.time() + 300
-    while not metadata.exists() and first.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
+    while backup.read_position(out / "backup") is None and first.poll() is None and time.time() < deadline:
+        time.sleep(0.02)
     assert first.poll() is None, "the first run ended before it could be killed"
     os.kill(first.pid, signal.SIGKILL)
     first.wait()
-    assert json.loads(metadata.read_text())["epoch"] == 1
     assert not (out / "model.keras").exists()
+    return backup.read_position(out / "backup")
+
+
+def test_a_killed_run_resumes_and_finishes_with_the_same_epoch_count(tmp_path):
+    out = tmp_path / "run"
+    command = TRAIN + ["--out", str(out)]
+    assert start_and_kill_after_first_checkpoint(command, out).epoch >= 1
 
     second = subprocess.run(command, capture_output=True, text=True, check=True)
     log = second.stdout
-    assert "Resuming from" in log and "1 of 3 epochs were done" in log
+    assert "Resuming from" in log and "1 of 3 epochs were done." in log
     assert "Epoch 2/3" in log and "Epoch 3/3" in log
     assert "Epoch 1/3" not in log, "a finished epoch was repeated"
     assert sorted(p.name for p in (out / "samples").iterdir()) == ["epoch_001.png", "epoch_002.png", "epoch_003.png"]
     model = keras.models.load_model(out / "model.keras")
     assert int(model.g_optimizer.iterations) == 3 * 100, "the optimizer state was not restored"
     assert model.sample(4, seed=0).shape == (4, 2)
+    assert not (out / "backup").exists(), "a finished run leaves nothing to resume"
+
+
+def test_a_run_killed_mid_epoch_resumes_from_its_last_step_checkpoint(tmp_path):
+    out = tmp_path / "run"
+    command = TRAIN + ["--out", str(out), "--backup-every-steps", "20"]
+    position = start_and_kill_after_first_checkpoint(command, out)
+    assert position.epoch == 0 and position.step == 20, position
+    leftovers = [p.name for p in (out / "backup").iterdir() if p.name.startswith(".writing")]
+    assert [p.name for p in (out / "backup").iterdir() if p.suffix == ".h5" and p.name not in leftovers] == [
+        "state-0-20.weights.h5"], "exactly one committed checkpoint is kept"
+
+    log = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    assert "0 of 3 epochs were done, and 20 of 100 steps of epoch 1." in log
+    assert [line.split()[1] for line in log.splitlines() if line.startswith("Epoch ")] == ["1/3", "2/3", "3/3"]
+    model = keras.models.load_model(out / "model.keras")
+    # 20 steps before the kill and 280 after: none repeated, none skipped.
+    assert int(model.g_optimizer.iterations) == 3 * 100
 
 
 class DivergeAfterFirstEpoch(keras.callbacks.Callback):
@@ -62,15 +84,14 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
     model = zoo.create("gan", **zoo.get_entry("gan").tiny)
     model.compile()
     data = zoo.data.pipeline(np.full((32, 2), 0.5, "float32"), batch_size=8, shuffle=False)
-    backup = tmp_path / "backup"
+    backup_dir = tmp_path / "backup"
     with pytest.raises(FloatingPointError, match=r"d_loss became nan at batch 0"):
         model.fit(data, epochs=3, verbose=0, callbacks=[
-            callbacks.StopOnNonFinite(), keras.callbacks.BackupAndRestore(str(backup)), DivergeAfterFirstEpoch(),
+            callbacks.StopOnNonFinite(), backup.RunBackup(backup_dir), DivergeAfterFirstEpoch(),
         ])
-    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 1
     restored = zoo.create("gan", **zoo.get_entry("gan").tiny)
     restored.compile()
-    restored.load_weights(backup / "latest.weights.h5")
+    assert backup.restore(restored, backup_dir) == backup.Position(epoch=1, step=0)
     assert all(np.all(np.isfinite(w.numpy())) for w in restored.trainable_weights)
 
 

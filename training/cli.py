@@ -26,6 +26,7 @@ def _train(args):
         steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
         devices=args.devices.split(",") if args.devices else None,
         mixed_precision=args.mixed_precision, ema_decay=args.ema_decay,
+        backup_every_steps=args.backup_every_steps,
     )
     print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
 
@@ -116,6 +117,10 @@ def parser():
     train.add_argument(
         "--ema-decay", type=float, default=None,
         help="keep a moving average of the generator's weights (e.g. 0.999) for sampling and export",
+    )
+    train.add_argument(
+        "--backup-every-steps", type=int, default=None,
+        help="checkpoint every N steps as well as every epoch; a re-run resumes from the last one",
     )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")

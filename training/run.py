@@ -3,19 +3,20 @@
 RUN_DIR/
     run.json          the arguments of the run (read by `ganzoo sample`)
     model.keras       the trained model, written when `fit` ends
-    backup/           BackupAndRestore's checkpoint: run the same command to resume
+    backup/           the last checkpoint (training/backup.py): run the same command to resume
     logs/             TensorBoard logs
     samples/          one PNG of samples per epoch
 """
 
 import json
 import pathlib
+import shutil
 
 import keras
 import tensorflow as tf
 
 import zoo
-from training import strategies
+from training import backup, strategies
 from training.callbacks import SampleSnapshot, StopOnNonFinite
 
 # Real points drawn under the generated ones in the per-epoch scatter.
@@ -75,10 +76,12 @@ def train(
     devices=None,
     mixed_precision=False,
     ema_decay=None,
+    backup_every_steps=None,
 ):
     """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
 
     `batch_size` is the global batch, split across the strategy's replicas.
+    `backup_every_steps` adds mid-epoch checkpoints to the per-epoch ones.
     `ema_decay` keeps an averaged generator for sampling and export.
     `mixed_precision` computes in float16 on GPUs (with loss scaling) and in
     bfloat16 elsewhere, keeping variables, outputs and losses in float32.
@@ -100,58 +103,87 @@ def train(
         # The model's layers keep their policy; nothing built later inherits it.
         keras.mixed_precision.set_dtype_policy(previous_policy)
     x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
+    data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed)
+    steps = steps_per_epoch or int(data.cardinality())
 
     run_dir = pathlib.Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
+    # In a multi-worker run every worker trains; the chief alone writes.
+    chief = distribution.extended.should_checkpoint
     arguments = {
         "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
         "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
         "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
         "mixed_precision": mixed_precision, "ema_decay": ema_decay,
+        "backup_every_steps": backup_every_steps,
     }
-    (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
-    # The backup comes last, so that an epoch it records has its picture and logs.
-    callbacks = [
-        StopOnNonFinite(),
-        keras.callbacks.TensorBoard(str(run_dir / "logs")),
-        SampleSnapshot(
-            run_dir / "samples",
-            num_samples=PICTURE_SAMPLES[zoo.data.describe(data_name).kind],
-            seed=seed,
-            real=real_points_for_plots(data_name, train_examples=x),
-        ),
-        keras.callbacks.BackupAndRestore(str(run_dir / "backup")),
-    ]
+    if chief:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
+    callbacks = [StopOnNonFinite()]
+    if chief:
+        callbacks += [
+            keras.callbacks.TensorBoard(str(run_dir / "logs")),
+            SampleSnapshot(
+                run_dir / "samples",
+                num_samples=PICTURE_SAMPLES[zoo.data.describe(data_name).kind],
+                seed=seed,
+                real=real_points_for_plots(data_name, train_examples=x),
+            ),
+        ]
+    if verbose:
+        callbacks.append(EpochProgress(epochs))
+
+    backup_dir = run_dir / "backup"
+    start = backup.restore(model, backup_dir) or backup.Position()
     if verbose:
         print(f"Training {model_name} on {data_name} under {strategies.describe(distribution)}, "
               f"global batch {batch_size}.")
         print(f"XLA: {model.xla_compiles or 'off'}. Precision: {policy}.")
-        resumed = _finished_epochs(run_dir / "backup")
-        if resumed is not None:
-            print(f"Resuming from {run_dir / 'backup'}: {resumed} of {epochs} epochs were done.")
-    model.fit(
-        zoo.data.pipeline(x, batch_size=batch_size, seed=seed),
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        callbacks=callbacks,
-        verbose=verbose,
-        shuffle=False,
-    )
-    model.save(run_dir / "model.keras")
+        if start != backup.Position():
+            print(f"Resuming from {backup_dir}: {start.epoch} of {epochs} epochs were done"
+                  + (f", and {start.step} of {steps} steps of epoch {start.epoch + 1}." if start.step else "."))
+
+    def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
+        # The backup comes last, so that an epoch it records has its picture and logs.
+        saver = backup.RunBackup(backup_dir, backup_every_steps, start=position, enabled=chief)
+        model.fit(
+            data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
+            callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
+        )
+
+    if start.step:
+        # Finish the interrupted epoch with the steps it had left.
+        remaining = steps - start.step
+        rest_of_epoch = data if steps_per_epoch else data.skip(start.step)
+        fit(rest_of_epoch, start.epoch, start.epoch + 1, remaining, start)
+        start = backup.Position(start.epoch + 1, 0)
+    if start.epoch < epochs:
+        fit(data, start.epoch, epochs, steps_per_epoch, start)
+    if chief:
+        backup.write_atomically(run_dir / "model.keras", model.save)
+        # Finished: nothing is left to resume.
+        shutil.rmtree(backup_dir, ignore_errors=True)
     return model
+
+
+class EpochProgress(keras.callbacks.ProgbarLogger):
+    """Keras's progress bar, counting epochs out of the run's total.
+
+    A resumed run fits in two calls (the rest of the interrupted epoch, then
+    the remaining epochs); each would otherwise count to its own end.
+    """
+
+    def __init__(self, total_epochs):
+        super().__init__()
+        self.total_epochs = total_epochs
+
+    def set_params(self, params):
+        super().set_params({**params, "epochs": self.total_epochs})
 
 
 def mixed_precision_policy():
     """float16 where GPUs run it fast; bfloat16, which needs no loss scaling, elsewhere."""
     return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
-
-
-def _finished_epochs(backup_dir):
-    """Epochs a killed run finished, from BackupAndRestore's metadata; None if none."""
-    metadata = backup_dir / "training_metadata.json"
-    if not metadata.exists():
-        return None
-    return json.loads(metadata.read_text())["epoch"]
 
 
 def load_run(run_dir):
