@@ -3,6 +3,7 @@
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -125,3 +126,43 @@ def test_multiworker_without_tf_config_says_what_to_set(monkeypatch):
         strategies.make_strategy("multiworker")
     with pytest.raises(ValueError, match="--devices applies to --strategy mirrored only"):
         strategies.make_strategy("default", devices=["/cpu:0"])
+
+
+def free_ports(count):
+    sockets = [socket.socket() for _ in range(count)]
+    for s in sockets:
+        s.bind(("127.0.0.1", 0))
+    ports = [s.getsockname()[1] for s in sockets]
+    for s in sockets:
+        s.close()
+    return ports
+
+
+def start_workers(out, extra=()):
+    """Two `ganzoo train --strategy multiworker` processes on localhost, worker 0 the chief."""
+    cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
+    workers = []
+    for index in range(2):
+        tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
+        log = open(out.parent / f"worker{index}.log", "w")
+        workers.append(subprocess.Popen(
+            [sys.executable, "-m", "training.cli", "train", "gan", "--data", "ring8", "--epochs", "2",
+             "--steps-per-epoch", "5", "--strategy", "multiworker", "--out", str(out), *extra],
+            env={**os.environ, "TF_CONFIG": json.dumps(tf_config)}, stdout=log, stderr=subprocess.STDOUT,
+        ))
+    return workers
+
+
+def test_two_workers_on_localhost_train_and_only_the_chief_saves(tmp_path):
+    out = tmp_path / "run"
+    workers = start_workers(out)
+    codes = [w.wait(timeout=300) for w in workers]
+    logs = [(tmp_path / f"worker{i}.log").read_text() for i in range(2)]
+    assert codes == [0, 0], logs
+    for log in logs:
+        assert "MultiWorkerMirroredStrategy with 2 replica(s), global batch 100" in log
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.g_optimizer.iterations) == 2 * 5
+    samples = model.sample(16, seed=0)
+    assert samples.shape == (16, 2) and np.all(np.isfinite(samples))
+    assert sorted(p.name for p in out.iterdir()) == ["logs", "model.keras", "run.json", "samples"]

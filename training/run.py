@@ -87,8 +87,9 @@ def train(
     bfloat16 elsewhere, keeping variables, outputs and losses in float32.
     Returns the trained model; RUN_DIR holds what the module docstring lists.
     """
-    keras.utils.set_random_seed(seed)
+    # First: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     distribution = strategies.make_strategy(strategy, devices)
+    keras.utils.set_random_seed(seed)
     policy = mixed_precision_policy() if mixed_precision else "float32"
     # Built first, so that a wrong model or dataset name leaves no run directory.
     previous_policy = keras.mixed_precision.global_policy()

@@ -22,13 +22,15 @@ def make_strategy(name="auto", devices=None):
         raise ValueError(f"Unknown strategy {name!r}. Choose one of: {', '.join(STRATEGIES)}.")
     if devices and name != "mirrored":
         raise ValueError("--devices applies to --strategy mirrored only.")
-    gpus = tf.config.list_logical_devices("GPU")
     if name == "auto":
+        gpus = tf.config.list_logical_devices("GPU")
         return tf.distribute.MirroredStrategy() if gpus else tf.distribute.get_strategy()
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
         return tf.distribute.MirroredStrategy(devices or None)
+    # Listing devices above would start TensorFlow's runtime, after which
+    # MultiWorkerMirroredStrategy can no longer configure its collectives.
     if "TF_CONFIG" not in os.environ:
         raise ValueError(
             "--strategy multiworker reads the cluster from TF_CONFIG, which is not set. "
@@ -41,4 +43,10 @@ def make_strategy(name="auto", devices=None):
 
 def describe(strategy):
     """One line for the run log: which strategy, how many replicas."""
-    return f"{type(strategy).__name__} with {strategy.num_replicas_in_sync} replica(s)"
+    # MultiWorkerMirroredStrategy's class calls itself CollectiveAllReduceStrategy.
+    name = (
+        "MultiWorkerMirroredStrategy"
+        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        else type(strategy).__name__
+    )
+    return f"{name} with {strategy.num_replicas_in_sync} replica(s)"

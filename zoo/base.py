@@ -45,6 +45,13 @@ def _share_overflow(gradients):
     ]
 
 
+def _spans_several_workers(strategy):
+    """True for a MultiWorkerMirroredStrategy with more replicas than this worker holds."""
+    return isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and (
+        strategy.num_replicas_in_sync > len(strategy.extended.worker_devices)
+    )
+
+
 class GenerativeModel(keras.Model):
     """Data shape, latent size, noise, sampling and the optimizer plumbing.
 
@@ -145,7 +152,12 @@ class GenerativeModel(keras.Model):
     def _report(self, **values):
         for name, value in values.items():
             self._trackers[name].update_state(value)
-        return {name: tracker.result() for name, tracker in self._trackers.items()}
+        results = {name: tracker.result() for name, tracker in self._trackers.items()}
+        if _spans_several_workers(self.distribute_strategy):
+            # Keras averages step outputs across workers along axis 0, which
+            # scalars lack (keras/src/backend/tensorflow/trainer.py, reduce_per_replica).
+            results = {name: tf.reshape(value, [1]) for name, value in results.items()}
+        return results
 
     def _unpack(self, data):
         """Splits a batch into `(x, y)`; `y` is None for unlabelled data."""
