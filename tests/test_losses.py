@@ -60,3 +60,15 @@ def test_gaussian_kl_divergence():
 def test_unknown_adversarial_loss_lists_the_choices():
     with pytest.raises(ValueError, match="minimax, non_saturating"):
         losses.adversarial_loss_pair("hinge2")
+
+
+def test_wasserstein_losses():
+    np.testing.assert_allclose(losses.wasserstein_critic_loss([[2.0], [0.5]], [[-1.0], [1.5]]), [-3.0, 1.0])
+    np.testing.assert_allclose(losses.wasserstein_generator_loss([[-1.0], [1.5]]), [1.0, -1.5])
+    with pytest.raises(ValueError, match="label_smoothing does not apply"):
+        losses.wasserstein_critic_loss([[1.0]], [[0.0]], label_smoothing=0.1)
+
+
+def test_gradient_penalty_is_squared_distance_of_the_norm_from_one():
+    gradients = np.array([[[3.0], [4.0]], [[0.6], [0.8]], [[0.0], [0.0]]], "float32")  # norms 5, 1, 0
+    np.testing.assert_allclose(losses.gradient_penalty(gradients), [16.0, 0.0, 1.0], rtol=1e-5)

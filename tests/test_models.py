@@ -226,7 +226,7 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae"):
+    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae, wgan_gp"):
         zoo.create("stylegan9")
 
 
@@ -318,7 +318,7 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
 
 
-@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,))])
+@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,))])
 def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, two_device_strategy):
     """The global batch is split, losses averaged over it, and noise sliced from it."""
     config = {**zoo.get_entry(name).tiny, "data_shape": data_shape, "seed": 7}

@@ -187,13 +187,20 @@ class GenerativeModel(keras.Model):
         alone gives them identical draws), and a step on N replicas sees the
         very noise a step on one device would draw for the same global batch.
         """
+        return self._replica_slice(tf.random.stateless_normal, shape)
+
+    def _uniform(self, shape):
+        """Uniform [0, 1) noise, split across replicas as `_normal` is."""
+        return self._replica_slice(tf.random.stateless_uniform, shape)
+
+    def _replica_slice(self, draw, shape):
         context = tf.distribute.get_replica_context()
         replicas = context.num_replicas_in_sync
         replica_id = tf.cast(context.replica_id_in_sync_group, tf.int32)
         shape = tf.convert_to_tensor(shape, tf.int32)
         per_replica = shape[0]
         global_shape = tf.concat([[per_replica * replicas], shape[1:]], axis=0)
-        noise = tf.random.stateless_normal(global_shape, seed=self.seed_generator.next())
+        noise = draw(global_shape, seed=self.seed_generator.next())
         return noise[replica_id * per_replica:(replica_id + 1) * per_replica]
 
     def _latent_noise(self, batch_size):

@@ -89,9 +89,39 @@ def gaussian_kl_divergence(mean, log_variance):
 
 
 # Generator / discriminator pairs a model can select by name in its config.
+def wasserstein_critic_loss(real_scores, fake_scores, label_smoothing=0.0):
+    """Critic loss of the Wasserstein GAN (Arjovsky et al. 2017): D(G(z)) - D(x).
+
+    Minimizing it maximizes the critic's estimate of the Wasserstein-1
+    distance. `label_smoothing` has no meaning here and must stay 0.
+    """
+    if label_smoothing:
+        raise ValueError("label_smoothing does not apply to the Wasserstein loss; leave it at 0.")
+    return _per_example(fake_scores) - _per_example(real_scores)
+
+
+def wasserstein_generator_loss(fake_scores):
+    """Generator loss of the Wasserstein GAN (Arjovsky et al. 2017): -D(G(z))."""
+    return -_per_example(fake_scores)
+
+
+def gradient_penalty(critic_input_gradients):
+    """(||grad D(x_hat)||_2 - 1)^2 per example (Gulrajani et al. 2017, eq. 3).
+
+    Args:
+        critic_input_gradients: gradients of the critic's scores with respect
+            to its inputs x_hat, batch axis first.
+    """
+    flat = tf.reshape(critic_input_gradients, [tf.shape(critic_input_gradients)[0], -1])
+    # The epsilon keeps the norm's gradient finite where the gradient is all zeros.
+    norm = tf.sqrt(tf.reduce_sum(tf.square(flat), axis=1) + 1e-12)
+    return tf.square(norm - 1.0)
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": (non_saturating_generator_loss, minimax_discriminator_loss),
+    "wasserstein": (wasserstein_generator_loss, wasserstein_critic_loss),
 }
 
 

@@ -2,5 +2,6 @@
 
 from zoo.gans.dcgan import DCGAN
 from zoo.gans.gan import GAN
+from zoo.gans.wgan_gp import WGANGP
 
-__all__ = ["DCGAN", "GAN"]
+__all__ = ["DCGAN", "GAN", "WGANGP"]
