@@ -139,7 +139,10 @@ def free_ports(count):
 
 
 def start_workers(out, extra=()):
-    """Two `ganzoo train --strategy multiworker` processes on localhost, worker 0 the chief."""
+    """Two `ganzoo train --strategy multiworker` processes on localhost, worker 0 the chief.
+
+    Logs go to worker0.log and worker1.log beside `out`, replaced on every start.
+    """
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = []
     for index in range(2):
@@ -166,3 +169,28 @@ def test_two_workers_on_localhost_train_and_only_the_chief_saves(tmp_path):
     samples = model.sample(16, seed=0)
     assert samples.shape == (16, 2) and np.all(np.isfinite(samples))
     assert sorted(p.name for p in out.iterdir()) == ["logs", "model.keras", "run.json", "samples"]
+
+
+def test_a_killed_worker_stops_the_run_and_restarting_both_resumes(tmp_path):
+    out = tmp_path / "run"
+    extra = ["--epochs", "3", "--steps-per-epoch", "100", "--batch-size", "1000"]
+    workers = start_workers(out, extra)
+    deadline = time.time() + 300
+    while backup.read_position(out / "backup") is None and workers[0].poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    assert workers[0].poll() is None, (tmp_path / "worker0.log").read_text()[-2000:]
+    os.kill(workers[1].pid, signal.SIGKILL)
+    # The chief notices the lost peer through TensorFlow's heartbeats and stops.
+    assert workers[0].wait(timeout=180) == 2
+    chief_log = (tmp_path / "worker0.log").read_text()
+    assert "a worker of this run stopped responding" in chief_log and "restart every worker" in chief_log
+    finished_before_kill = backup.read_position(out / "backup").epoch
+    assert finished_before_kill >= 1
+
+    restarted = start_workers(out, extra)
+    assert [w.wait(timeout=300) for w in restarted] == [0, 0], (tmp_path / "worker0.log").read_text()[-2000:]
+    log = (tmp_path / "worker0.log").read_text()
+    assert f"{finished_before_kill} of 3 epochs were done" in log
+    assert "Epoch 1/3" not in log
+    model = keras.models.load_model(out / "model.keras")
+    assert int(model.g_optimizer.iterations) == 3 * 100

@@ -147,10 +147,18 @@ def train(
     def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
         # The backup comes last, so that an epoch it records has its picture and logs.
         saver = backup.RunBackup(backup_dir, backup_every_steps, start=position, enabled=chief)
-        model.fit(
-            data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
-            callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
-        )
+        try:
+            model.fit(
+                data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
+                callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
+            )
+        except tf.errors.UnavailableError as error:
+            # TensorFlow's own message runs to pages; its first line names the lost peer.
+            raise ConnectionError(
+                f"a worker of this run stopped responding ({str(error).splitlines()[0]}). The last "
+                f"checkpoint in {backup_dir} is kept: restart every worker with the same command "
+                "to resume."
+            ) from error
 
     if start.step:
         # Finish the interrupted epoch with the steps it had left.
