@@ -8,6 +8,7 @@ import keras
 import numpy as np
 import pytest
 
+import zoo
 from training import callbacks, cli, run
 
 STEPS = 5
@@ -60,7 +61,9 @@ def test_sample_writes_a_png(finished_run, tmp_path):
 def test_list_shows_every_model_with_a_description(capsys):
     assert cli.main(["list"]) == 0
     lines = capsys.readouterr().out.strip().splitlines()
-    assert [line.split()[0] for line in lines] == ["autoencoder", "dcgan", "gan", "vae"]
+    names = [line.split()[0] for line in lines]
+    assert names == zoo.list_models()
+    assert {"autoencoder", "dcgan", "gan", "vae", "wgan_gp"} <= set(names)
     assert all(len(line.split()) > 3 for line in lines)
 
 
