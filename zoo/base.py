@@ -392,14 +392,18 @@ class AdversarialModel(GenerativeModel):
             d_loss = self._average(d_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
 
+        g_losses = self._generator_step(batch_size)
+        return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
+
+    def _generator_step(self, batch_size):
+        """One generator update on fresh noise (and the average that follows it); per-example losses."""
         with tf.GradientTape() as tape:
             fake = self.generator(self._latent_noise(batch_size), training=True)
             g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
         self._update_ema_generator()
-
-        return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
+        return g_losses
 
     def get_config(self):
         config = super().get_config()

@@ -114,12 +114,7 @@ class WGANGP(AdversarialModel):
         for _ in range(self.critic_steps):
             critic_losses, penalty = self._critic_step(real, batch_size)
 
-        with tf.GradientTape() as tape:
-            fake = self.generator(self._latent_noise(batch_size), training=True)
-            g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
-            g_loss = self._average(g_losses)
-        self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
-        self._update_ema_generator()
+        g_losses = self._generator_step(batch_size)
         return self._report(
             d_loss=tf.reduce_mean(critic_losses),
             g_loss=tf.reduce_mean(g_losses),
