@@ -63,7 +63,7 @@ def test_list_shows_every_model_with_a_description(capsys):
     lines = capsys.readouterr().out.strip().splitlines()
     names = [line.split()[0] for line in lines]
     assert names == zoo.list_models()
-    assert {"autoencoder", "dcgan", "gan", "vae", "wgan_gp"} <= set(names)
+    assert {"autoencoder", "dcgan", "gan", "vae", "wgan", "wgan_gp"} <= set(names)
     assert all(len(line.split()) > 3 for line in lines)
 
 
@@ -76,7 +76,7 @@ def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):
 
 def test_unknown_model_lists_valid_names(tmp_path, capsys):
     assert cli.main(["train", "gann", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
-    assert "Valid names: autoencoder, dcgan, gan, vae, wgan_gp" in capsys.readouterr().err
+    assert "Valid names: autoencoder, dcgan, gan, vae, wgan, wgan_gp" in capsys.readouterr().err
 
 
 def test_sample_of_an_unfinished_run_says_how_to_resume(tmp_path, capsys):

@@ -226,7 +226,7 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae, wgan_gp"):
+    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae, wgan, wgan_gp"):
         zoo.create("stylegan9")
 
 
@@ -372,3 +372,28 @@ def test_ema_generator_samples_saves_and_exports(tmp_path):
 def test_ema_decay_outside_zero_one_is_refused():
     with pytest.raises(ValueError, match=r"ema_decay must lie strictly between 0 and 1"):
         tiny_model("gan", ema_decay=1.0)
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_wgan_clips_every_critic_weight_after_each_update(replicas, two_device_strategy):
+    with two_device_strategy.scope() if replicas == 2 else contextlib.nullcontext():
+        model = tiny_model("wgan", clip_value=0.01)
+        model.compile(d_optimizer=keras.optimizers.SGD(1.0))
+    assert max(np.abs(w).max() for w in weights_of(model.discriminator)) > 0.01, "nothing to clip"
+    fit_once(model)
+    for weight in model.discriminator.trainable_weights:
+        assert np.abs(weight.numpy()).max() <= 0.01 + 1e-7
+    if replicas == 2:
+        for weight in model.discriminator.trainable_weights:
+            first, second = (v.numpy() for v in weight.value.values)
+            np.testing.assert_array_equal(first, second)
+
+
+def test_wgan_gp_has_no_clipping_and_a_penalty():
+    model = tiny_model("wgan_gp")
+    assert model.clip_value is None and "clip_value" not in model.get_config()
+    with pytest.raises(ValueError, match="replaces weight clipping"):
+        tiny_model("wgan_gp", clip_value=0.01)
+    model.compile()
+    logs = fit_once(model)
+    assert logs["gradient_penalty"] > 0

@@ -225,6 +225,21 @@ class GenerativeModel(keras.Model):
             gradients = _share_overflow(gradients)
         optimizer.apply_gradients(zip(gradients, weights))
 
+    @staticmethod
+    def _update_across_replicas(updates):
+        """Runs `(variable, update_fn, args)` updates the way optimizers update variables.
+
+        From a replica, `update_fn(variable, *args)` runs once per device in
+        cross-replica context, so every replica's copy gets the same value
+        (a plain `assign` in replica context is refused for most variables).
+        """
+
+        def update_all(strategy):
+            for variable, update_fn, args in updates:
+                strategy.extended.update(variable.value, update_fn, args=args, group=False)
+
+        tf.distribute.get_replica_context().merge_call(update_all)
+
     # -- generative API -------------------------------------------------------
 
     def prior_sample(self, n, seed=None):
@@ -357,26 +372,18 @@ class AdversarialModel(GenerativeModel):
         """Moves the averaged generator towards the generator just updated.
 
         Averages the trainable weights and copies the rest (batch-norm
-        statistics). Done in cross-replica context, as optimizers update their
-        variables, so that every replica's copy of the average stays the same.
+        statistics).
         """
         if self.ema_decay is None:
             return
         step = tf.cast(self.g_optimizer.iterations, tf.float32)
         decay = tf.minimum(self.ema_decay, (1.0 + step) / (10.0 + step))
         trainable = {id(w) for w in self.generator.trainable_weights}
-        pairs = [
-            (average.value, weight.value, decay if id(weight) in trainable else 0.0)
+        self._update_across_replicas([
+            (average, lambda a, w, r: a.assign(r * a + (1.0 - r) * w),
+             (weight.value, decay if id(weight) in trainable else 0.0))
             for average, weight in zip(self.ema_generator.weights, self.generator.weights)
-        ]
-
-        def update_all(strategy):
-            for average, weight, rate in pairs:
-                strategy.extended.update(
-                    average, lambda a, w, r: a.assign(r * a + (1.0 - r) * w), args=(weight, rate), group=False
-                )
-
-        tf.distribute.get_replica_context().merge_call(update_all)
+        ])
 
     def train_step(self, data):
         real, _ = self._unpack(data)

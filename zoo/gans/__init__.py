@@ -2,6 +2,7 @@
 
 from zoo.gans.dcgan import DCGAN
 from zoo.gans.gan import GAN
+from zoo.gans.wgan import WGAN
 from zoo.gans.wgan_gp import WGANGP
 
-__all__ = ["DCGAN", "GAN", "WGANGP"]
+__all__ = ["DCGAN", "GAN", "WGAN", "WGANGP"]
