@@ -151,9 +151,12 @@ def dtype_policy():
 def output_dtypes(model):
     z = model.prior_sample(2, seed=0)
     dtypes = {"samples": model.generate(z).dtype}
+    x = model.generate(z)
     for network_name, network in networks_of(model).items():
         if network_name in ("discriminator", "encoder"):
-            dtypes[network_name] = network(model.generate(z)).dtype
+            # BiGAN's discriminator judges (x, z) pairs.
+            inputs = [x, z] if isinstance(network.input, list) else x
+            dtypes[network_name] = network(inputs).dtype
     return {k: keras.backend.standardize_dtype(v) for k, v in dtypes.items()}
 
 
@@ -226,7 +229,7 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, dcgan, gan, vae, wgan, wgan_gp"):
+    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, dcgan, gan, vae, wgan, wgan_gp"):
         zoo.create("stylegan9")
 
 
@@ -318,7 +321,7 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
 
 
-@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,))])
+@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,)), ("bigan", (3,))])
 def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, two_device_strategy):
     """The global batch is split, losses averaged over it, and noise sliced from it."""
     config = {**zoo.get_entry(name).tiny, "data_shape": data_shape, "seed": 7}
@@ -397,3 +400,18 @@ def test_wgan_gp_has_no_clipping_and_a_penalty():
     model.compile()
     logs = fit_once(model)
     assert logs["gradient_penalty"] > 0
+
+
+def test_ali_is_an_alias_of_bigan_and_listed_with_it():
+    assert type(zoo.create("ali", **zoo.get_entry("bigan").tiny)) is zoo.BiGAN
+    assert "ali" not in zoo.list_models()
+    assert "(also: ali)" in zoo.describe_models()["bigan"]
+
+
+def test_bigan_trains_generator_and_encoder_with_one_optimizer():
+    model = tiny_model("bigan")
+    model.compile()
+    # Adam keeps two slots per variable it updates, plus its step count and learning rate.
+    players = len(model.generator.trainable_variables) + len(model.encoder.trainable_variables)
+    assert len(model.g_optimizer.variables) == 2 * players + 2
+    assert len(model.d_optimizer.variables) == 2 * len(model.discriminator.trainable_variables) + 2

@@ -334,7 +334,7 @@ class AdversarialModel(GenerativeModel):
         self.generator = _as_model(generator) or self.build_generator()
         self.discriminator = _as_model(discriminator) or self.build_discriminator()
         self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
-        self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+        self._check_discriminator()
         if self.ema_decay is not None:
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
@@ -348,6 +348,13 @@ class AdversarialModel(GenerativeModel):
     def build_discriminator(self):
         raise NotImplementedError
 
+    def _check_discriminator(self):
+        self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+
+    def generator_side_variables(self):
+        """What `g_optimizer` trains: the generator's variables (and an encoder's, in BiGAN)."""
+        return self.generator.trainable_variables
+
     def default_optimizer(self):
         """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
         return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
@@ -357,7 +364,7 @@ class AdversarialModel(GenerativeModel):
         and Keras's own compile arguments such as `jit_compile`."""
         self._compile_players(
             {
-                "g_optimizer": (g_optimizer, self.default_optimizer, self.generator.trainable_variables),
+                "g_optimizer": (g_optimizer, self.default_optimizer, self.generator_side_variables()),
                 "d_optimizer": (d_optimizer, self.default_optimizer, self.discriminator.trainable_variables),
             },
             **kwargs,

@@ -17,6 +17,7 @@ class ModelEntry:
             to train on a CPU).
         tiny: overrides giving a network small enough for the common test base.
         data_kinds: the kinds of data the variant trains on ("image", "vector").
+        aliases: other names that create the same variant (e.g. "ali" for "bigan").
     """
 
     name: str
@@ -25,31 +26,37 @@ class ModelEntry:
     defaults: dict
     tiny: dict
     data_kinds: tuple
+    aliases: tuple = ()
 
 
 _ENTRIES = {}
+_ALIASES = {}
 
 
-def register(name, description, defaults, tiny, data_kinds=("image", "vector")):
+def register(name, description, defaults, tiny, data_kinds=("image", "vector"), aliases=()):
     """Class decorator: makes a variant serializable and creatable by name."""
 
     def decorator(cls):
-        if name in _ENTRIES:
-            raise ValueError(f"A model named {name!r} is already registered.")
+        for key in (name, *aliases):
+            if key in _ENTRIES or key in _ALIASES:
+                raise ValueError(f"A model named {key!r} is already registered.")
         cls = keras.saving.register_keras_serializable(package="zoo")(cls)
         _ENTRIES[name] = ModelEntry(
-            name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds)
+            name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds), tuple(aliases)
         )
+        _ALIASES.update({alias: name for alias in aliases})
         return cls
 
     return decorator
 
 
 def get_entry(name):
-    """Returns the `ModelEntry` for `name`, or says which names exist."""
+    """Returns the `ModelEntry` for `name` or one of its aliases, or says which names exist."""
+    name = _ALIASES.get(name, name)
     if name not in _ENTRIES:
+        aliases = f" (aliases: {', '.join(sorted(_ALIASES))})" if _ALIASES else ""
         raise ValueError(
-            f"Unknown model {name!r}. Valid names: {', '.join(list_models())}."
+            f"Unknown model {name!r}. Valid names: {', '.join(list_models())}{aliases}."
         )
     return _ENTRIES[name]
 
@@ -60,8 +67,13 @@ def list_models():
 
 
 def describe_models():
-    """`{name: one-line description}` for every registered variant."""
-    return {name: _ENTRIES[name].description for name in list_models()}
+    """`{name: one-line description}` for every registered variant, aliases named."""
+    descriptions = {}
+    for name in list_models():
+        entry = _ENTRIES[name]
+        also = f" (also: {', '.join(entry.aliases)})" if entry.aliases else ""
+        descriptions[name] = entry.description + also
+    return descriptions
 
 
 def create(name, **config):
