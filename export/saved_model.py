@@ -1,6 +1,7 @@
 """One SavedModel per servable part, with signatures named for what they do.
 
     DIR/<name>/<version>/            sample (serving_default), generate [, decode]
+                                     [, generate_labelled]  (conditional models)
     DIR/<name>-encoder/<version>/    encode            (models with an encoder)
     DIR/models.config                every exported model, for --model_config_file
     DIR/batching_parameters.txt      for --batching_parameters_file
@@ -70,6 +71,23 @@ def _latent_endpoint(model, name, output_key):
     return name, from_latent, [_latent_spec()]
 
 
+def _labelled_endpoint(model):
+    def generate_labelled(z, labels):
+        checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z")
+        checks += [
+            tf.debugging.assert_equal(tf.shape(labels), tf.shape(z)[:1],
+                                      message="generate_labelled: labels must hold one class per row of z"),
+            tf.debugging.assert_non_negative(labels, message="generate_labelled: labels must be >= 0"),
+            tf.debugging.assert_less(labels, model.num_classes,
+                                     message=f"generate_labelled: labels must be < {model.num_classes}"),
+        ]
+        with tf.control_dependencies(checks):
+            z = tf.identity(z)
+        return {"samples": model.generate(z, labels)}
+
+    return "generate_labelled", generate_labelled, [_latent_spec(), tf.TensorSpec([None], tf.int32, name="labels")]
+
+
 def _encode_endpoint(model):
     def encode(x):
         with tf.control_dependencies(_check_rank_and_dims(x, model.data_shape, "encode: x")):
@@ -86,6 +104,8 @@ def servable_parts(model):
     The first signature of a part is also its `serving_default`.
     """
     main = [_sample_endpoint(model), _latent_endpoint(model, "generate", "samples")]
+    if getattr(model, "conditional", False):
+        main.append(_labelled_endpoint(model))
     parts = {"": main}
     if hasattr(model, "decode") and hasattr(model, "encode"):
         main.append(_latent_endpoint(model, "decode", "x"))
@@ -143,5 +163,6 @@ def warmup_inputs(model, endpoints, batch=2):
         "generate": {"z": tf.zeros([batch, model.latent_dim])},
         "decode": {"z": tf.zeros([batch, model.latent_dim])},
         "encode": {"x": tf.zeros([batch, *model.data_shape])},
+        "generate_labelled": {"z": tf.zeros([batch, model.latent_dim]), "labels": tf.zeros([batch], tf.int32)},
     }
     return {signature: examples[signature] for signature, _, _ in endpoints}

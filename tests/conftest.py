@@ -31,7 +31,18 @@ def two_device_strategy():
     return tf.distribute.MirroredStrategy(devices)
 
 
-def tiny_batches(data_shape, num_examples=32, batch_size=8, seed=0):
-    """Random examples in [-1, 1]: the tiny data every model is checked on."""
-    x = np.random.default_rng(seed).uniform(-1, 1, (num_examples, *data_shape))
-    return zoo.data.pipeline(x.astype("float32"), batch_size=batch_size, shuffle=False)
+def tiny_batches(data_shape, num_examples=32, batch_size=8, seed=0, num_classes=None):
+    """Random examples in [-1, 1]: the tiny data every model is checked on.
+
+    With `num_classes`, batches are `(x, y)` with random integer labels.
+    """
+    rng = np.random.default_rng(seed)
+    x = rng.uniform(-1, 1, (num_examples, *data_shape)).astype("float32")
+    y = None if num_classes is None else rng.integers(0, num_classes, num_examples).astype("int32")
+    return zoo.data.pipeline(x, y, batch_size=batch_size, shuffle=False)
+
+
+def tiny_data(model, data_shape=None, **options):
+    """`tiny_batches` shaped for `model`, labelled when the model is conditional."""
+    num_classes = model.num_classes if getattr(model, "conditional", False) else None
+    return tiny_batches(data_shape or model.data_shape, num_classes=num_classes, **options)

@@ -76,7 +76,7 @@ def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):
 
 def test_unknown_model_lists_valid_names(tmp_path, capsys):
     assert cli.main(["train", "gann", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
-    assert "Valid names: autoencoder, bigan, dcgan, gan, vae, wgan, wgan_gp" in capsys.readouterr().err
+    assert "Valid names: autoencoder, bigan, cgan, dcgan, gan, vae, wgan, wgan_gp" in capsys.readouterr().err
 
 
 def test_sample_of_an_unfinished_run_says_how_to_resume(tmp_path, capsys):
@@ -154,3 +154,12 @@ def test_ema_decay_for_a_model_without_generator_is_refused(tmp_path, capsys):
     args = ["train", "vae", "--data", "mnist_5k", "--ema-decay", "0.99", "--out", str(tmp_path / "r")]
     assert cli.main(args) == 2
     assert "has no generator" in capsys.readouterr().err
+
+
+def test_conditional_model_trains_on_the_datasets_labels(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "cgan", "--data", "ring8", "--epochs", "1", "--steps-per-epoch", str(STEPS), "--out", str(out)]
+    assert cli.main(args) == 0
+    model, _ = run.load_run(out)
+    assert model.num_classes == zoo.data.describe("ring8").num_classes
+    assert model.sample(8, labels=list(range(8)), seed=0).shape == (8, 2)

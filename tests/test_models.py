@@ -19,7 +19,7 @@ import tensorflow as tf
 import export
 import zoo
 from zoo import xla
-from conftest import tiny_batches
+from conftest import tiny_batches, tiny_data
 from export import serving_files
 from google.protobuf import text_format
 from tensorflow_serving.config import model_server_config_pb2
@@ -33,7 +33,7 @@ def tiny_model(name, **overrides):
 
 def fit_once(model, **fit_kwargs):
     history = model.fit(
-        tiny_batches(model.data_shape), epochs=1, verbose=0, shuffle=False, **fit_kwargs
+        tiny_data(model), epochs=1, verbose=0, shuffle=False, **fit_kwargs
     )
     return {key: values[-1] for key, values in history.history.items()}
 
@@ -153,10 +153,12 @@ def output_dtypes(model):
     dtypes = {"samples": model.generate(z).dtype}
     x = model.generate(z)
     for network_name, network in networks_of(model).items():
-        if network_name in ("discriminator", "encoder"):
-            # BiGAN's discriminator judges (x, z) pairs.
-            inputs = [x, z] if isinstance(network.input, list) else x
-            dtypes[network_name] = network(inputs).dtype
+        if network_name == "encoder" or (network_name == "discriminator" and not isinstance(network.input, list)):
+            dtypes[network_name] = network(x).dtype
+    if isinstance(model, zoo.BiGAN):
+        dtypes["discriminator"] = model.discriminator([x, z]).dtype
+    if getattr(model, "conditional", False):
+        dtypes["discriminator"] = model.discriminator([x, tf.one_hot([0, 1], model.num_classes)]).dtype
     return {k: keras.backend.standardize_dtype(v) for k, v in dtypes.items()}
 
 
@@ -205,7 +207,7 @@ def test_train_step_scales_the_loss_and_the_optimizer_unscales_it(name):
     plain.compile(**{n: keras.optimizers.SGD(0.1) for n in plain.optimizer_names})
     scaled.compile(**{n: keras.optimizers.SGD(0.1, loss_scale_factor=1024.0) for n in plain.optimizer_names})
     initial = weights_of(plain)
-    batch = tiny_batches(plain.data_shape, num_examples=8, batch_size=8)
+    batch = tiny_data(plain, num_examples=8, batch_size=8)
     plain.fit(batch, epochs=1, verbose=0)
     scaled.fit(batch, epochs=1, verbose=0)
     assert any(not np.allclose(a, b) for a, b in zip(initial, weights_of(plain))), "the step changed nothing"
@@ -219,7 +221,7 @@ def test_wrong_data_shape_names_the_expected_shape(name):
     model.compile()
     wrong = tuple(d + 4 for d in model.data_shape)
     with pytest.raises(ValueError, match=r"built for examples of shape"):
-        model.fit(tiny_batches(wrong), epochs=1, verbose=0)
+        model.fit(tiny_data(model, wrong), epochs=1, verbose=0)
 
 
 @pytest.mark.parametrize("name", [n for n in MODELS if zoo.get_entry(n).data_kinds == ("image",)])
@@ -229,7 +231,7 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, dcgan, gan, vae, wgan, wgan_gp"):
+    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, cgan, dcgan, gan, vae, wgan, wgan_gp"):
         zoo.create("stylegan9")
 
 
@@ -321,7 +323,7 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
 
 
-@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,)), ("bigan", (3,))])
+@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,)), ("bigan", (3,)), ("cgan", (3,))])
 def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, two_device_strategy):
     """The global batch is split, losses averaged over it, and noise sliced from it."""
     config = {**zoo.get_entry(name).tiny, "data_shape": data_shape, "seed": 7}
@@ -331,7 +333,7 @@ def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, tw
         mirrored = zoo.create(name, **config)
         mirrored.compile()
     mirrored.set_weights(single.get_weights())
-    batch = tiny_batches(data_shape, num_examples=8, batch_size=8)
+    batch = tiny_data(single, num_examples=8, batch_size=8)
     single.fit(batch, epochs=1, verbose=0)
     mirrored.fit(batch, epochs=1, verbose=0)
     for a, b in zip(single.trainable_weights, mirrored.trainable_weights):
@@ -351,7 +353,7 @@ def test_ema_generator_follows_the_warmed_up_average(replicas, two_device_strate
     start = weights_of(model.generator)
     for average, weight in zip(model.ema_generator.weights, start):
         np.testing.assert_array_equal(average.numpy(), weight)
-    model.fit(tiny_batches(model.data_shape, num_examples=8, batch_size=8), epochs=1, verbose=0)
+    model.fit(tiny_data(model, num_examples=8, batch_size=8), epochs=1, verbose=0)
     decay = min(0.5, (1 + 1) / (10 + 1))  # one generator step taken
     for average, before, after in zip(model.ema_generator.weights, start, weights_of(model.generator)):
         assert not np.allclose(before, after)
@@ -415,3 +417,28 @@ def test_bigan_trains_generator_and_encoder_with_one_optimizer():
     players = len(model.generator.trainable_variables) + len(model.encoder.trainable_variables)
     assert len(model.g_optimizer.variables) == 2 * players + 2
     assert len(model.d_optimizer.variables) == 2 * len(model.discriminator.trainable_variables) + 2
+
+
+def test_cgan_samples_the_classes_asked_for_and_exports_them(tmp_path):
+    model = tiny_model("cgan", num_classes=3)
+    model.compile()
+    fit_once(model)
+    z = model.prior_sample(6, seed=0)
+    cycled = model.generate(z)
+    np.testing.assert_allclose(cycled, model.generate(z, [0, 1, 2, 0, 1, 2]), atol=1e-6)
+    assert not np.allclose(model.generate(z, [0] * 6), model.generate(z, [1] * 6)), "the label changes nothing"
+    with pytest.raises(ValueError, match=r"labels must hold 6 class numbers in \[0, 3\)"):
+        model.sample(6, labels=[0, 1, 2, 3, 0, 1])
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="cgan")["cgan"]))
+    labels = tf.constant([2, 2, 1, 0, 0, 1])
+    np.testing.assert_allclose(
+        served.signatures["generate_labelled"](z=z, labels=labels)["samples"], model.generate(z, labels), atol=1e-5)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="labels must be < 3"):
+        served.signatures["generate_labelled"](z=z, labels=tf.constant([3, 0, 0, 0, 0, 0]))
+
+
+def test_cgan_without_labels_says_how_to_get_them():
+    model = tiny_model("cgan")
+    model.compile()
+    with pytest.raises(ValueError, match="cgan trains on labelled batches"):
+        model.fit(tiny_batches(model.data_shape), epochs=1, verbose=0)

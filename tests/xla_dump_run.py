@@ -17,7 +17,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
 import zoo  # noqa: E402
-from conftest import tiny_batches  # noqa: E402
+from conftest import tiny_data  # noqa: E402
 
 
 def compiled_modules(dump_dir):
@@ -28,7 +28,7 @@ def compiled_modules(dump_dir):
 def train_one_epoch(name):
     model = zoo.create(name, **zoo.get_entry(name).tiny)
     model.compile(jit_compile=True)
-    history = model.fit(tiny_batches(model.data_shape), epochs=1, verbose=0)
+    history = model.fit(tiny_data(model), epochs=1, verbose=0)
     return model.xla_compiles, {k: v[-1] for k, v in history.history.items()}
 
 

@@ -36,6 +36,8 @@ def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=Non
             f"(ganzoo list)."
         )
     config = {"data_shape": spec.shape, "seed": seed}
+    if getattr(entry.cls, "conditional", False):
+        config["num_classes"] = spec.num_classes
     if latent_dim is not None:
         config["latent_dim"] = latent_dim
     if ema_decay is not None:
@@ -103,8 +105,9 @@ def train(
     finally:
         # The model's layers keep their policy; nothing built later inherits it.
         keras.mixed_precision.set_dtype_policy(previous_policy)
-    x, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
-    data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed)
+    x, y = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
+    labels = y if getattr(model, "conditional", False) else None
+    data = zoo.data.pipeline(x, labels, batch_size=batch_size, seed=seed)
     steps = steps_per_epoch or int(data.cardinality())
 
     run_dir = pathlib.Path(run_dir)

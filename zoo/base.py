@@ -333,7 +333,7 @@ class AdversarialModel(GenerativeModel):
         self.label_smoothing = float(label_smoothing)
         self.generator = _as_model(generator) or self.build_generator()
         self.discriminator = _as_model(discriminator) or self.build_discriminator()
-        self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
+        self._check_generator()
         self._check_discriminator()
         if self.ema_decay is not None:
             self.ema_generator = keras.models.clone_model(self.generator)
@@ -350,6 +350,9 @@ class AdversarialModel(GenerativeModel):
 
     def _check_discriminator(self):
         self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+
+    def _check_generator(self):
+        self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
 
     def generator_side_variables(self):
         """What `g_optimizer` trains: the generator's variables (and an encoder's, in BiGAN)."""
@@ -392,28 +395,41 @@ class AdversarialModel(GenerativeModel):
             for average, weight in zip(self.ema_generator.weights, self.generator.weights)
         ])
 
+    # Conditional variants (CGAN) feed a condition made from the labels to
+    # both players; these three are all they override.
+    def _condition(self, labels):
+        """What the players are conditioned on, from a batch's labels; None here."""
+        return None
+
+    def _fake(self, z, condition):
+        return self.generator(z, training=True)
+
+    def _judge(self, x, condition):
+        return self.discriminator(x, training=True)
+
     def train_step(self, data):
-        real, _ = self._unpack(data)
+        real, labels = self._unpack(data)
+        condition = self._condition(labels)
         batch_size = tf.shape(real)[0]
 
         with tf.GradientTape() as tape:
-            fake = self.generator(self._latent_noise(batch_size), training=True)
-            real_logits = self.discriminator(real, training=True)
-            fake_logits = self.discriminator(fake, training=True)
+            fake = self._fake(self._latent_noise(batch_size), condition)
+            real_logits = self._judge(real, condition)
+            fake_logits = self._judge(fake, condition)
             d_losses = self.discriminator_loss_fn(
                 real_logits, fake_logits, label_smoothing=self.label_smoothing
             )
             d_loss = self._average(d_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
 
-        g_losses = self._generator_step(batch_size)
+        g_losses = self._generator_step(batch_size, condition)
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
 
-    def _generator_step(self, batch_size):
+    def _generator_step(self, batch_size, condition=None):
         """One generator update on fresh noise (and the average that follows it); per-example losses."""
         with tf.GradientTape() as tape:
-            fake = self.generator(self._latent_noise(batch_size), training=True)
-            g_losses = self.generator_loss_fn(self.discriminator(fake, training=True))
+            fake = self._fake(self._latent_noise(batch_size), condition)
+            g_losses = self.generator_loss_fn(self._judge(fake, condition))
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
         self._update_ema_generator()

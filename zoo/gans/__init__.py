@@ -1,9 +1,10 @@
 """Adversarial variants, one module each."""
 
 from zoo.gans.bigan import BiGAN
+from zoo.gans.cgan import CGAN
 from zoo.gans.dcgan import DCGAN
 from zoo.gans.gan import GAN
 from zoo.gans.wgan import WGAN
 from zoo.gans.wgan_gp import WGANGP
 
-__all__ = ["BiGAN", "DCGAN", "GAN", "WGAN", "WGANGP"]
+__all__ = ["BiGAN", "CGAN", "DCGAN", "GAN", "WGAN", "WGANGP"]

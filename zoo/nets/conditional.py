@@ -1,0 +1,39 @@
+"""Networks that also take a one-hot class, as the conditional GAN feeds its players."""
+
+import keras
+
+from zoo.nets.conv import conv_decoder, conv_encoder
+from zoo.nets.mlp import mlp_decoder, mlp_encoder
+
+
+def conditional_generator(latent_dim, num_classes, data_shape, filters=64, hidden_units=(128, 128), name="generator"):
+    """[z, one-hot y] -> data: the two are concatenated into the usual generator body."""
+    z = keras.Input(shape=(latent_dim,), name="z")
+    y = keras.Input(shape=(num_classes,), name="y")
+    joined = keras.layers.Concatenate()([z, y])
+    if len(data_shape) == 3:
+        body = conv_decoder(latent_dim + num_classes, data_shape, filters, name="body")
+    else:
+        body = mlp_decoder(latent_dim + num_classes, data_shape, hidden_units, name="body")
+    return keras.Model([z, y], body(joined), name=name)
+
+
+def conditional_discriminator(data_shape, num_classes, filters=64, hidden_units=(128, 128), name="discriminator"):
+    """[x, one-hot y] -> one logit.
+
+    Images get the class as extra constant channels (Mirza and Osindero feed
+    it to every layer of their MLPs; for convolutions the channels are the
+    usual equivalent), vectors get it concatenated.
+    """
+    x = keras.Input(shape=tuple(data_shape), name="x")
+    y = keras.Input(shape=(num_classes,), name="y")
+    if len(data_shape) == 3:
+        height, width, channels = data_shape
+        planes = keras.layers.Reshape((1, 1, num_classes))(y)
+        planes = keras.layers.UpSampling2D((height, width))(planes)
+        joined = keras.layers.Concatenate()([x, planes])
+        body = conv_encoder((height, width, channels + num_classes), 1, filters, name="body")
+    else:
+        joined = keras.layers.Concatenate()([keras.layers.Flatten()(x), y])
+        body = mlp_encoder((joined.shape[-1],), 1, hidden_units, name="body")
+    return keras.Model([x, y], body(joined), name=name)
