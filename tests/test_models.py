@@ -231,7 +231,7 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, cgan, dcgan, gan, vae, wgan, wgan_gp"):
+    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, cgan, dcgan, gan, unrolled_gan, vae, wgan, wgan_gp"):
         zoo.create("stylegan9")
 
 
@@ -323,7 +323,7 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
 
 
-@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,)), ("bigan", (3,)), ("cgan", (3,))])
+@pytest.mark.parametrize("name, data_shape", [("gan", (2,)), ("autoencoder", (3,)), ("vae", (3,)), ("wgan_gp", (3,)), ("bigan", (3,)), ("cgan", (3,)), ("unrolled_gan", (2,))])
 def test_a_step_on_two_replicas_equals_a_step_on_one_device(name, data_shape, two_device_strategy):
     """The global batch is split, losses averaged over it, and noise sliced from it."""
     config = {**zoo.get_entry(name).tiny, "data_shape": data_shape, "seed": 7}
@@ -442,3 +442,24 @@ def test_cgan_without_labels_says_how_to_get_them():
     model.compile()
     with pytest.raises(ValueError, match="cgan trains on labelled batches"):
         model.fit(tiny_batches(model.data_shape), epochs=1, verbose=0)
+
+
+def test_unrolled_gan_generator_gradient_flows_through_the_unrolled_updates():
+    model = tiny_model("unrolled_gan", unrolling_steps=3, unrolling_learning_rate=0.5, seed=0)
+    rng = np.random.default_rng(0)
+    real = tf.constant(rng.uniform(-1, 1, (16, 2)), tf.float32)
+    z = tf.constant(rng.standard_normal((16, model.latent_dim)), tf.float32)
+
+    def generator_gradients(through_unrolling):
+        with tf.GradientTape() as tape:
+            fake = model.generator(z, training=True)
+            weights, frozen = model._unrolled_discriminator(real, fake)
+            if not through_unrolling:
+                weights = [tf.stop_gradient(w) for w in weights]
+            logits, _ = model.discriminator.stateless_call(weights, frozen, fake, training=True)
+            loss = tf.reduce_mean(model.generator_loss_fn(logits))
+        return [g.numpy() for g in tape.gradient(loss, model.generator.trainable_weights)]
+
+    unrolled, copied = generator_gradients(True), generator_gradients(False)
+    assert any(not np.allclose(a, b, atol=1e-6) for a, b in zip(unrolled, copied)), (
+        "the generator's gradient ignores how the discriminator's updates depend on it")

@@ -411,7 +411,12 @@ class AdversarialModel(GenerativeModel):
         real, labels = self._unpack(data)
         condition = self._condition(labels)
         batch_size = tf.shape(real)[0]
+        d_losses = self._discriminator_step(real, batch_size, condition)
+        g_losses = self._generator_step(batch_size, condition)
+        return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
 
+    def _discriminator_step(self, real, batch_size, condition=None):
+        """One discriminator update on `real` and fresh fakes; per-example losses."""
         with tf.GradientTape() as tape:
             fake = self._fake(self._latent_noise(batch_size), condition)
             real_logits = self._judge(real, condition)
@@ -421,9 +426,7 @@ class AdversarialModel(GenerativeModel):
             )
             d_loss = self._average(d_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
-
-        g_losses = self._generator_step(batch_size, condition)
-        return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
+        return d_losses
 
     def _generator_step(self, batch_size, condition=None):
         """One generator update on fresh noise (and the average that follows it); per-example losses."""

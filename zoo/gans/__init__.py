@@ -4,7 +4,8 @@ from zoo.gans.bigan import BiGAN
 from zoo.gans.cgan import CGAN
 from zoo.gans.dcgan import DCGAN
 from zoo.gans.gan import GAN
+from zoo.gans.unrolled_gan import UnrolledGAN
 from zoo.gans.wgan import WGAN
 from zoo.gans.wgan_gp import WGANGP
 
-__all__ = ["BiGAN", "CGAN", "DCGAN", "GAN", "WGAN", "WGANGP"]
+__all__ = ["BiGAN", "CGAN", "DCGAN", "GAN", "UnrolledGAN", "WGAN", "WGANGP"]
