@@ -163,3 +163,12 @@ def test_conditional_model_trains_on_the_datasets_labels(tmp_path):
     model, _ = run.load_run(out)
     assert model.num_classes == zoo.data.describe("ring8").num_classes
     assert model.sample(8, labels=list(range(8)), seed=0).shape == (8, 2)
+
+
+def test_packing_from_the_command_line(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert cli.main(train_args(out, "--packing", "4")) == 0
+    model, arguments = run.load_run(out)
+    assert arguments["packing"] == 4 and model.packing == 4
+    assert cli.main(["train", "vae", "--data", "mnist_5k", "--packing", "2", "--out", str(tmp_path / "v")]) == 2
+    assert "has no discriminator" in capsys.readouterr().err

@@ -463,3 +463,29 @@ def test_unrolled_gan_generator_gradient_flows_through_the_unrolled_updates():
     unrolled, copied = generator_gradients(True), generator_gradients(False)
     assert any(not np.allclose(a, b, atol=1e-6) for a, b in zip(unrolled, copied)), (
         "the generator's gradient ignores how the discriminator's updates depend on it")
+
+
+@pytest.mark.parametrize("name, data_shape, packed_shape", [
+    ("gan", (2,), (8,)), ("dcgan", (16, 16, 1), (16, 16, 4)), ("wgan", (3,), (12,)),
+])
+def test_packing_widens_the_discriminator_input_and_trains(name, data_shape, packed_shape):
+    model = tiny_model(name, data_shape=data_shape, packing=4)
+    assert tuple(model.discriminator.input_shape[1:]) == packed_shape
+    x = np.arange(8 * np.prod(data_shape), dtype="float32").reshape(8, *data_shape)
+    packed = model._pack(tf.constant(x)).numpy()
+    assert packed.shape == (2, *packed_shape)
+    # Each packed example holds 4 consecutive examples, whole, side by side.
+    np.testing.assert_array_equal(packed[1][..., data_shape[-1]:2 * data_shape[-1]], x[5])
+    model.compile()
+    assert_finite_logs(fit_once(model))
+    rebuilt = type(model).from_config(model.get_config())
+    assert rebuilt.packing == 4
+
+
+def test_packing_refuses_batches_it_cannot_split_and_variants_it_cannot_pack():
+    model = tiny_model("gan", packing=3)
+    model.compile()
+    with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="must be divisible by 3"):
+        model.fit(tiny_data(model), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="BiGAN does not support packing"):
+        tiny_model("bigan", packing=2)

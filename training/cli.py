@@ -26,7 +26,7 @@ def _train(args):
         steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
         devices=args.devices.split(",") if args.devices else None,
         mixed_precision=args.mixed_precision, ema_decay=args.ema_decay,
-        backup_every_steps=args.backup_every_steps,
+        backup_every_steps=args.backup_every_steps, packing=args.packing,
     )
     print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
 
@@ -121,6 +121,10 @@ def parser():
     train.add_argument(
         "--backup-every-steps", type=int, default=None,
         help="checkpoint every N steps as well as every epoch; a re-run resumes from the last one",
+    )
+    train.add_argument(
+        "--packing", type=int, default=None,
+        help="PacGAN: the discriminator judges M examples at once (gan, dcgan, wgan); the batch must divide by M",
     )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")

@@ -25,7 +25,7 @@ SCATTER_REAL_POINTS = 2000
 PICTURE_SAMPLES = {"image": 64, "vector": 1000}
 
 
-def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=None):
+def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=None, packing=None):
     """The registry's default for `model_name`, shaped for `data_name`."""
     entry = zoo.get_entry(model_name)
     spec = zoo.data.describe(data_name)
@@ -46,6 +46,10 @@ def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=Non
                 f"--ema-decay averages a generator's weights; {model_name} has no generator."
             )
         config["ema_decay"] = ema_decay
+    if packing is not None:
+        if not issubclass(entry.cls, zoo.AdversarialModel):
+            raise ValueError(f"--packing packs a discriminator's inputs; {model_name} has no discriminator.")
+        config["packing"] = packing
     return zoo.create(model_name, **config)
 
 
@@ -79,11 +83,13 @@ def train(
     mixed_precision=False,
     ema_decay=None,
     backup_every_steps=None,
+    packing=None,
 ):
     """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
 
     `batch_size` is the global batch, split across the strategy's replicas.
     `backup_every_steps` adds mid-epoch checkpoints to the per-epoch ones.
+    `packing` m lets the discriminator judge m examples at once (PacGAN).
     `ema_decay` keeps an averaged generator for sampling and export.
     `mixed_precision` computes in float16 on GPUs (with loss scaling) and in
     bfloat16 elsewhere, keeping variables, outputs and losses in float32.
@@ -99,7 +105,8 @@ def train(
     try:
         with distribution.scope():
             model = build_model(
-                model_name, data_name, latent_dim=latent_dim, seed=seed, ema_decay=ema_decay
+                model_name, data_name, latent_dim=latent_dim, seed=seed, ema_decay=ema_decay,
+                packing=packing,
             )
             model.compile(jit_compile=bool(xla))
     finally:
@@ -118,7 +125,7 @@ def train(
         "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
         "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
         "mixed_precision": mixed_precision, "ema_decay": ema_decay,
-        "backup_every_steps": backup_every_steps,
+        "backup_every_steps": backup_every_steps, "packing": packing,
     }
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)

@@ -304,6 +304,11 @@ class AdversarialModel(GenerativeModel):
         discriminator: a `keras.Model` from data to one logit; built when None.
         loss: "non_saturating" (default) or "minimax".
         label_smoothing: one-sided label smoothing of the real targets.
+        packing: m >= 2 makes the discriminator judge m examples at once,
+            concatenated (PacGAN, Lin et al. 2018): along the features of
+            vectors, along the channels of images. The batch on each replica
+            must be divisible by m. Variants that judge examples their own way
+            refuse it.
         ema_decay: when set (e.g. 0.999), the model keeps an exponential moving
             average of the generator's weights, `ema_generator`, and samples,
             generates and exports with it. The decay warms up as
@@ -320,11 +325,17 @@ class AdversarialModel(GenerativeModel):
         discriminator=None,
         loss="non_saturating",
         label_smoothing=0.0,
+        packing=1,
         ema_decay=None,
         seed=None,
         **kwargs,
     ):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
+        if int(packing) < 1:
+            raise ValueError(f"packing must be >= 1 (1 = no packing), got {packing}.")
+        if packing > 1 and not self.supports_packing:
+            raise ValueError(f"{type(self).__name__} does not support packing; use it with gan, dcgan or wgan.")
+        self.packing = int(packing)
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must lie strictly between 0 and 1 (e.g. 0.999), got {ema_decay}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
@@ -348,8 +359,31 @@ class AdversarialModel(GenerativeModel):
     def build_discriminator(self):
         raise NotImplementedError
 
+    # Whether judging goes through `_judge` alone, so that packing can reshape there.
+    supports_packing = True
+
+    @property
+    def discriminator_input_shape(self):
+        """The data shape with `packing` examples concatenated along the last axis."""
+        return (*self.data_shape[:-1], self.data_shape[-1] * self.packing)
+
+    def _pack(self, x):
+        """(B, ..., C) -> (B / m, ..., m C): m consecutive examples side by side."""
+        if self.packing == 1:
+            return x
+        message = f"with packing={self.packing} the batch on each replica must be divisible by {self.packing}"
+        if x.shape[0] is not None and x.shape[0] % self.packing:
+            raise ValueError(f"{message}; got a batch of {x.shape[0]}.")
+        check = tf.debugging.assert_equal(tf.shape(x)[0] % self.packing, 0, message=message)
+        with tf.control_dependencies([check]):
+            packed = tf.reshape(x, [-1, self.packing, *self.data_shape])
+        # Move the m axis next to the last one, then merge them.
+        order = [0, *range(2, len(self.data_shape) + 1), 1, len(self.data_shape) + 1]
+        packed = tf.transpose(packed, order)
+        return tf.reshape(packed, [-1, *self.discriminator_input_shape])
+
     def _check_discriminator(self):
-        self._check_network(self.discriminator, "discriminator", self.data_shape, (1,))
+        self._check_network(self.discriminator, "discriminator", self.discriminator_input_shape, (1,))
 
     def _check_generator(self):
         self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
@@ -405,7 +439,7 @@ class AdversarialModel(GenerativeModel):
         return self.generator(z, training=True)
 
     def _judge(self, x, condition):
-        return self.discriminator(x, training=True)
+        return self.discriminator(self._pack(x), training=True)
 
     def train_step(self, data):
         real, labels = self._unpack(data)
@@ -445,6 +479,7 @@ class AdversarialModel(GenerativeModel):
             discriminator=keras.saving.serialize_keras_object(self.discriminator),
             loss=self.loss_name,
             label_smoothing=self.label_smoothing,
+            packing=self.packing,
             ema_decay=self.ema_decay,
         )
         return config

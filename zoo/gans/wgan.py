@@ -83,9 +83,9 @@ class WGAN(AdversarialModel):
     def build_discriminator(self):
         if self.images:
             return nets.conv_encoder(
-                self.data_shape, 1, self.filters, batch_norm=self.critic_batch_norm, name="critic"
+                self.discriminator_input_shape, 1, self.filters, batch_norm=self.critic_batch_norm, name="critic"
             )
-        return nets.mlp_encoder(self.data_shape, 1, self.hidden_units, name="critic")
+        return nets.mlp_encoder(self.discriminator_input_shape, 1, self.hidden_units, name="critic")
 
     def default_optimizer(self):
         """RMSprop(5e-5), the paper's setting."""
@@ -102,9 +102,7 @@ class WGAN(AdversarialModel):
 
     def _critic_losses(self, real, fake):
         """Per-example critic losses, and extra metrics to report."""
-        real_scores = self.discriminator(real, training=True)
-        fake_scores = self.discriminator(fake, training=True)
-        return self.discriminator_loss_fn(real_scores, fake_scores), {}
+        return self.discriminator_loss_fn(self._judge(real, None), self._judge(fake, None)), {}
 
     def _critic_step(self, real, batch_size):
         with tf.GradientTape() as tape:

@@ -44,6 +44,8 @@ class WGANGP(WGAN):
     """
 
     critic_batch_norm = False
+    # The penalty is on each example's own gradient, which packing would blur.
+    supports_packing = False
 
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, clip_value=None, **kwargs):
         if clip_value is not None:
