@@ -72,3 +72,9 @@ def test_wasserstein_losses():
 def test_gradient_penalty_is_squared_distance_of_the_norm_from_one():
     gradients = np.array([[[3.0], [4.0]], [[0.6], [0.8]], [[0.0], [0.0]]], "float32")  # norms 5, 1, 0
     np.testing.assert_allclose(losses.gradient_penalty(gradients), [16.0, 0.0, 1.0], rtol=1e-5)
+
+
+def test_historical_averaging_penalty_sums_squared_distances():
+    weights = [np.array([1.0, 2.0], "float32"), np.array([[3.0]], "float32")]
+    means = [np.array([0.0, 0.0], "float32"), np.array([[1.0]], "float32")]
+    np.testing.assert_allclose(losses.historical_averaging_penalty(weights, means), 1 + 4 + 4)

@@ -489,3 +489,39 @@ def test_packing_refuses_batches_it_cannot_split_and_variants_it_cannot_pack():
         model.fit(tiny_data(model), epochs=1, verbose=0)
     with pytest.raises(ValueError, match="BiGAN does not support packing"):
         tiny_model("bigan", packing=2)
+
+
+@pytest.mark.parametrize("replicas", [1, 2])
+def test_historical_averaging_penalty_starts_at_zero_grows_and_pulls(replicas, two_device_strategy):
+    def gan(weight):
+        with two_device_strategy.scope() if replicas == 2 else contextlib.nullcontext():
+            model = tiny_model("gan", historical_averaging=weight, seed=4)
+            model.compile(g_optimizer=keras.optimizers.SGD(0.5), d_optimizer=keras.optimizers.SGD(0.5))
+        return model
+
+    averaged, plain = gan(0.05), gan(0.0)
+    plain.set_weights(averaged.get_weights()[:len(plain.get_weights())])
+    assert averaged.historical_penalty() == 0.0
+    one_batch = tiny_data(averaged, num_examples=8, batch_size=8)
+    averaged.fit(one_batch, epochs=1, verbose=0)
+    plain.fit(one_batch, epochs=1, verbose=0)
+    # At the first step every weight equals its mean: the penalty pulls nothing yet.
+    for a, b in zip(averaged.trainable_weights, plain.trainable_weights):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-6)
+    first = averaged.historical_penalty()
+    assert first > 0.0
+    averaged.fit(one_batch, epochs=3, verbose=0)
+    plain.fit(one_batch, epochs=3, verbose=0)
+    assert averaged.historical_penalty() > first
+    assert any(not np.allclose(a.numpy(), b.numpy(), atol=1e-6)
+               for a, b in zip(averaged.trainable_weights, plain.trainable_weights)), "the penalty pulled nothing"
+
+
+def test_historical_means_are_saved_with_the_model(tmp_path):
+    model = tiny_model("dcgan", historical_averaging=0.1)
+    model.compile()
+    fit_once(model)
+    model.save(tmp_path / "h.keras")
+    loaded = keras.models.load_model(tmp_path / "h.keras")
+    assert loaded.historical_penalty() == pytest.approx(model.historical_penalty(), rel=1e-6)
+    assert_finite_logs(fit_once(loaded))

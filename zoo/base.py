@@ -210,8 +210,7 @@ class GenerativeModel(keras.Model):
     def _average(per_example_loss):
         return tf.nn.compute_average_loss(per_example_loss)
 
-    @staticmethod
-    def _minimize(optimizer, tape, loss, weights):
+    def _minimize(self, optimizer, tape, loss, weights):
         """One step of `optimizer` on `loss`, recorded by `tape`, with loss scaling.
 
         Seeding backpropagation with the optimizer's loss scale is the same as
@@ -221,9 +220,18 @@ class GenerativeModel(keras.Model):
         """
         scale = optimizer.scale_loss(tf.ones_like(loss))
         gradients = tape.gradient(loss, weights, output_gradients=scale)
+        gradients = self._regularize_gradients(gradients, weights, scale)
         if isinstance(optimizer, keras.optimizers.LossScaleOptimizer):
             gradients = _share_overflow(gradients)
         optimizer.apply_gradients(zip(gradients, weights))
+        self._after_update(optimizer, weights)
+
+    def _regularize_gradients(self, gradients, weights, loss_scale):
+        """Adds the gradients of weight penalties to the loss's; none here."""
+        return gradients
+
+    def _after_update(self, optimizer, weights):
+        """Bookkeeping once `optimizer` has updated `weights`; none here."""
 
     @staticmethod
     def _update_across_replicas(updates):
@@ -304,6 +312,9 @@ class AdversarialModel(GenerativeModel):
         discriminator: a `keras.Model` from data to one logit; built when None.
         loss: "non_saturating" (default) or "minimax".
         label_smoothing: one-sided label smoothing of the real targets.
+        historical_averaging: lambda > 0 adds lambda ||theta - mean of past
+            theta||^2 to each player's loss over the generator's and the
+            discriminator's weights (Salimans et al. 2016, section 3.3).
         packing: m >= 2 makes the discriminator judge m examples at once,
             concatenated (PacGAN, Lin et al. 2018): along the features of
             vectors, along the channels of images. The batch on each replica
@@ -325,6 +336,7 @@ class AdversarialModel(GenerativeModel):
         discriminator=None,
         loss="non_saturating",
         label_smoothing=0.0,
+        historical_averaging=0.0,
         packing=1,
         ema_decay=None,
         seed=None,
@@ -346,6 +358,15 @@ class AdversarialModel(GenerativeModel):
         self.discriminator = _as_model(discriminator) or self.build_discriminator()
         self._check_generator()
         self._check_discriminator()
+        if historical_averaging < 0:
+            raise ValueError(f"historical_averaging must be >= 0, got {historical_averaging}.")
+        self.historical_averaging = float(historical_averaging)
+        if self.historical_averaging:
+            self._historical_means = [
+                self.add_weight(shape=w.shape, initializer=keras.initializers.Constant(w.numpy()),
+                                trainable=False, name=f"historical_mean_{i}")
+                for i, w in enumerate(self._historically_averaged_weights())
+            ]
         if self.ema_decay is not None:
             self.ema_generator = keras.models.clone_model(self.generator)
             self.ema_generator.set_weights(self.generator.get_weights())
@@ -358,6 +379,45 @@ class AdversarialModel(GenerativeModel):
 
     def build_discriminator(self):
         raise NotImplementedError
+
+    def _historically_averaged_weights(self):
+        return self.generator.trainable_weights + self.discriminator.trainable_weights
+
+    def historical_penalty(self):
+        """||theta - mean of past theta||^2 over both players' weights, as a float (0 when off)."""
+        if not self.historical_averaging:
+            return 0.0
+        weights = self._historically_averaged_weights()
+        return float(losses.historical_averaging_penalty(weights, self._historical_means))
+
+    def _means_of(self, weights):
+        if not self.historical_averaging:
+            return {}
+        means = dict(zip(map(id, self._historically_averaged_weights()), self._historical_means))
+        return {id(w): means[id(w)] for w in weights if id(w) in means}
+
+    def _regularize_gradients(self, gradients, weights, loss_scale):
+        means = self._means_of(weights)
+        if not means:
+            return gradients
+        # d/dtheta of lambda ||theta - mean||^2, scaled like the loss; every
+        # replica adds it and the replicas' gradients are summed, hence the share.
+        share = loss_scale * 2.0 * self.historical_averaging / tf.distribute.get_replica_context().num_replicas_in_sync
+        return [
+            g if id(w) not in means else g + share * (tf.convert_to_tensor(w) - tf.convert_to_tensor(means[id(w)]))
+            for g, w in zip(gradients, weights)
+        ]
+
+    def _after_update(self, optimizer, weights):
+        means = self._means_of(weights)
+        if not means:
+            return
+        # Running mean of the values after updates 0..t: m += (theta - m) / (t + 1).
+        rate = 1.0 / (tf.cast(optimizer.iterations, tf.float32) + 1.0)
+        self._update_across_replicas([
+            (means[id(w)], lambda m, v, r: m.assign(m + (v - m) * r), (w.value, rate))
+            for w in weights if id(w) in means
+        ])
 
     # Whether judging goes through `_judge` alone, so that packing can reshape there.
     supports_packing = True
@@ -480,6 +540,7 @@ class AdversarialModel(GenerativeModel):
             loss=self.loss_name,
             label_smoothing=self.label_smoothing,
             packing=self.packing,
+            historical_averaging=self.historical_averaging,
             ema_decay=self.ema_decay,
         )
         return config

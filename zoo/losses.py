@@ -118,6 +118,17 @@ def gradient_penalty(critic_input_gradients):
     return tf.square(norm - 1.0)
 
 
+def historical_averaging_penalty(weights, historical_means):
+    """sum_i ||theta_i - mean of theta_i's past values||^2 (Salimans et al. 2016, section 3.3).
+
+    A scalar over the given weights, not a per-example loss.
+    """
+    return tf.add_n([
+        tf.reduce_sum(tf.square(tf.convert_to_tensor(w) - tf.convert_to_tensor(m)))
+        for w, m in zip(weights, historical_means)
+    ])
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": (non_saturating_generator_loss, minimax_discriminator_loss),
