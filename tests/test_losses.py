@@ -78,3 +78,7 @@ def test_historical_averaging_penalty_sums_squared_distances():
     weights = [np.array([1.0, 2.0], "float32"), np.array([[3.0]], "float32")]
     means = [np.array([0.0, 0.0], "float32"), np.array([[1.0]], "float32")]
     np.testing.assert_allclose(losses.historical_averaging_penalty(weights, means), 1 + 4 + 4)
+
+
+def test_feature_matching_loss_is_the_squared_distance_of_the_means():
+    np.testing.assert_allclose(losses.feature_matching_loss(np.array([1.0, 2.0]), np.array([0.0, 4.0])), 5.0)

@@ -6,6 +6,7 @@ so that one code path runs on one device, under tf.distribute and under XLA.
 """
 
 import copy
+import functools
 
 import numpy as np
 import tensorflow as tf
@@ -312,6 +313,10 @@ class AdversarialModel(GenerativeModel):
         discriminator: a `keras.Model` from data to one logit; built when None.
         loss: "non_saturating" (default) or "minimax".
         label_smoothing: one-sided label smoothing of the real targets.
+        feature_matching: the generator minimizes the squared distance between
+            the batch means of the discriminator's last hidden features on
+            real and generated data (Salimans et al. 2016, section 3.1)
+            instead of its adversarial loss.
         historical_averaging: lambda > 0 adds lambda ||theta - mean of past
             theta||^2 to each player's loss over the generator's and the
             discriminator's weights (Salimans et al. 2016, section 3.3).
@@ -336,6 +341,7 @@ class AdversarialModel(GenerativeModel):
         discriminator=None,
         loss="non_saturating",
         label_smoothing=0.0,
+        feature_matching=False,
         historical_averaging=0.0,
         packing=1,
         ema_decay=None,
@@ -358,6 +364,13 @@ class AdversarialModel(GenerativeModel):
         self.discriminator = _as_model(discriminator) or self.build_discriminator()
         self._check_generator()
         self._check_discriminator()
+        self.feature_matching = bool(feature_matching)
+        if self.feature_matching:
+            if not self.supports_feature_matching:
+                raise ValueError(
+                    f"{type(self).__name__} does not support feature matching; use it with gan, dcgan, wgan "
+                    "or wgan_gp."
+                )
         if historical_averaging < 0:
             raise ValueError(f"historical_averaging must be >= 0, got {historical_averaging}.")
         self.historical_averaging = float(historical_averaging)
@@ -419,8 +432,26 @@ class AdversarialModel(GenerativeModel):
             for w in weights if id(w) in means
         ])
 
+    @functools.cached_property
+    def _feature_model(self):
+        """The discriminator up to the layer feeding its output: the last hidden features.
+
+        Cached outside Keras's attribute tracking, so its (shared) weights are
+        not saved twice.
+        """
+        return keras.Model(self.discriminator.inputs, self.discriminator.layers[-2].output)
+
+    def _global_feature_mean(self, x, condition):
+        """The mean of the discriminator's last hidden features over the global batch."""
+        features = self._feature_model(self._pack(x), training=True)
+        context = tf.distribute.get_replica_context()
+        global_batch = tf.cast(tf.shape(features)[0] * context.num_replicas_in_sync, features.dtype)
+        return context.all_reduce("sum", tf.reduce_sum(features, axis=0) / global_batch)
+
     # Whether judging goes through `_judge` alone, so that packing can reshape there.
     supports_packing = True
+    # Whether the generator's step is `_generator_step` with the discriminator's usual input.
+    supports_feature_matching = True
 
     @property
     def discriminator_input_shape(self):
@@ -506,7 +537,7 @@ class AdversarialModel(GenerativeModel):
         condition = self._condition(labels)
         batch_size = tf.shape(real)[0]
         d_losses = self._discriminator_step(real, batch_size, condition)
-        g_losses = self._generator_step(batch_size, condition)
+        g_losses = self._generator_step(batch_size, condition, real)
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
 
     def _discriminator_step(self, real, batch_size, condition=None):
@@ -522,12 +553,23 @@ class AdversarialModel(GenerativeModel):
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         return d_losses
 
-    def _generator_step(self, batch_size, condition=None):
-        """One generator update on fresh noise (and the average that follows it); per-example losses."""
+    def _generator_step(self, batch_size, condition=None, real=None):
+        """One generator update on fresh noise (and the average that follows it).
+
+        Returns per-example losses, or with feature matching the one
+        feature distance (which needs the `real` batch).
+        """
         with tf.GradientTape() as tape:
             fake = self._fake(self._latent_noise(batch_size), condition)
-            g_losses = self.generator_loss_fn(self._judge(fake, condition))
-            g_loss = self._average(g_losses)
+            if self.feature_matching:
+                g_losses = losses.feature_matching_loss(
+                    self._global_feature_mean(real, condition), self._global_feature_mean(fake, condition)
+                )
+                # Every replica computes the same distance; their gradients are summed.
+                g_loss = g_losses / tf.distribute.get_replica_context().num_replicas_in_sync
+            else:
+                g_losses = self.generator_loss_fn(self._judge(fake, condition))
+                g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
         self._update_ema_generator()
         return g_losses
@@ -540,6 +582,7 @@ class AdversarialModel(GenerativeModel):
             loss=self.loss_name,
             label_smoothing=self.label_smoothing,
             packing=self.packing,
+            feature_matching=self.feature_matching,
             historical_averaging=self.historical_averaging,
             ema_decay=self.ema_decay,
         )

@@ -118,6 +118,14 @@ def gradient_penalty(critic_input_gradients):
     return tf.square(norm - 1.0)
 
 
+def feature_matching_loss(real_feature_mean, fake_feature_mean):
+    """||E f(x) - E f(G(z))||^2 for discriminator features f (Salimans et al. 2016, section 3.1).
+
+    Takes the two batch means; a scalar, not a per-example loss.
+    """
+    return tf.reduce_sum(tf.square(real_feature_mean - fake_feature_mean))
+
+
 def historical_averaging_penalty(weights, historical_means):
     """sum_i ||theta_i - mean of theta_i's past values||^2 (Salimans et al. 2016, section 3.3).
 

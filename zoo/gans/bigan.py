@@ -47,6 +47,7 @@ class BiGAN(AdversarialModel):
     """
 
     supports_packing = False
+    supports_feature_matching = False
 
     def __init__(
         self, data_shape=(2,), latent_dim=8, filters=32, hidden_units=(128, 128), encoder=None, **kwargs

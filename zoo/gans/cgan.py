@@ -44,6 +44,7 @@ class CGAN(AdversarialModel):
 
     conditional = True
     supports_packing = False
+    supports_feature_matching = False
 
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, num_classes=10, filters=64,
                  hidden_units=(128, 128), **kwargs):

@@ -43,6 +43,7 @@ class UnrolledGAN(GAN):
 
     # The unrolled discriminator is called weight by weight, not through `_judge`.
     supports_packing = False
+    supports_feature_matching = False
 
     def __init__(self, data_shape=(2,), latent_dim=8, hidden_units=(128, 128), unrolling_steps=5,
                  unrolling_learning_rate=1e-2, **kwargs):

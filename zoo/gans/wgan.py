@@ -118,7 +118,7 @@ class WGAN(AdversarialModel):
         batch_size = tf.shape(real)[0]
         for _ in range(self.critic_steps):
             critic_metrics = self._critic_step(real, batch_size)
-        g_losses = self._generator_step(batch_size)
+        g_losses = self._generator_step(batch_size, real=real)
         return self._report(**critic_metrics, g_loss=tf.reduce_mean(g_losses))
 
     def get_config(self):
