@@ -560,3 +560,31 @@ def test_feature_matching_on_two_replicas_equals_one_device(two_device_strategy)
     mirrored.fit(batch, epochs=1, verbose=0)
     for a, b in zip(single.trainable_weights, mirrored.trainable_weights):
         np.testing.assert_allclose(a.numpy(), b.numpy(), atol=1e-5)
+
+
+def test_minibatch_discrimination_output_for_one_example_depends_on_the_others():
+    layer = zoo.layers.MinibatchDiscrimination(num_kernels=3, kernel_dim=2)
+    rng = np.random.default_rng(0)
+    batch = rng.standard_normal((4, 5)).astype("float32")
+    other = batch.copy()
+    other[1:] = rng.standard_normal((3, 5))
+    first, changed = layer(batch).numpy(), layer(other).numpy()
+    assert first.shape == (4, 5 + 3)
+    np.testing.assert_array_equal(first[0, :5], changed[0, :5])  # its own features pass through
+    assert not np.allclose(first[0, 5:], changed[0, 5:]), "example 0's closeness ignores the rest of its batch"
+    alone = layer(batch[:1]).numpy()
+    np.testing.assert_allclose(alone[0, 5:], np.ones(3), rtol=1e-6)  # only itself: exp(0) per kernel
+
+
+@pytest.mark.parametrize("name", ["gan", "dcgan", "wgan"])
+def test_minibatch_discrimination_option_trains_and_round_trips(name, tmp_path):
+    model = tiny_model(name, minibatch_discrimination=[4, 3])
+    layers = [l for l in model.discriminator.layers if isinstance(l, zoo.layers.MinibatchDiscrimination)]
+    assert len(layers) == 1 and layers[0].num_kernels == 4
+    model.compile()
+    assert_finite_logs(fit_once(model))
+    model.save(tmp_path / "m.keras")
+    loaded = keras.models.load_model(tmp_path / "m.keras")
+    np.testing.assert_allclose(loaded.sample(3, seed=0), model.sample(3, seed=0), atol=1e-6)
+    with pytest.raises(ValueError, match="WGANGP does not support minibatch_discrimination"):
+        tiny_model("wgan_gp", minibatch_discrimination=[4, 3])

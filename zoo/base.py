@@ -317,6 +317,9 @@ class AdversarialModel(GenerativeModel):
             the batch means of the discriminator's last hidden features on
             real and generated data (Salimans et al. 2016, section 3.1)
             instead of its adversarial loss.
+        minibatch_discrimination: `(B, C)` inserts a minibatch discrimination
+            layer (`zoo.layers.MinibatchDiscrimination`) before the
+            discriminator's output layer (Salimans et al. 2016, section 3.2).
         historical_averaging: lambda > 0 adds lambda ||theta - mean of past
             theta||^2 to each player's loss over the generator's and the
             discriminator's weights (Salimans et al. 2016, section 3.3).
@@ -342,6 +345,7 @@ class AdversarialModel(GenerativeModel):
         loss="non_saturating",
         label_smoothing=0.0,
         feature_matching=False,
+        minibatch_discrimination=None,
         historical_averaging=0.0,
         packing=1,
         ema_decay=None,
@@ -351,9 +355,14 @@ class AdversarialModel(GenerativeModel):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
         if int(packing) < 1:
             raise ValueError(f"packing must be >= 1 (1 = no packing), got {packing}.")
-        if packing > 1 and not self.supports_packing:
-            raise ValueError(f"{type(self).__name__} does not support packing; use it with gan, dcgan or wgan.")
         self.packing = int(packing)
+        self.minibatch_discrimination = (
+            [int(k) for k in minibatch_discrimination] if minibatch_discrimination else None
+        )
+        self._check_techniques(
+            packing=self.packing > 1, minibatch_discrimination=bool(self.minibatch_discrimination),
+            feature_matching=bool(feature_matching),
+        )
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must lie strictly between 0 and 1 (e.g. 0.999), got {ema_decay}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
@@ -365,12 +374,6 @@ class AdversarialModel(GenerativeModel):
         self._check_generator()
         self._check_discriminator()
         self.feature_matching = bool(feature_matching)
-        if self.feature_matching:
-            if not self.supports_feature_matching:
-                raise ValueError(
-                    f"{type(self).__name__} does not support feature matching; use it with gan, dcgan, wgan "
-                    "or wgan_gp."
-                )
         if historical_averaging < 0:
             raise ValueError(f"historical_averaging must be >= 0, got {historical_averaging}.")
         self.historical_averaging = float(historical_averaging)
@@ -448,10 +451,18 @@ class AdversarialModel(GenerativeModel):
         global_batch = tf.cast(tf.shape(features)[0] * context.num_replicas_in_sync, features.dtype)
         return context.all_reduce("sum", tf.reduce_sum(features, axis=0) / global_batch)
 
-    # Whether judging goes through `_judge` alone, so that packing can reshape there.
-    supports_packing = True
-    # Whether the generator's step is `_generator_step` with the discriminator's usual input.
-    supports_feature_matching = True
+    # The options this variant implements: packing needs judging through
+    # `_judge` alone, feature matching the generator step `_generator_step`,
+    # minibatch discrimination a discriminator built from `zoo.nets` bodies.
+    techniques = frozenset({"packing", "feature_matching", "minibatch_discrimination"})
+
+    def _check_techniques(self, **requested):
+        for technique, wanted in requested.items():
+            if wanted and technique not in self.techniques:
+                offered = ", ".join(sorted(self.techniques)) or "none of them"
+                raise ValueError(
+                    f"{type(self).__name__} does not support {technique}; it offers {offered}."
+                )
 
     @property
     def discriminator_input_shape(self):
@@ -583,6 +594,7 @@ class AdversarialModel(GenerativeModel):
             label_smoothing=self.label_smoothing,
             packing=self.packing,
             feature_matching=self.feature_matching,
+            minibatch_discrimination=self.minibatch_discrimination,
             historical_averaging=self.historical_averaging,
             ema_decay=self.ema_decay,
         )

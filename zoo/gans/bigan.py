@@ -46,8 +46,8 @@ class BiGAN(AdversarialModel):
         ('BiGAN', TensorShape([3, 8]))
     """
 
-    supports_packing = False
-    supports_feature_matching = False
+    # The joint discriminator takes pairs, which none of the options handle.
+    techniques = frozenset()
 
     def __init__(
         self, data_shape=(2,), latent_dim=8, filters=32, hidden_units=(128, 128), encoder=None, **kwargs

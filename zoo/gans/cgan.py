@@ -43,8 +43,8 @@ class CGAN(AdversarialModel):
     """
 
     conditional = True
-    supports_packing = False
-    supports_feature_matching = False
+    # The conditional discriminator takes [x, y], which none of the options handle.
+    techniques = frozenset()
 
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, num_classes=10, filters=64,
                  hidden_units=(128, 128), **kwargs):

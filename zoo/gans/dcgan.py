@@ -44,7 +44,10 @@ class DCGAN(AdversarialModel):
         return nets.conv_decoder(self.latent_dim, self.data_shape, self.filters, name="generator")
 
     def build_discriminator(self):
-        return nets.conv_encoder(self.discriminator_input_shape, 1, self.filters, name="discriminator")
+        return nets.conv_encoder(
+            self.discriminator_input_shape, 1, self.filters, name="discriminator",
+            minibatch_kernels=self.minibatch_discrimination,
+        )
 
     def get_config(self):
         return {**super().get_config(), "filters": self.filters}

@@ -50,7 +50,10 @@ class GAN(AdversarialModel):
         )
 
     def build_discriminator(self):
-        return nets.mlp_encoder(self.discriminator_input_shape, 1, self.hidden_units, name="discriminator")
+        return nets.mlp_encoder(
+            self.discriminator_input_shape, 1, self.hidden_units, name="discriminator",
+            minibatch_kernels=self.minibatch_discrimination,
+        )
 
     def get_config(self):
         return {**super().get_config(), "hidden_units": list(self.hidden_units)}

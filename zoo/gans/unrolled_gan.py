@@ -41,9 +41,9 @@ class UnrolledGAN(GAN):
         <...History...>
     """
 
-    # The unrolled discriminator is called weight by weight, not through `_judge`.
-    supports_packing = False
-    supports_feature_matching = False
+    # The unrolled discriminator is called weight by weight, not through `_judge`,
+    # and the generator's loss is its own.
+    techniques = frozenset({"minibatch_discrimination"})
 
     def __init__(self, data_shape=(2,), latent_dim=8, hidden_units=(128, 128), unrolling_steps=5,
                  unrolling_learning_rate=1e-2, **kwargs):

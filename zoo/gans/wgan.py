@@ -83,9 +83,13 @@ class WGAN(AdversarialModel):
     def build_discriminator(self):
         if self.images:
             return nets.conv_encoder(
-                self.discriminator_input_shape, 1, self.filters, batch_norm=self.critic_batch_norm, name="critic"
+                self.discriminator_input_shape, 1, self.filters, batch_norm=self.critic_batch_norm,
+                name="critic", minibatch_kernels=self.minibatch_discrimination,
             )
-        return nets.mlp_encoder(self.discriminator_input_shape, 1, self.hidden_units, name="critic")
+        return nets.mlp_encoder(
+            self.discriminator_input_shape, 1, self.hidden_units, name="critic",
+            minibatch_kernels=self.minibatch_discrimination,
+        )
 
     def default_optimizer(self):
         """RMSprop(5e-5), the paper's setting."""

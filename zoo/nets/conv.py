@@ -9,6 +9,8 @@ Output layers compute in float32 under any dtype policy (see `nets.mlp`).
 
 import keras
 
+from zoo.layers import MinibatchDiscrimination
+
 
 def check_image_shape(image_shape, who="A convolutional network"):
     """Raises unless `image_shape` is (H, W, C) with H and W divisible by 4."""
@@ -20,8 +22,12 @@ def check_image_shape(image_shape, who="A convolutional network"):
         )
 
 
-def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="conv_encoder"):
-    """Image -> two stride-2 5x5 convolutions -> `output_dim` linear units."""
+def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="conv_encoder", minibatch_kernels=None):
+    """Image -> two stride-2 5x5 convolutions -> `output_dim` linear units.
+
+    `minibatch_kernels=(B, C)` inserts minibatch discrimination before the
+    output layer.
+    """
     check_image_shape(image_shape)
     inputs = keras.Input(shape=tuple(image_shape), name="x")
     h = keras.layers.Conv2D(filters, 5, strides=2, padding="same")(inputs)
@@ -31,6 +37,8 @@ def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="con
         h = keras.layers.BatchNormalization()(h)
     h = keras.layers.LeakyReLU(0.2)(h)
     h = keras.layers.Flatten()(h)
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(*minibatch_kernels)(h)
     outputs = keras.layers.Dense(output_dim, dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)
 

@@ -9,16 +9,22 @@ import math
 
 import keras
 
+from zoo.layers import MinibatchDiscrimination
 
-def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_encoder"):
+
+def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_encoder", minibatch_kernels=None):
     """Data of `input_shape` -> hidden ReLU layers -> `output_dim` linear units.
 
     Serves as a discriminator (`output_dim=1`, logits) or an encoder.
+    `minibatch_kernels=(B, C)` inserts minibatch discrimination before the
+    output layer.
     """
     inputs = keras.Input(shape=tuple(input_shape), name="x")
     h = keras.layers.Flatten()(inputs) if len(input_shape) > 1 else inputs
     for units in hidden_units:
         h = keras.layers.Dense(units, activation="relu")(h)
+    if minibatch_kernels:
+        h = MinibatchDiscrimination(*minibatch_kernels)(h)
     outputs = keras.layers.Dense(output_dim, dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)
 
