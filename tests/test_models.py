@@ -588,3 +588,33 @@ def test_minibatch_discrimination_option_trains_and_round_trips(name, tmp_path):
     np.testing.assert_allclose(loaded.sample(3, seed=0), model.sample(3, seed=0), atol=1e-6)
     with pytest.raises(ValueError, match="WGANGP does not support minibatch_discrimination"):
         tiny_model("wgan_gp", minibatch_discrimination=[4, 3])
+
+
+def test_virtual_batch_norm_output_for_one_example_ignores_the_rest_of_its_batch():
+    layer = zoo.layers.VirtualBatchNormalization(reference_size=3)
+    rng = np.random.default_rng(0)
+    reference = rng.standard_normal((3, 4, 4, 2)).astype("float32")
+    batch = rng.standard_normal((5, 4, 4, 2)).astype("float32")
+    other = np.concatenate([batch[:1], rng.standard_normal((4, 4, 4, 2)).astype("float32")])
+    first = layer(np.concatenate([reference, batch])).numpy()[3]
+    again = layer(np.concatenate([reference, other])).numpy()[3]
+    np.testing.assert_allclose(first, again, rtol=1e-6)
+    changed_reference = layer(np.concatenate([reference * 2.0, batch])).numpy()[3]
+    assert not np.allclose(first, changed_reference), "the reference batch plays no part"
+    bn = keras.layers.BatchNormalization()
+    assert not np.allclose(bn(batch, training=True).numpy()[0], bn(other, training=True).numpy()[0])
+
+
+@pytest.mark.parametrize("name", ["gan", "dcgan", "wgan_gp"])
+def test_virtual_batch_norm_option_samples_independently_of_the_batch(name, tmp_path):
+    model = tiny_model(name, virtual_batch_norm=4)
+    kinds = {type(l).__name__ for l in model.generator.layers}
+    assert "VirtualBatchNormalization" in kinds and "BatchNormalization" not in kinds
+    model.compile()
+    assert_finite_logs(fit_once(model))
+    z = model.prior_sample(6, seed=0)
+    np.testing.assert_allclose(model.generate(z)[:2], model.generate(z[:2]), atol=1e-5)
+    model.save(tmp_path / "v.keras")
+    np.testing.assert_allclose(keras.models.load_model(tmp_path / "v.keras").generate(z), model.generate(z), atol=1e-6)
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path / "export", name=name)[name]))
+    np.testing.assert_allclose(served.signatures["generate"](z=z)["samples"], model.generate(z), atol=1e-5)

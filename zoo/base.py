@@ -320,6 +320,10 @@ class AdversarialModel(GenerativeModel):
         minibatch_discrimination: `(B, C)` inserts a minibatch discrimination
             layer (`zoo.layers.MinibatchDiscrimination`) before the
             discriminator's output layer (Salimans et al. 2016, section 3.2).
+        virtual_batch_norm: R replaces the generator's batch normalization by
+            virtual batch normalization (`zoo.layers.VirtualBatchNormalization`)
+            against a fixed reference batch of R latent codes (Salimans et al.
+            2016, section 3.4); MLP generators get it after every hidden layer.
         historical_averaging: lambda > 0 adds lambda ||theta - mean of past
             theta||^2 to each player's loss over the generator's and the
             discriminator's weights (Salimans et al. 2016, section 3.3).
@@ -346,6 +350,7 @@ class AdversarialModel(GenerativeModel):
         label_smoothing=0.0,
         feature_matching=False,
         minibatch_discrimination=None,
+        virtual_batch_norm=None,
         historical_averaging=0.0,
         packing=1,
         ema_decay=None,
@@ -361,8 +366,16 @@ class AdversarialModel(GenerativeModel):
         )
         self._check_techniques(
             packing=self.packing > 1, minibatch_discrimination=bool(self.minibatch_discrimination),
-            feature_matching=bool(feature_matching),
+            feature_matching=bool(feature_matching), virtual_batch_norm=bool(virtual_batch_norm),
         )
+        self.virtual_batch_norm = int(virtual_batch_norm) if virtual_batch_norm else None
+        if self.virtual_batch_norm:
+            # The reference batch, fixed once: the generator always sees it first.
+            reference = np.random.default_rng(seed or 0).standard_normal((self.virtual_batch_norm, latent_dim))
+            self.reference_noise = self.add_weight(
+                shape=reference.shape, initializer=keras.initializers.Constant(reference),
+                trainable=False, name="reference_noise",
+            )
         if ema_decay is not None and not 0.0 < ema_decay < 1.0:
             raise ValueError(f"ema_decay must lie strictly between 0 and 1 (e.g. 0.999), got {ema_decay}.")
         self.ema_decay = None if ema_decay is None else float(ema_decay)
@@ -453,8 +466,9 @@ class AdversarialModel(GenerativeModel):
 
     # The options this variant implements: packing needs judging through
     # `_judge` alone, feature matching the generator step `_generator_step`,
-    # minibatch discrimination a discriminator built from `zoo.nets` bodies.
-    techniques = frozenset({"packing", "feature_matching", "minibatch_discrimination"})
+    # minibatch discrimination a discriminator built from `zoo.nets` bodies,
+    # virtual batch norm a generator called through `_run_generator`.
+    techniques = frozenset({"packing", "feature_matching", "minibatch_discrimination", "virtual_batch_norm"})
 
     def _check_techniques(self, **requested):
         for technique, wanted in requested.items():
@@ -512,7 +526,7 @@ class AdversarialModel(GenerativeModel):
     def generate(self, z):
         """Maps latent codes to data, with the averaged generator when there is one."""
         generator = self.generator if self.ema_decay is None else self.ema_generator
-        return generator(z, training=False)
+        return self._run_generator(generator, z, training=False)
 
     def _update_ema_generator(self):
         """Moves the averaged generator towards the generator just updated.
@@ -538,7 +552,15 @@ class AdversarialModel(GenerativeModel):
         return None
 
     def _fake(self, z, condition):
-        return self.generator(z, training=True)
+        return self._run_generator(self.generator, z, training=True)
+
+    def _run_generator(self, generator, z, training):
+        """`generator(z)`, with the reference batch in front under virtual batch norm."""
+        if not self.virtual_batch_norm:
+            return generator(z, training=training)
+        reference = tf.convert_to_tensor(self.reference_noise)
+        outputs = generator(tf.concat([reference, tf.cast(z, reference.dtype)], axis=0), training=training)
+        return outputs[self.virtual_batch_norm:]
 
     def _judge(self, x, condition):
         return self.discriminator(self._pack(x), training=True)
@@ -595,6 +617,7 @@ class AdversarialModel(GenerativeModel):
             packing=self.packing,
             feature_matching=self.feature_matching,
             minibatch_discrimination=self.minibatch_discrimination,
+            virtual_batch_norm=self.virtual_batch_norm,
             historical_averaging=self.historical_averaging,
             ema_decay=self.ema_decay,
         )

@@ -41,7 +41,10 @@ class DCGAN(AdversarialModel):
         super().__init__(data_shape, latent_dim, **kwargs)
 
     def build_generator(self):
-        return nets.conv_decoder(self.latent_dim, self.data_shape, self.filters, name="generator")
+        return nets.conv_decoder(
+            self.latent_dim, self.data_shape, self.filters, name="generator",
+            virtual_batch_norm=self.virtual_batch_norm,
+        )
 
     def build_discriminator(self):
         return nets.conv_encoder(

@@ -47,6 +47,7 @@ class GAN(AdversarialModel):
             self.hidden_units,
             output_activation="tanh" if images else None,
             name="generator",
+            virtual_batch_norm=self.virtual_batch_norm,
         )
 
     def build_discriminator(self):

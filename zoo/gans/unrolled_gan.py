@@ -43,7 +43,7 @@ class UnrolledGAN(GAN):
 
     # The unrolled discriminator is called weight by weight, not through `_judge`,
     # and the generator's loss is its own.
-    techniques = frozenset({"minibatch_discrimination"})
+    techniques = frozenset({"minibatch_discrimination", "virtual_batch_norm"})
 
     def __init__(self, data_shape=(2,), latent_dim=8, hidden_units=(128, 128), unrolling_steps=5,
                  unrolling_learning_rate=1e-2, **kwargs):
@@ -78,7 +78,7 @@ class UnrolledGAN(GAN):
         d_losses = self._discriminator_step(real, batch_size)
 
         with tf.GradientTape() as tape:
-            fake = self.generator(self._latent_noise(batch_size), training=True)
+            fake = self._fake(self._latent_noise(batch_size), None)
             weights, frozen = self._unrolled_discriminator(real, fake)
             fake_logits, _ = self.discriminator.stateless_call(weights, frozen, fake, training=True)
             g_losses = self.generator_loss_fn(fake_logits)

@@ -77,8 +77,14 @@ class WGAN(AdversarialModel):
 
     def build_generator(self):
         if self.images:
-            return nets.conv_decoder(self.latent_dim, self.data_shape, self.filters, name="generator")
-        return nets.mlp_decoder(self.latent_dim, self.data_shape, self.hidden_units, name="generator")
+            return nets.conv_decoder(
+                self.latent_dim, self.data_shape, self.filters, name="generator",
+                virtual_batch_norm=self.virtual_batch_norm,
+            )
+        return nets.mlp_decoder(
+            self.latent_dim, self.data_shape, self.hidden_units, name="generator",
+            virtual_batch_norm=self.virtual_batch_norm,
+        )
 
     def build_discriminator(self):
         if self.images:
@@ -110,7 +116,7 @@ class WGAN(AdversarialModel):
 
     def _critic_step(self, real, batch_size):
         with tf.GradientTape() as tape:
-            fake = self.generator(self._latent_noise(batch_size), training=True)
+            fake = self._fake(self._latent_noise(batch_size), None)
             critic_losses, metrics = self._critic_losses(real, fake)
             critic_loss = self._average(critic_losses)
         self._minimize(self.d_optimizer, tape, critic_loss, self.discriminator.trainable_weights)

@@ -46,7 +46,7 @@ class WGANGP(WGAN):
     critic_batch_norm = False
     # The penalty is on each example's own gradient, which packing and
     # minibatch discrimination would mix with the rest of the batch's.
-    techniques = frozenset({"feature_matching"})
+    techniques = frozenset({"feature_matching", "virtual_batch_norm"})
 
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, clip_value=None, **kwargs):
         if clip_value is not None:

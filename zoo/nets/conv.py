@@ -9,7 +9,7 @@ Output layers compute in float32 under any dtype policy (see `nets.mlp`).
 
 import keras
 
-from zoo.layers import MinibatchDiscrimination
+from zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
 
 
 def check_image_shape(image_shape, who="A convolutional network"):
@@ -44,18 +44,29 @@ def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="con
 
 
 def conv_decoder(
-    input_dim, image_shape, filters=64, output_activation="tanh", name="conv_decoder"
+    input_dim, image_shape, filters=64, output_activation="tanh", name="conv_decoder",
+    virtual_batch_norm=None,
 ):
-    """A vector -> 1/4-size feature map -> two stride-2 5x5 transposed convolutions."""
+    """A vector -> 1/4-size feature map -> two stride-2 5x5 transposed convolutions.
+
+    `virtual_batch_norm=R` uses virtual batch normalization with the first R
+    rows of every input as reference batch, instead of batch normalization.
+    """
     check_image_shape(image_shape)
+
+    def normalization():
+        if virtual_batch_norm:
+            return VirtualBatchNormalization(virtual_batch_norm)
+        return keras.layers.BatchNormalization()
+
     height, width, channels = image_shape
     inputs = keras.Input(shape=(input_dim,), name="z")
     h = keras.layers.Dense((height // 4) * (width // 4) * 2 * filters, use_bias=False)(inputs)
-    h = keras.layers.BatchNormalization()(h)
+    h = normalization()(h)
     h = keras.layers.ReLU()(h)
     h = keras.layers.Reshape((height // 4, width // 4, 2 * filters))(h)
     h = keras.layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False)(h)
-    h = keras.layers.BatchNormalization()(h)
+    h = normalization()(h)
     h = keras.layers.ReLU()(h)
     outputs = keras.layers.Conv2DTranspose(
         channels, 5, strides=2, padding="same", activation=output_activation, dtype="float32"

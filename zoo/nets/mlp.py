@@ -9,7 +9,7 @@ import math
 
 import keras
 
-from zoo.layers import MinibatchDiscrimination
+from zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
 
 
 def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_encoder", minibatch_kernels=None):
@@ -35,15 +35,22 @@ def mlp_decoder(
     hidden_units=(128, 128),
     output_activation=None,
     name="mlp_decoder",
+    virtual_batch_norm=None,
 ):
     """A `input_dim` vector -> hidden ReLU layers -> data of `output_shape`.
 
-    Serves as a generator or a decoder.
+    Serves as a generator or a decoder. `virtual_batch_norm=R` normalizes
+    every hidden layer before its ReLU with virtual batch normalization (the
+    first R rows of every input are the reference batch).
     """
     inputs = keras.Input(shape=(input_dim,), name="z")
     h = inputs
     for units in hidden_units:
-        h = keras.layers.Dense(units, activation="relu")(h)
+        if virtual_batch_norm:
+            h = keras.layers.Dense(units, use_bias=False)(h)
+            h = keras.layers.ReLU()(VirtualBatchNormalization(virtual_batch_norm)(h))
+        else:
+            h = keras.layers.Dense(units, activation="relu")(h)
     h = keras.layers.Dense(math.prod(output_shape), activation=output_activation, dtype="float32")(h)
     if len(output_shape) > 1:
         h = keras.layers.Reshape(tuple(output_shape), dtype="float32")(h)
