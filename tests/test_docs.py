@@ -11,6 +11,11 @@ MODULES = [
     "zoo.data",
     "zoo.gans.gan",
     "zoo.gans.dcgan",
+    "zoo.gans.cgan",
+    "zoo.gans.wgan",
+    "zoo.gans.wgan_gp",
+    "zoo.gans.bigan",
+    "zoo.gans.unrolled_gan",
     "zoo.autoencoders.autoencoder",
     "zoo.autoencoders.vae",
 ]
