@@ -457,7 +457,7 @@ class AdversarialModel(GenerativeModel):
         """
         return keras.Model(self.discriminator.inputs, self.discriminator.layers[-2].output)
 
-    def _global_feature_mean(self, x, condition):
+    def _global_feature_mean(self, x):
         """The mean of the discriminator's last hidden features over the global batch."""
         features = self._feature_model(self._pack(x), training=True)
         context = tf.distribute.get_replica_context()
@@ -596,7 +596,7 @@ class AdversarialModel(GenerativeModel):
             fake = self._fake(self._latent_noise(batch_size), condition)
             if self.feature_matching:
                 g_losses = losses.feature_matching_loss(
-                    self._global_feature_mean(real, condition), self._global_feature_mean(fake, condition)
+                    self._global_feature_mean(real), self._global_feature_mean(fake)
                 )
                 # Every replica computes the same distance; their gradients are summed.
                 g_loss = g_losses / tf.distribute.get_replica_context().num_replicas_in_sync
