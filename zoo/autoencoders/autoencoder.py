@@ -7,22 +7,6 @@ from zoo.base import AutoencoderModel
 from zoo.registry import register
 
 
-def default_encoder(data_shape, code_size, filters, hidden_units):
-    """A convolutional body for (H, W, C) images, a fully connected one otherwise."""
-    if len(data_shape) == 3:
-        return nets.conv_encoder(data_shape, code_size, filters, batch_norm=False, name="encoder")
-    return nets.mlp_encoder(data_shape, code_size, hidden_units, name="encoder")
-
-
-def default_decoder(latent_dim, data_shape, filters, hidden_units, image_activation):
-    """Mirrors `default_encoder`; vectors get a linear output."""
-    if len(data_shape) == 3:
-        return nets.conv_decoder(
-            latent_dim, data_shape, filters, output_activation=image_activation, name="decoder"
-        )
-    return nets.mlp_decoder(latent_dim, data_shape, hidden_units, name="decoder")
-
-
 @register(
     "autoencoder",
     "Deterministic autoencoder, squared-error reconstruction; samples from a Gaussian fitted to its codes",
@@ -79,12 +63,13 @@ class Autoencoder(AutoencoderModel):
         self._finish_build()
 
     def build_encoder(self):
-        return default_encoder(self.data_shape, self.latent_dim, self.filters, self.hidden_units)
+        # No batch norm: codes must not depend on the rest of the batch.
+        return nets.encoder_for(
+            self.data_shape, self.latent_dim, self.filters, self.hidden_units, name="encoder", batch_norm=False
+        )
 
     def build_decoder(self):
-        return default_decoder(
-            self.latent_dim, self.data_shape, self.filters, self.hidden_units, "tanh"
-        )
+        return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="decoder")
 
     def encode(self, x):
         return self.encoder(x, training=False)

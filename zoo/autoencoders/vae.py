@@ -4,8 +4,7 @@ import tensorflow as tf
 
 import keras
 
-from zoo import losses
-from zoo.autoencoders.autoencoder import default_decoder, default_encoder
+from zoo import losses, nets
 from zoo.base import AutoencoderModel
 from zoo.registry import register
 
@@ -70,12 +69,14 @@ class VAE(AutoencoderModel):
         self._finish_build()
 
     def build_encoder(self):
-        return default_encoder(self.data_shape, 2 * self.latent_dim, self.filters, self.hidden_units)
+        return nets.encoder_for(
+            self.data_shape, 2 * self.latent_dim, self.filters, self.hidden_units, name="encoder", batch_norm=False
+        )
 
     def build_decoder(self):
         # Bernoulli decoders emit logits; the loss applies the sigmoid stably.
-        return default_decoder(
-            self.latent_dim, self.data_shape, self.filters, self.hidden_units, None
+        return nets.decoder_for(
+            self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="decoder", image_activation=None
         )
 
     def posterior(self, x, training=False):

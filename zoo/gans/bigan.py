@@ -52,8 +52,7 @@ class BiGAN(AdversarialModel):
     def __init__(
         self, data_shape=(2,), latent_dim=8, filters=32, hidden_units=(128, 128), encoder=None, **kwargs
     ):
-        self.images = len(tuple(data_shape)) == 3
-        if self.images:
+        if nets.is_image_shape(data_shape):
             nets.conv.check_image_shape(data_shape, who="bigan on images")
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
@@ -62,14 +61,10 @@ class BiGAN(AdversarialModel):
         self._check_network(self.encoder, "encoder", self.data_shape, (self.latent_dim,))
 
     def build_generator(self):
-        if self.images:
-            return nets.conv_decoder(self.latent_dim, self.data_shape, self.filters, name="generator")
-        return nets.mlp_decoder(self.latent_dim, self.data_shape, self.hidden_units, name="generator")
+        return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator")
 
     def build_encoder(self):
-        if self.images:
-            return nets.conv_encoder(self.data_shape, self.latent_dim, self.filters, name="encoder")
-        return nets.mlp_encoder(self.data_shape, self.latent_dim, self.hidden_units, name="encoder")
+        return nets.encoder_for(self.data_shape, self.latent_dim, self.filters, self.hidden_units, name="encoder")
 
     def build_discriminator(self):
         return nets.joint_discriminator(self.data_shape, self.latent_dim, self.filters, self.hidden_units)

@@ -50,8 +50,7 @@ class CGAN(AdversarialModel):
                  hidden_units=(128, 128), **kwargs):
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
-        self.images = len(tuple(data_shape)) == 3
-        if self.images:
+        if nets.is_image_shape(data_shape):
             nets.conv.check_image_shape(data_shape, who="cgan on images")
         self.num_classes = int(num_classes)
         self.filters = int(filters)

@@ -66,8 +66,7 @@ class WGAN(AdversarialModel):
             raise ValueError(f"critic_steps must be >= 1, got {critic_steps}.")
         if clip_value is not None and clip_value <= 0:
             raise ValueError(f"clip_value must be > 0, got {clip_value}.")
-        self.images = len(tuple(data_shape)) == 3
-        if self.images:
+        if nets.is_image_shape(data_shape):
             nets.conv.check_image_shape(data_shape, who=f"{type(self).__name__} on images")
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
@@ -76,25 +75,15 @@ class WGAN(AdversarialModel):
         super().__init__(data_shape, latent_dim, loss=loss, **kwargs)
 
     def build_generator(self):
-        if self.images:
-            return nets.conv_decoder(
-                self.latent_dim, self.data_shape, self.filters, name="generator",
-                virtual_batch_norm=self.virtual_batch_norm,
-            )
-        return nets.mlp_decoder(
-            self.latent_dim, self.data_shape, self.hidden_units, name="generator",
+        return nets.decoder_for(
+            self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator",
             virtual_batch_norm=self.virtual_batch_norm,
         )
 
     def build_discriminator(self):
-        if self.images:
-            return nets.conv_encoder(
-                self.discriminator_input_shape, 1, self.filters, batch_norm=self.critic_batch_norm,
-                name="critic", minibatch_kernels=self.minibatch_discrimination,
-            )
-        return nets.mlp_encoder(
-            self.discriminator_input_shape, 1, self.hidden_units, name="critic",
-            minibatch_kernels=self.minibatch_discrimination,
+        return nets.encoder_for(
+            self.discriminator_input_shape, 1, self.filters, self.hidden_units, name="critic",
+            batch_norm=self.critic_batch_norm, minibatch_kernels=self.minibatch_discrimination,
         )
 
     def default_optimizer(self):

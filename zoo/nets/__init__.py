@@ -1,5 +1,6 @@
 """Reusable network bodies, each returned as a standalone functional `keras.Model`."""
 
+from zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
 from zoo.nets.conditional import conditional_discriminator, conditional_generator
 from zoo.nets.conv import conv_decoder, conv_encoder
 from zoo.nets.joint import joint_discriminator
@@ -7,5 +8,5 @@ from zoo.nets.mlp import mlp_decoder, mlp_encoder
 
 __all__ = [
     "conditional_discriminator", "conditional_generator", "conv_decoder", "conv_encoder",
-    "joint_discriminator", "mlp_decoder", "mlp_encoder",
+    "decoder_for", "encoder_for", "is_image_shape", "joint_discriminator", "mlp_decoder", "mlp_encoder",
 ]

@@ -2,8 +2,7 @@
 
 import keras
 
-from zoo.nets.conv import conv_decoder, conv_encoder
-from zoo.nets.mlp import mlp_decoder, mlp_encoder
+from zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
 
 
 def conditional_generator(latent_dim, num_classes, data_shape, filters=64, hidden_units=(128, 128), name="generator"):
@@ -11,10 +10,7 @@ def conditional_generator(latent_dim, num_classes, data_shape, filters=64, hidde
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(num_classes,), name="y")
     joined = keras.layers.Concatenate()([z, y])
-    if len(data_shape) == 3:
-        body = conv_decoder(latent_dim + num_classes, data_shape, filters, name="body")
-    else:
-        body = mlp_decoder(latent_dim + num_classes, data_shape, hidden_units, name="body")
+    body = decoder_for(latent_dim + num_classes, data_shape, filters, hidden_units, name="body")
     return keras.Model([z, y], body(joined), name=name)
 
 
@@ -27,13 +23,12 @@ def conditional_discriminator(data_shape, num_classes, filters=64, hidden_units=
     """
     x = keras.Input(shape=tuple(data_shape), name="x")
     y = keras.Input(shape=(num_classes,), name="y")
-    if len(data_shape) == 3:
+    if is_image_shape(data_shape):
         height, width, channels = data_shape
         planes = keras.layers.Reshape((1, 1, num_classes))(y)
         planes = keras.layers.UpSampling2D((height, width))(planes)
         joined = keras.layers.Concatenate()([x, planes])
-        body = conv_encoder((height, width, channels + num_classes), 1, filters, name="body")
     else:
         joined = keras.layers.Concatenate()([keras.layers.Flatten()(x), y])
-        body = mlp_encoder((joined.shape[-1],), 1, hidden_units, name="body")
+    body = encoder_for(tuple(joined.shape[1:]), 1, filters, hidden_units, name="body")
     return keras.Model([x, y], body(joined), name=name)

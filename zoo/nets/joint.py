@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.nets.conv import conv_encoder
+from zoo.nets.bodies import encoder_for
 from zoo.nets.mlp import mlp_encoder
 
 
@@ -16,10 +16,7 @@ def joint_discriminator(data_shape, latent_dim, filters=64, hidden_units=(128, 1
     feature_size = hidden_units[-1]
     x_in = keras.Input(shape=tuple(data_shape), name="x")
     z_in = keras.Input(shape=(latent_dim,), name="z")
-    if len(data_shape) == 3:
-        x_body = conv_encoder(data_shape, feature_size, filters, batch_norm=False, name="x_features")
-    else:
-        x_body = mlp_encoder(data_shape, feature_size, hidden_units[:-1], name="x_features")
+    x_body = encoder_for(data_shape, feature_size, filters, hidden_units[:-1], name="x_features", batch_norm=False)
     z_body = mlp_encoder((latent_dim,), feature_size, hidden_units[:-1], name="z_features")
     h = keras.layers.Concatenate()([x_body(x_in), z_body(z_in)])
     h = keras.layers.LeakyReLU(0.2)(h)
