@@ -43,6 +43,6 @@ def tiny_batches(data_shape, num_examples=32, batch_size=8, seed=0, num_classes=
 
 
 def tiny_data(model, data_shape=None, **options):
-    """`tiny_batches` shaped for `model`, labelled when the model is conditional."""
-    num_classes = model.num_classes if getattr(model, "conditional", False) else None
+    """`tiny_batches` shaped for `model`, labelled when the model trains on labels."""
+    num_classes = model.num_classes if model.trains_on_labels else None
     return tiny_batches(data_shape or model.data_shape, num_classes=num_classes, **options)

@@ -82,3 +82,33 @@ def test_historical_averaging_penalty_sums_squared_distances():
 
 def test_feature_matching_loss_is_the_squared_distance_of_the_means():
     np.testing.assert_allclose(losses.feature_matching_loss(np.array([1.0, 2.0]), np.array([0.0, 4.0])), 5.0)
+
+
+def test_cramer_losses_follow_the_energy_distance():
+    real = np.array([[0.0, 0.0], [1.0, 0.0]], "float32")
+    fake = np.array([[3.0, 4.0], [1.0, 0.0]], "float32")
+    other = np.array([[0.0, 0.0], [1.0, 0.0]], "float32")
+    # ||r - g|| + ||r - g'|| - ||g - g'||, per example.
+    np.testing.assert_allclose(losses.cramer_generator_loss(real, fake, other), [5.0 + 0.0 - 5.0, 0.0], atol=1e-5)
+    np.testing.assert_allclose(losses.cramer_generator_loss(real, real, real), [0.0, 0.0], atol=1e-5)
+    # f(x) = ||h(x) - h(x'_g)|| - ||h(x)||.
+    np.testing.assert_allclose(losses.cramer_critic(fake, other), [5.0 - 5.0, 0.0 - 1.0], atol=1e-5)
+    np.testing.assert_allclose(losses.cramer_critic_loss([2.0, 1.0], [0.5, 1.0]), [-1.5, 0.0])
+
+
+def test_mutual_information_loss_is_cross_entropy_plus_half_squared_error():
+    codes = np.array([[1.0, 0.0], [0.0, 1.0]], "float32")
+    logits = np.array([[0.0, 0.0], [0.0, 0.0]], "float32")
+    continuous, means = np.array([[1.0], [0.0]], "float32"), np.array([[0.0], [0.0]], "float32")
+    np.testing.assert_allclose(
+        losses.mutual_information_loss(codes, logits, continuous, means), [math.log(2) + 0.5, math.log(2)], rtol=1e-6)
+    np.testing.assert_allclose(losses.mutual_information_loss(codes, logits), [math.log(2)] * 2, rtol=1e-6)
+
+
+def test_semi_supervised_losses_ignore_unlabelled_examples():
+    class_logits = np.array([[0.0, 0.0], [2.0, 0.0], [5.0, 5.0]], "float32")
+    # With the fake class's logit at 0, D(x) = Z / (Z + 1): logit log Z.
+    np.testing.assert_allclose(losses.realness_logits(class_logits)[:, 0], [math.log(2), math.log(math.exp(2) + 1),
+                                                                          5 + math.log(2)], rtol=1e-6)
+    cross_entropy = losses.partially_labelled_cross_entropy([1, -1, 0], class_logits)
+    np.testing.assert_allclose(cross_entropy, [math.log(2), 0.0, math.log(2)], rtol=1e-6)

@@ -231,7 +231,8 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: autoencoder, bigan, cgan, dcgan, gan, unrolled_gan, vae, wgan, wgan_gp"):
+    valid = "autoencoder, bigan, cgan, cramer_gan, dcgan, gan, infogan, sgan, unrolled_gan, vae, veegan, wgan, wgan_gp"
+    with pytest.raises(ValueError, match=f"Valid names: {valid}"):
         zoo.create("stylegan9")
 
 
@@ -325,7 +326,8 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
 
 REPLICA_CASES = [
     ("gan", (2,), {}), ("autoencoder", (3,), {}), ("vae", (3,), {}), ("wgan_gp", (3,), {}), ("bigan", (3,), {}),
-    ("cgan", (3,), {}), ("unrolled_gan", (2,), {}),
+    ("cgan", (3,), {}), ("unrolled_gan", (2,), {}), ("cramer_gan", (3,), {}), ("infogan", (3,), {}),
+    ("veegan", (3,), {}), ("sgan", (3,), {}), ("wgan_gp", (3,), {"conditional": True, "num_classes": 3}),
     # Feature matching averages features over the global batch.
     ("gan", (2,), {"feature_matching": True}),
 ]

@@ -8,6 +8,7 @@ RUN_DIR/
     samples/          one PNG of samples per epoch
 """
 
+import inspect
 import json
 import pathlib
 import shutil
@@ -36,7 +37,8 @@ def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=Non
             f"(ganzoo list)."
         )
     config = {"data_shape": spec.shape, "seed": seed}
-    if getattr(entry.cls, "conditional", False):
+    # Conditional and semi-supervised variants learn the dataset's classes.
+    if spec.num_classes and "num_classes" in inspect.signature(entry.cls.__init__).parameters:
         config["num_classes"] = spec.num_classes
     if latent_dim is not None:
         config["latent_dim"] = latent_dim
@@ -113,8 +115,7 @@ def train(
         # The model's layers keep their policy; nothing built later inherits it.
         keras.mixed_precision.set_dtype_policy(previous_policy)
     x, y = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
-    labels = y if getattr(model, "conditional", False) else None
-    data = zoo.data.pipeline(x, labels, batch_size=batch_size, seed=seed)
+    data = model.training_data(x, y, batch_size=batch_size, seed=seed)
     steps = steps_per_epoch or int(data.cardinality())
 
     run_dir = pathlib.Path(run_dir)

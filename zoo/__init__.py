@@ -11,14 +11,14 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import data, layers, losses, nets  # noqa: E402
+from zoo import data, layers, losses, metrics, nets  # noqa: E402
 from zoo.autoencoders import VAE, Autoencoder  # noqa: E402
 from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
-from zoo.gans import BiGAN, CGAN, DCGAN, GAN, UnrolledGAN, WGAN, WGANGP  # noqa: E402
+from zoo.gans import BiGAN, CGAN, CramerGAN, DCGAN, GAN, InfoGAN, SGAN, UnrolledGAN, VEEGAN, WGAN, WGANGP  # noqa: E402
 from zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
 
 __all__ = [
-    "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "DCGAN", "GAN",
-    "GenerativeModel", "UnrolledGAN", "VAE", "WGAN", "WGANGP", "create", "data",
-    "describe_models", "get_entry", "layers", "list_models", "losses", "nets",
+    "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN", "InfoGAN",
+    "GenerativeModel", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP", "create", "data",
+    "describe_models", "get_entry", "layers", "list_models", "losses", "metrics", "nets",
 ]

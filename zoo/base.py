@@ -13,6 +13,7 @@ import tensorflow as tf
 
 import keras
 
+from zoo import data as zoo_data
 from zoo import losses, xla
 
 
@@ -61,6 +62,9 @@ class GenerativeModel(keras.Model):
         latent_dim: size of the latent code.
         seed: seed of the training noise; `None` draws one.
     """
+
+    # Set by `zoo.registry.register`: the name `zoo.create` knows the class by.
+    registered_name = None
 
     def __init__(self, data_shape, latent_dim, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -250,6 +254,13 @@ class GenerativeModel(keras.Model):
         tf.distribute.get_replica_context().merge_call(update_all)
 
     # -- generative API -------------------------------------------------------
+
+    # Whether batches must be (x, y): conditional variants and SGAN.
+    trains_on_labels = False
+
+    def training_data(self, x, y=None, batch_size=128, seed=0):
+        """The `tf.data` pipeline this model trains on, from arrays (labels kept when it needs them)."""
+        return zoo_data.pipeline(x, y if self.trains_on_labels else None, batch_size=batch_size, seed=seed)
 
     def prior_sample(self, n, seed=None):
         """`n` latent codes from the prior; the same seed gives the same codes anywhere."""
@@ -459,7 +470,8 @@ class AdversarialModel(GenerativeModel):
 
     def _global_feature_mean(self, x):
         """The mean of the discriminator's last hidden features over the global batch."""
-        features = self._feature_model(self._pack(x), training=True)
+        # float32 under mixed precision: the distance between means is the generator's loss.
+        features = tf.cast(self._feature_model(self._pack(x), training=True), tf.float32)
         context = tf.distribute.get_replica_context()
         global_batch = tf.cast(tf.shape(features)[0] * context.num_replicas_in_sync, features.dtype)
         return context.all_reduce("sum", tf.reduce_sum(features, axis=0) / global_batch)
@@ -499,14 +511,34 @@ class AdversarialModel(GenerativeModel):
         return tf.reshape(packed, [-1, *self.discriminator_input_shape])
 
     def _check_discriminator(self):
-        self._check_network(self.discriminator, "discriminator", self.discriminator_input_shape, (1,))
+        if self.conditional:
+            self._check_two_inputs(self.discriminator, "discriminator", self.data_shape, (1,))
+        else:
+            self._check_network(self.discriminator, "discriminator", self.discriminator_input_shape, (1,))
 
     def _check_generator(self):
-        self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
+        if self.conditional:
+            self._check_two_inputs(self.generator, "generator", (self.latent_dim,), self.data_shape)
+        else:
+            self._check_network(self.generator, "generator", (self.latent_dim,), self.data_shape)
+
+    def _check_two_inputs(self, network, role, first_input, output):
+        expected = [tuple(first_input), (self.num_classes,)]
+        got = [tuple(s[1:]) for s in network.input_shape] if isinstance(network.input_shape, list) else None
+        if got != expected or tuple(network.output_shape[1:]) != tuple(output):
+            raise ValueError(
+                f"The {role} of conditional {type(self).__name__} must map [{expected[0]}, one-hot classes "
+                f"{expected[1]}] to {tuple(output)}; the one given maps {got or network.input_shape[1:]} to "
+                f"{tuple(network.output_shape[1:])}."
+            )
 
     def generator_side_variables(self):
         """What `g_optimizer` trains: the generator's variables (and an encoder's, in BiGAN)."""
         return self.generator.trainable_variables
+
+    def discriminator_side_variables(self):
+        """What `d_optimizer` trains: the discriminator's variables (and InfoGAN's Q head)."""
+        return self.discriminator.trainable_variables
 
     def default_optimizer(self):
         """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
@@ -518,15 +550,46 @@ class AdversarialModel(GenerativeModel):
         self._compile_players(
             {
                 "g_optimizer": (g_optimizer, self.default_optimizer, self.generator_side_variables()),
-                "d_optimizer": (d_optimizer, self.default_optimizer, self.discriminator.trainable_variables),
+                "d_optimizer": (d_optimizer, self.default_optimizer, self.discriminator_side_variables()),
             },
             **kwargs,
         )
 
-    def generate(self, z):
-        """Maps latent codes to data, with the averaged generator when there is one."""
+    def generate(self, z, labels=None):
+        """Maps latent codes to data, with the averaged generator when there is one.
+
+        Conditional variants take the classes in `labels` (cycled through
+        when None); the others refuse labels.
+        """
         generator = self.generator if self.ema_decay is None else self.ema_generator
-        return self._run_generator(generator, z, training=False)
+        if not self.conditional:
+            if labels is not None:
+                raise ValueError(f"{type(self).__name__} is unconditional; call generate(z) without labels.")
+            return self._run_generator(generator, z, training=False)
+        z = tf.convert_to_tensor(z, tf.float32)
+        if labels is None:
+            labels = self.cycled_labels(tf.shape(z)[0])
+        return generator([z, tf.one_hot(tf.cast(labels, tf.int32), self.num_classes)], training=False)
+
+    def cycled_labels(self, n):
+        """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
+        return tf.math.floormod(tf.range(n), self.num_classes)
+
+    def sample(self, n, labels=None, seed=None):
+        """`n` samples; conditional variants take one class per sample in `labels`, or cycle the classes."""
+        if not self.conditional:
+            return super().sample(n, labels=labels, seed=seed)
+        if n < 1:
+            raise ValueError(f"sample() needs n >= 1, got {n}.")
+        if labels is not None:
+            labels = np.asarray(labels)
+            if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
+                raise ValueError(
+                    f"labels must hold {n} class numbers in [0, {self.num_classes}), one per sample; "
+                    f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
+                )
+        z = self.prior_sample(n, seed=seed)
+        return keras.ops.convert_to_numpy(self.generate(z, labels)).astype("float32")
 
     def _update_ema_generator(self):
         """Moves the averaged generator towards the generator just updated.
@@ -545,13 +608,29 @@ class AdversarialModel(GenerativeModel):
             for average, weight in zip(self.ema_generator.weights, self.generator.weights)
         ])
 
-    # Conditional variants (CGAN) feed a condition made from the labels to
-    # both players; these three are all they override.
+    # Conditional variants (`conditional` true, `num_classes` set) feed the
+    # one-hot class to both players as a second input.
+    conditional = False
+
+    @property
+    def trains_on_labels(self):
+        return self.conditional
+
     def _condition(self, labels):
-        """What the players are conditioned on, from a batch's labels; None here."""
-        return None
+        """What the players are conditioned on: the batch's one-hot labels, or None."""
+        if not self.conditional:
+            return None
+        if labels is None:
+            raise ValueError(
+                f"{self.registered_name or type(self).__name__} trains on labelled batches (x, y) when conditional; "
+                "got examples without "
+                "labels. Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
+            )
+        return tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), self.num_classes)
 
     def _fake(self, z, condition):
+        if condition is not None:
+            return self.generator([z, condition], training=True)
         return self._run_generator(self.generator, z, training=True)
 
     def _run_generator(self, generator, z, training):
@@ -563,6 +642,8 @@ class AdversarialModel(GenerativeModel):
         return outputs[self.virtual_batch_norm:]
 
     def _judge(self, x, condition):
+        if condition is not None:
+            return self.discriminator([x, condition], training=True)
         return self.discriminator(self._pack(x), training=True)
 
     def train_step(self, data):

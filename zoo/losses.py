@@ -137,6 +137,88 @@ def historical_averaging_penalty(weights, historical_means):
     ])
 
 
+
+def _norm(vectors):
+    """Euclidean norm per example; the epsilon keeps its gradient finite at zero."""
+    flat = tf.reshape(vectors, [tf.shape(vectors)[0], -1])
+    return tf.sqrt(tf.reduce_sum(tf.square(flat), axis=1) + 1e-12)
+
+
+def cramer_critic(features, reference_features):
+    """f(x) = ||h(x) - h(x'_g)|| - ||h(x)|| (Bellemare et al. 2017, Algorithm 1).
+
+    Args:
+        features: critic features h(x) of the points judged.
+        reference_features: h(x'_g) of an independent generated batch.
+    """
+    return _norm(features - reference_features) - _norm(features)
+
+
+def cramer_critic_loss(real_scores, fake_scores):
+    """-(f(x_r) - f(x_g)): the critic maximizes the energy-distance surrogate."""
+    return -(tf.convert_to_tensor(real_scores) - tf.convert_to_tensor(fake_scores))
+
+
+def cramer_generator_loss(real_features, fake_features, other_fake_features):
+    """||h(x_r) - h(x_g)|| + ||h(x_r) - h(x'_g)|| - ||h(x_g) - h(x'_g)|| (Bellemare et al. 2017).
+
+    The energy distance between data and generator in the critic's feature
+    space, estimated from one real and two independent generated batches; its
+    gradients are unbiased, unlike the Wasserstein distance's.
+    """
+    return (
+        _norm(real_features - fake_features)
+        + _norm(real_features - other_fake_features)
+        - _norm(fake_features - other_fake_features)
+    )
+
+
+
+def mutual_information_loss(category_codes, category_logits, continuous_codes=None, continuous_means=None):
+    """InfoGAN's variational bound on -I(c; G(z, c)), up to a constant (Chen et al. 2016, eq. 5).
+
+    Cross-entropy of the categorical code under Q's logits, plus the negative
+    log-likelihood of the continuous codes under unit-variance Gaussians at
+    Q's means (half the squared error), per example.
+
+    Args:
+        category_codes: one-hot codes the generator was given.
+        category_logits: Q's logits for them.
+        continuous_codes: continuous codes the generator was given, or None.
+        continuous_means: Q's estimates of them.
+    """
+    loss = tf.nn.softmax_cross_entropy_with_logits(labels=category_codes, logits=category_logits)
+    if continuous_codes is not None:
+        loss += 0.5 * tf.reduce_sum(tf.square(continuous_codes - continuous_means), axis=-1)
+    return loss
+
+
+
+def realness_logits(class_logits):
+    """The real-versus-fake logit of a K+1-way classifier whose fake logit is fixed at 0.
+
+    log sum_k exp(l_k) (Salimans et al. 2016, section 5): with l_{K+1} = 0,
+    D(x) = Z / (Z + 1) for Z = sum_k exp(l_k), so this feeds the usual
+    sigmoid losses. Shape `[batch, 1]`.
+    """
+    return tf.reduce_logsumexp(class_logits, axis=-1, keepdims=True)
+
+
+def partially_labelled_cross_entropy(labels, class_logits):
+    """Cross-entropy of the K real classes for labelled examples, 0 where the label is -1.
+
+    Args:
+        labels: int class per example, -1 for unlabelled examples.
+        class_logits: the classifier's K logits (the fake class excluded).
+    """
+    labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+    labelled = labels >= 0
+    losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+        labels=tf.maximum(labels, 0), logits=tf.cast(class_logits, tf.float32)
+    )
+    return tf.where(labelled, losses, tf.zeros_like(losses))
+
+
 ADVERSARIAL_LOSSES = {
     "minimax": (minimax_generator_loss, minimax_discriminator_loss),
     "non_saturating": (non_saturating_generator_loss, minimax_discriminator_loss),

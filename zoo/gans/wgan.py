@@ -75,12 +75,21 @@ class WGAN(AdversarialModel):
         super().__init__(data_shape, latent_dim, loss=loss, **kwargs)
 
     def build_generator(self):
+        if self.conditional:
+            return nets.conditional_generator(
+                self.latent_dim, self.num_classes, self.data_shape, self.filters, self.hidden_units
+            )
         return nets.decoder_for(
             self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator",
             virtual_batch_norm=self.virtual_batch_norm,
         )
 
     def build_discriminator(self):
+        if self.conditional:
+            return nets.conditional_discriminator(
+                self.data_shape, self.num_classes, self.filters, self.hidden_units, name="critic",
+                batch_norm=self.critic_batch_norm,
+            )
         return nets.encoder_for(
             self.discriminator_input_shape, 1, self.filters, self.hidden_units, name="critic",
             batch_norm=self.critic_batch_norm, minibatch_kernels=self.minibatch_discrimination,
@@ -99,25 +108,26 @@ class WGAN(AdversarialModel):
             for weight in self.discriminator.trainable_weights
         ])
 
-    def _critic_losses(self, real, fake):
+    def _critic_losses(self, real, fake, condition):
         """Per-example critic losses, and extra metrics to report."""
-        return self.discriminator_loss_fn(self._judge(real, None), self._judge(fake, None)), {}
+        return self.discriminator_loss_fn(self._judge(real, condition), self._judge(fake, condition)), {}
 
-    def _critic_step(self, real, batch_size):
+    def _critic_step(self, real, batch_size, condition):
         with tf.GradientTape() as tape:
-            fake = self._fake(self._latent_noise(batch_size), None)
-            critic_losses, metrics = self._critic_losses(real, fake)
+            fake = self._fake(self._latent_noise(batch_size), condition)
+            critic_losses, metrics = self._critic_losses(real, fake, condition)
             critic_loss = self._average(critic_losses)
         self._minimize(self.d_optimizer, tape, critic_loss, self.discriminator.trainable_weights)
         self._clip_critic_weights()
         return {"d_loss": tf.reduce_mean(critic_losses), **metrics}
 
     def train_step(self, data):
-        real, _ = self._unpack(data)
+        real, labels = self._unpack(data)
+        condition = self._condition(labels)
         batch_size = tf.shape(real)[0]
         for _ in range(self.critic_steps):
-            critic_metrics = self._critic_step(real, batch_size)
-        g_losses = self._generator_step(batch_size, real=real)
+            critic_metrics = self._critic_step(real, batch_size, condition)
+        g_losses = self._generator_step(batch_size, condition, real)
         return self._report(**critic_metrics, g_loss=tf.reduce_mean(g_losses))
 
     def get_config(self):

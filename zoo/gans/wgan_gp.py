@@ -48,10 +48,18 @@ class WGANGP(WGAN):
     # minibatch discrimination would mix with the rest of the batch's.
     techniques = frozenset({"feature_matching", "virtual_batch_norm"})
 
-    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, clip_value=None, **kwargs):
+    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, clip_value=None,
+                 conditional=False, num_classes=10, **kwargs):
         if clip_value is not None:
             raise ValueError("wgan_gp replaces weight clipping by the gradient penalty; leave clip_value unset.")
         self.penalty_weight = float(penalty_weight)
+        self.conditional = bool(conditional)
+        self.num_classes = int(num_classes)
+        if self.conditional:
+            if self.num_classes < 2:
+                raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
+            # The critic takes [x, y], which none of the options handle.
+            self.techniques = frozenset()
         super().__init__(data_shape, latent_dim, clip_value=None, **kwargs)
         self._add_trackers("gradient_penalty")
 
@@ -59,22 +67,26 @@ class WGANGP(WGAN):
         """Adam(1e-4, beta_1=0, beta_2=0.9), the paper's setting."""
         return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
 
-    def _critic_gradients_at(self, points):
+    def _critic_gradients_at(self, points, condition):
         with tf.GradientTape() as tape:
             tape.watch(points)
-            scores = self.discriminator(points, training=True)
+            scores = self._judge(points, condition)
         return tape.gradient(scores, points)
 
-    def _critic_losses(self, real, fake):
-        wasserstein, _ = super()._critic_losses(real, fake)
+    def _critic_losses(self, real, fake, condition):
+        wasserstein, _ = super()._critic_losses(real, fake, condition)
         batch_size = tf.shape(real)[0]
         mixing_shape = tf.concat([[batch_size], tf.ones([len(self.data_shape)], tf.int32)], axis=0)
         mixing = self._uniform(mixing_shape)
         between = mixing * real + (1.0 - mixing) * fake
-        penalty = losses.gradient_penalty(self._critic_gradients_at(between))
+        # Under a condition only x moves: the penalty is on D(., y) for the example's own y.
+        penalty = losses.gradient_penalty(self._critic_gradients_at(between, condition))
         return wasserstein + self.penalty_weight * penalty, {"gradient_penalty": tf.reduce_mean(penalty)}
 
     def get_config(self):
-        config = {**super().get_config(), "penalty_weight": self.penalty_weight}
+        config = {
+            **super().get_config(), "penalty_weight": self.penalty_weight, "conditional": self.conditional,
+            "num_classes": self.num_classes,
+        }
         del config["clip_value"]
         return config

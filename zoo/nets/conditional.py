@@ -14,7 +14,9 @@ def conditional_generator(latent_dim, num_classes, data_shape, filters=64, hidde
     return keras.Model([z, y], body(joined), name=name)
 
 
-def conditional_discriminator(data_shape, num_classes, filters=64, hidden_units=(128, 128), name="discriminator"):
+def conditional_discriminator(
+    data_shape, num_classes, filters=64, hidden_units=(128, 128), name="discriminator", batch_norm=True
+):
     """[x, one-hot y] -> one logit.
 
     Images get the class as extra constant channels (Mirza and Osindero feed
@@ -30,5 +32,5 @@ def conditional_discriminator(data_shape, num_classes, filters=64, hidden_units=
         joined = keras.layers.Concatenate()([x, planes])
     else:
         joined = keras.layers.Concatenate()([keras.layers.Flatten()(x), y])
-    body = encoder_for(tuple(joined.shape[1:]), 1, filters, hidden_units, name="body")
+    body = encoder_for(tuple(joined.shape[1:]), 1, filters, hidden_units, name="body", batch_norm=batch_norm)
     return keras.Model([x, y], body(joined), name=name)

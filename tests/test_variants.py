@@ -1,0 +1,145 @@
+"""What each adversarial variant adds beyond the common base: its own API and losses."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import export
+import zoo
+from conftest import tiny_batches
+
+
+def tiny_model(name, **overrides):
+    return zoo.create(name, **{**zoo.get_entry(name).tiny, **overrides})
+
+
+def mixture(name="ring8", n=400):
+    x, y = zoo.data.synthetic.GENERATORS[name]("train", num_examples=n)
+    return x, y
+
+
+def test_veegan_reconstructor_learns_to_invert_the_generator():
+    # Two noise dimensions for 2-D data, so that G can be inverted at all.
+    model = zoo.create("veegan", hidden_units=(32, 32), latent_dim=2, seed=0)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3))
+    x, _ = mixture()
+    z = model.prior_sample(500, seed=1)
+
+    def reconstruction_error():
+        return np.mean(np.sum((model.encode(model.generate(z)) - z) ** 2, axis=1))
+
+    before = reconstruction_error()
+    model.fit(zoo.data.pipeline(x, batch_size=100, seed=0).repeat(), epochs=1, steps_per_epoch=300, verbose=0)
+    assert reconstruction_error() < 0.25 * before, (before, reconstruction_error())
+    assert model.reconstructor is model.encoder
+
+
+def test_veegan_reconstructor_gets_no_gradient_from_the_discriminator_term():
+    model = tiny_model("veegan", data_shape=(2,), seed=0)
+    z = tf.random.normal((8, model.latent_dim), seed=1)
+    with tf.GradientTape() as tape:
+        logits = model.discriminator([model.generator(z), z])
+        term = -tf.reduce_mean(logits)
+    gradients = tape.gradient(term, model.encoder.trainable_variables)
+    assert all(g is None for g in gradients)
+
+
+def test_cramer_gan_critic_has_feature_outputs_and_generator_uses_two_fake_batches():
+    model = tiny_model("cramer_gan", data_shape=(2,), critic_dim=5)
+    assert model.discriminator.output_shape == (None, 5)
+    model.compile()
+    history = model.fit(tiny_batches((2,), num_examples=64, batch_size=16), epochs=3, verbose=0)
+    assert all(np.isfinite(v).all() for v in history.history.values())
+    with pytest.raises(ValueError, match="cramer_gan is unconditional"):
+        tiny_model("cramer_gan", conditional=True)
+
+
+def test_infogan_prior_holds_one_category_and_bounded_continuous_codes():
+    model = tiny_model("infogan", data_shape=(2,), noise_dim=3, num_categories=4, num_continuous=2)
+    assert model.latent_dim == 9
+    z = model.prior_sample(500, seed=0).numpy()
+    categories, continuous = z[:, 3:7], z[:, 7:]
+    np.testing.assert_array_equal(categories.sum(axis=1), np.ones(500))
+    assert set(np.unique(categories)) == {0.0, 1.0}
+    assert np.bincount(categories.argmax(1), minlength=4).min() > 80, "categories are not uniform"
+    assert continuous.min() >= -1 and continuous.max() <= 1 and continuous.std() > 0.4
+    with pytest.raises(ValueError, match="latent_dim is noise_dim \\+ num_categories \\+ num_continuous = 9"):
+        tiny_model("infogan", data_shape=(2,), noise_dim=3, num_categories=4, num_continuous=2, latent_dim=10)
+
+
+def test_infogan_q_head_learns_the_codes_and_sample_fixes_the_category():
+    model = zoo.create("infogan", data_shape=(2,), noise_dim=2, num_categories=8, num_continuous=1,
+                       hidden_units=(32, 32), seed=0)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    x, _ = mixture()
+    data = zoo.data.pipeline(x, batch_size=100, seed=0).repeat()
+    history = model.fit(data, epochs=4, steps_per_epoch=100, verbose=0)
+    info = history.history["info_loss"]
+    assert info[-1] < 0.5 * info[0], info
+    samples = model.sample(64, labels=[5] * 64, seed=0)
+    probabilities, _ = model.predict_codes(samples)
+    assert np.mean(np.argmax(probabilities, axis=1) == 5) > 0.5, "Q does not read back the category asked for"
+    with pytest.raises(ValueError, match=r"labels must hold 3 categorical codes in \[0, 8\)"):
+        model.sample(3, labels=[0, 8, 1])
+
+
+def test_infogan_export_samples_from_its_structured_prior(tmp_path):
+    model = tiny_model("infogan", data_shape=(2,))
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="info")["info"]))
+    exported = served.signatures["sample"](num_samples=tf.constant(6), seed=tf.constant(3, tf.int64))["samples"]
+    np.testing.assert_allclose(exported, model.sample(6, seed=3), atol=1e-5)
+
+
+def test_sgan_training_data_mixes_the_kept_labels_into_every_batch():
+    model = tiny_model("sgan", data_shape=(2,), num_classes=8, num_labelled=16)
+    x, y = mixture(n=800)
+    batches = list(model.training_data(x, y, batch_size=20, seed=0).take(10))
+    labelled = np.concatenate([b[0].numpy()[b[1].numpy() >= 0] for b in batches])
+    for batch_x, batch_y in batches:
+        assert batch_x.shape == (20, 2) and np.sum(batch_y.numpy() >= 0) == 10
+        assert np.all(batch_y.numpy()[10:] == -1)
+    assert len(np.unique(labelled, axis=0)) == 16, "more or fewer than num_labelled examples carry labels"
+    kept = np.concatenate([b[1].numpy()[:10] for b in batches])
+    assert np.bincount(kept, minlength=8).min() > 0
+
+
+def test_sgan_learns_the_classes_from_a_few_labels():
+    model = zoo.create("sgan", data_shape=(2,), num_classes=8, num_labelled=16, hidden_units=(32, 32), seed=0)
+    model.compile()
+    x, y = mixture(n=2000)
+    history = model.fit(model.training_data(x, y, batch_size=50, seed=0), epochs=5, verbose=0)
+    assert history.history["classifier_loss"][-1] < history.history["classifier_loss"][0]
+    test_x, test_y = zoo.data.synthetic.ring8("test", num_examples=400)
+    predicted = model.classify(test_x)
+    assert predicted.shape == (400,) and predicted.dtype == np.int64
+    assert np.mean(predicted == test_y) > 0.8
+    np.testing.assert_allclose(model.class_probabilities(test_x[:3]).numpy().sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_sgan_refuses_too_few_labels_and_unlabelled_batches():
+    with pytest.raises(ValueError, match="num_labelled must give every class a label"):
+        tiny_model("sgan", num_classes=10, num_labelled=5)
+    model = tiny_model("sgan")
+    model.compile()
+    with pytest.raises(ValueError, match="sgan trains on batches \\(x, y\\) with y = -1"):
+        model.fit(tiny_batches(model.data_shape), epochs=1, verbose=0)
+
+
+def test_conditional_wgan_gp_samples_classes_and_exports_them(tmp_path):
+    model = tiny_model("wgan_gp", data_shape=(3,), conditional=True, num_classes=3)
+    assert model.techniques == frozenset() and model.trains_on_labels
+    model.compile()
+    model.fit(tiny_batches((3,), num_classes=3), epochs=1, verbose=0)
+    z = model.prior_sample(6, seed=0)
+    assert not np.allclose(model.generate(z, [0] * 6), model.generate(z, [1] * 6)), "the label changes nothing"
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="cw")["cw"]))
+    labels = tf.constant([2, 2, 1, 0, 0, 1])
+    np.testing.assert_allclose(
+        served.signatures["generate_labelled"](z=z, labels=labels)["samples"], model.generate(z, labels), atol=1e-5)
+    restored = zoo.WGANGP.from_config(model.get_config())
+    assert restored.conditional and restored.num_classes == 3
+    with pytest.raises(ValueError, match="wgan_gp trains on labelled batches"):
+        model.fit(tiny_batches((3,)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="is unconditional"):
+        tiny_model("wgan_gp", data_shape=(3,)).sample(2, labels=[0, 1])

@@ -1,0 +1,210 @@
+"""InfoGAN: Chen et al. 2016, "InfoGAN: Interpretable Representation Learning by Information
+Maximizing Generative Adversarial Nets"."""
+
+import functools
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import losses, nets
+from zoo.base import AdversarialModel, _as_model
+from zoo.registry import register
+
+
+@register(
+    "infogan",
+    "Chen et al. 2016: categorical and continuous codes the generator must keep recoverable by a Q head",
+    defaults={"data_shape": (28, 28, 1), "noise_dim": 62, "num_categories": 10, "num_continuous": 2,
+              "filters": 64, "hidden_units": (128, 128)},
+    tiny={"data_shape": (16, 16, 1), "noise_dim": 4, "num_categories": 3, "num_continuous": 1,
+          "filters": 8, "hidden_units": (8,)},
+)
+class InfoGAN(AdversarialModel):
+    """A GAN whose generator input carries codes it must not lose.
+
+    The generator reads z = [noise, one-hot category c, continuous codes u]:
+    `noise_dim` normals, a uniform choice among `num_categories`, and
+    `num_continuous` uniforms in [-1, 1] (the paper's MNIST setting: 62, 10,
+    2). A Q head on the discriminator's last hidden features predicts c and
+    u from a sample; both players add `info_weight` times the mutual
+    information bound (`losses.mutual_information_loss`) to their losses, so
+    that the generator ties each code to a visible property (a category to a
+    digit class, unsupervised). `d_optimizer` trains the discriminator and
+    Q, `g_optimizer` the generator.
+
+    `latent_dim` is the generator's whole input, noise plus codes.
+    `sample(n, labels=c)` asks for categorical codes (codes are not classes:
+    match them after training); `predict_codes(x)` runs Q.
+
+    Args:
+        data_shape: shape of one example, default `(28, 28, 1)`.
+        noise_dim: incompressible noise, default 62.
+        num_categories: size of the categorical code, default 10.
+        num_continuous: continuous codes, default 2.
+        info_weight: lambda, default 1 (the paper's for categorical codes).
+        filters: convolutional width for images, default 64.
+        hidden_units: fully connected widths for vectors, default `(128, 128)`.
+        q_head: a `keras.Model` from the discriminator's last hidden features
+            to `num_categories + num_continuous` outputs; built when None.
+        **kwargs: see `zoo.base.AdversarialModel`.
+
+    Examples:
+        >>> import zoo
+        >>> info = zoo.create("infogan", data_shape=(2,), noise_dim=4, num_categories=8, hidden_units=(16,))
+        >>> info.latent_dim
+        14
+        >>> info.compile()
+        >>> info.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
+        <...History...>
+        >>> sorted(info.get_metrics_result())
+        ['d_loss', 'g_loss', 'info_loss']
+        >>> info.sample(4, labels=[0, 1, 2, 7], seed=0).shape
+        (4, 2)
+    """
+
+    # Q shares the discriminator's input: packing or minibatch features would
+    # mix the codes of several samples, and reference noise has no codes.
+    techniques = frozenset()
+
+    def __init__(
+        self, data_shape=(28, 28, 1), noise_dim=62, num_categories=10, num_continuous=2, info_weight=1.0,
+        filters=64, hidden_units=(128, 128), q_head=None, latent_dim=None, **kwargs
+    ):
+        if int(num_categories) < 2:
+            raise ValueError(f"num_categories must be >= 2, got {num_categories}.")
+        if int(noise_dim) < 0 or int(num_continuous) < 0:
+            raise ValueError(f"noise_dim and num_continuous must be >= 0, got {noise_dim} and {num_continuous}.")
+        total = int(noise_dim) + int(num_categories) + int(num_continuous)
+        if latent_dim is not None and int(latent_dim) != total:
+            raise ValueError(
+                f"infogan's latent_dim is noise_dim + num_categories + num_continuous = {total}; "
+                f"got latent_dim={latent_dim}. Set those three instead."
+            )
+        if nets.is_image_shape(data_shape):
+            nets.conv.check_image_shape(data_shape, who="infogan on images")
+        self.noise_dim, self.num_categories, self.num_continuous = int(noise_dim), int(num_categories), int(num_continuous)
+        self.info_weight = float(info_weight)
+        self.filters = int(filters)
+        self.hidden_units = tuple(int(u) for u in hidden_units)
+        super().__init__(data_shape, total, **kwargs)
+        self.q_head = _as_model(q_head) or self.build_q_head()
+        self._check_network(self.q_head, "Q head", self._features_and_logit.output_shape[1][1:],
+                            (self.num_categories + self.num_continuous,))
+        self._add_trackers("info_loss")
+
+    def build_generator(self):
+        return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator")
+
+    def build_discriminator(self):
+        return nets.encoder_for(self.data_shape, 1, self.filters, self.hidden_units, name="discriminator")
+
+    def build_q_head(self):
+        """Features -> a hidden LeakyReLU layer -> category logits and continuous means."""
+        feature_shape = self._features_and_logit.output_shape[1][1:]
+        inputs = keras.Input(shape=feature_shape, name="features")
+        h = keras.layers.LeakyReLU(0.2)(keras.layers.Dense(self.hidden_units[-1])(inputs))
+        outputs = keras.layers.Dense(self.num_categories + self.num_continuous, dtype="float32")(h)
+        return keras.Model(inputs, outputs, name="q_head")
+
+    @functools.cached_property
+    def _features_and_logit(self):
+        """One pass of the discriminator giving [logit, last hidden features] (Q's input).
+
+        Cached outside Keras's attribute tracking: its weights are the
+        discriminator's.
+        """
+        return keras.Model(self.discriminator.inputs, [self.discriminator.output, self.discriminator.layers[-2].output])
+
+    def discriminator_side_variables(self):
+        return self.discriminator.trainable_variables + self.q_head.trainable_variables
+
+    def _split(self, z):
+        """z -> (noise, one-hot category, continuous codes)."""
+        k = self.noise_dim + self.num_categories
+        return z[:, :self.noise_dim], z[:, self.noise_dim:k], z[:, k:]
+
+    def _codes_to_latent(self, noise, categories, uniforms):
+        one_hot = tf.one_hot(tf.cast(categories, tf.int32), self.num_categories, dtype=noise.dtype)
+        return tf.concat([noise, one_hot, 2.0 * tf.cast(uniforms, noise.dtype) - 1.0], axis=-1)
+
+    def _latent_noise(self, batch_size):
+        noise = self._normal((batch_size, self.noise_dim))
+        draws = self._uniform((batch_size, 1 + self.num_continuous))
+        categories = tf.minimum(tf.floor(draws[:, 0] * self.num_categories), self.num_categories - 1)
+        return self._codes_to_latent(noise, categories, draws[:, 1:])
+
+    def prior_from_seed(self, num_samples, seed):
+        """Noise, a uniform category and uniform continuous codes, drawn statelessly from `seed`."""
+        num_samples = tf.cast(num_samples, tf.int32)
+        seeds = [tf.stack([tf.cast(seed, tf.int64), tf.constant(part, tf.int64)]) for part in range(3)]
+        noise = tf.random.stateless_normal(tf.stack([num_samples, self.noise_dim]), seed=seeds[0])
+        categories = tf.random.stateless_uniform(
+            tf.reshape(num_samples, [1]), seed=seeds[1], maxval=self.num_categories, dtype=tf.int32
+        )
+        uniforms = tf.random.stateless_uniform(tf.stack([num_samples, self.num_continuous]), seed=seeds[2])
+        return self._codes_to_latent(noise, categories, uniforms)
+
+    def _info_losses(self, z, features):
+        _, categories, continuous = self._split(z)
+        q = self.q_head(features, training=True)
+        return losses.mutual_information_loss(
+            categories, q[:, :self.num_categories], continuous, q[:, self.num_categories:]
+        )
+
+    def train_step(self, data):
+        real, _ = self._unpack(data)
+        batch_size = tf.shape(real)[0]
+        with tf.GradientTape() as tape:
+            z = self._latent_noise(batch_size)
+            real_logits, _ = self._features_and_logit(real, training=True)
+            fake_logits, fake_features = self._features_and_logit(self._fake(z, None), training=True)
+            d_losses = self.discriminator_loss_fn(real_logits, fake_logits, label_smoothing=self.label_smoothing)
+            d_loss = self._average(d_losses + self.info_weight * self._info_losses(z, fake_features))
+        self._minimize(self.d_optimizer, tape, d_loss, self.discriminator_side_variables())
+
+        with tf.GradientTape() as tape:
+            z = self._latent_noise(batch_size)
+            fake_logits, fake_features = self._features_and_logit(self._fake(z, None), training=True)
+            info_losses = self._info_losses(z, fake_features)
+            g_losses = self.generator_loss_fn(fake_logits)
+            g_loss = self._average(g_losses + self.info_weight * info_losses)
+        self._minimize(self.g_optimizer, tape, g_loss, self.generator_side_variables())
+        self._update_ema_generator()
+        return self._report(
+            d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses), info_loss=tf.reduce_mean(info_losses)
+        )
+
+    def sample(self, n, labels=None, seed=None):
+        """`n` samples; `labels` (one categorical code per sample) fixes their categories."""
+        if labels is None:
+            return super().sample(n, seed=seed)
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_categories:
+            raise ValueError(
+                f"labels must hold {n} categorical codes in [0, {self.num_categories}), one per sample; "
+                f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
+            )
+        noise, _, continuous = self._split(self.prior_sample(n, seed=seed))
+        z = tf.concat([noise, tf.one_hot(labels, self.num_categories), continuous], axis=-1)
+        return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+
+    def predict_codes(self, x):
+        """Q's reading of examples: (category probabilities, continuous code means)."""
+        _, features = self._features_and_logit(tf.convert_to_tensor(x, tf.float32), training=False)
+        q = self.q_head(features, training=False)
+        return tf.nn.softmax(q[:, :self.num_categories]), q[:, self.num_categories:]
+
+    def get_config(self):
+        config = {
+            **super().get_config(),
+            "noise_dim": self.noise_dim,
+            "num_categories": self.num_categories,
+            "num_continuous": self.num_continuous,
+            "info_weight": self.info_weight,
+            "filters": self.filters,
+            "hidden_units": list(self.hidden_units),
+            "q_head": keras.saving.serialize_keras_object(self.q_head),
+        }
+        del config["latent_dim"]
+        return config
