@@ -1,0 +1,158 @@
+"""Do cgan's classes and infogan's categorical codes pick one garment class each?
+
+After a short Fashion-MNIST run of each model, the zoo's domain classifier
+(`zoo.classifiers.domain_classifier("fashion_mnist")`, trained on real data)
+labels `--per-code` samples asked for each class (cgan) or categorical code
+(infogan). Per code the report gives the class most samples fall in and
+its share; infogan's codes are then matched one-to-one to classes (the
+assignment maximizing agreement) and its accuracy under that matching given.
+
+    python benchmarks/class_consistency.py                 # writes docs/results/class_consistency.md
+
+Each model trains in its own single-threaded process, both at once, for a
+fixed step budget; rows are written as each model finishes.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
+REPORT = RESULTS_DIR / "class_consistency.md"
+MODELS = ("cgan", "infogan")
+CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+               "Ankle boot")
+
+
+def train_and_judge(model_name, steps, batch_size, per_code, seed):
+    """Runs in the child process: trains one model, prints one JSON line."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    import numpy as np
+
+    import zoo
+    from zoo import classifiers, plots
+
+    keras.utils.set_random_seed(seed)
+    x, y = zoo.data.load_arrays("fashion_mnist", "train")
+    model = zoo.create(model_name, seed=seed)
+    model.compile()
+    started = time.perf_counter()
+    model.fit(model.training_data(x, y, batch_size=batch_size, seed=seed), epochs=1, steps_per_epoch=steps,
+              verbose=0)
+    train_seconds = time.perf_counter() - started
+    codes = np.repeat(np.arange(10), per_code)
+    samples = model.sample(len(codes), labels=codes, seed=seed)
+    predicted = classifiers.classify(classifiers.domain_classifier("fashion_mnist"), samples)
+    counts = np.zeros((10, 10), int)
+    np.add.at(counts, (codes, predicted), 1)
+    # Ten samples of each code, one row per code.
+    rows = np.concatenate([samples[codes == c][:10] for c in range(10)])
+    plots.save_image_grid(rows, RESULTS_DIR / f"class_consistency_{model_name}.png")
+    print(json.dumps({"model": model_name, "steps": steps, "counts": counts.tolist(),
+                      "train_seconds": train_seconds}))
+
+
+def matched_accuracy(counts):
+    """Accuracy under the one-to-one code -> class matching that agrees most."""
+    import numpy as np
+    from scipy.optimize import linear_sum_assignment
+
+    counts = np.asarray(counts)
+    codes, classes = linear_sum_assignment(-counts)
+    return counts[codes, classes].sum() / counts.sum(), dict(zip(codes.tolist(), classes.tolist()))
+
+
+def model_section(row, per_code):
+    import numpy as np
+
+    counts = np.asarray(row["counts"])
+    majority = counts.argmax(axis=1)
+    share = counts.max(axis=1) / counts.sum(axis=1)
+    lines = [f"### {row['model']}", "",
+             f"{row['steps']:,} steps in {row['train_seconds']:.0f} s; {per_code} samples per code.", ""]
+    if row["model"] == "cgan":
+        diagonal = np.trace(counts) / counts.sum()
+        lines.append(f"Samples classified as the class asked for: {100 * diagonal:.1f}%; codes whose majority "
+                     f"is their own class: {int((majority == np.arange(10)).sum())}/10.")
+        matching = {c: c for c in range(10)}
+    else:
+        accuracy, matching = matched_accuracy(counts)
+        lines.append(f"Under the best one-to-one matching of codes to classes: {100 * accuracy:.1f}% of samples "
+                     f"in their code's class. Distinct majority classes over the 10 codes: "
+                     f"{len(set(majority.tolist()))}.")
+    lines += ["", "| code | majority class | share | matched class | share in matched class |",
+              "|---:|---|---:|---|---:|"]
+    for code in range(10):
+        matched = matching[code]
+        lines.append(f"| {code} | {CLASS_NAMES[majority[code]]} | {100 * share[code]:.0f}% | "
+                     f"{CLASS_NAMES[matched]} | {100 * counts[code, matched] / counts[code].sum():.0f}% |")
+    lines += ["", f"![{row['model']} samples, one row per code](class_consistency_{row['model']}.png)", ""]
+    return lines
+
+
+def write_report(rows, args):
+    from zoo import classifiers
+
+    record = json.loads(classifiers.record_path("fashion_mnist").read_text())
+    lines = [
+        "# Class consistency of cgan and infogan on Fashion-MNIST",
+        "",
+        f"Command: `python benchmarks/class_consistency.py --steps {args.steps} --batch-size {args.batch_size} "
+        f"--per-code {args.per_code}`  ",
+        f"Started {args.started} UTC; each model a single-threaded process, both at once, {os.cpu_count()} cores.",
+        "",
+        f"Budget: {args.steps:,} steps of batch {args.batch_size} per model (about "
+        f"{args.steps * args.batch_size / 60_000:.1f} epochs), registry defaults (DCGAN bodies, 64 filters; "
+        "infogan: 62 noise dims, 10-way categorical and 2 continuous codes).",
+        "",
+        f"Judge: the domain classifier `zoo.classifiers.domain_classifier(\"fashion_mnist\")`, "
+        f"test accuracy {100 * record['test_accuracy']:.2f}% (`{record['command']}`).",
+        "",
+    ]
+    for row in sorted(rows, key=lambda r: MODELS.index(r["model"])):
+        lines += (model_section(row, args.per_code) if "error" not in row
+                  else [f"### {row['model']}", "", f"failed: {row['error']}", ""])
+    REPORT.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def run(model_name, args):
+    command = [sys.executable, __file__, "--child", model_name, "--steps", str(args.steps),
+               "--batch-size", str(args.batch_size), "--per-code", str(args.per_code)]
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
+    if result.returncode != 0:
+        return {"model": model_name, "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--per-code", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        train_and_judge(args.child, args.steps, args.batch_size, args.per_code, args.seed)
+        return
+    args.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    rows = []
+    with concurrent.futures.ThreadPoolExecutor(len(MODELS)) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(run, m, args) for m in MODELS]):
+            rows.append(future.result())
+            write_report(rows, args)
+            print(json.dumps({k: v for k, v in rows[-1].items() if k != "counts"}), flush=True)
+
+
+if __name__ == "__main__":
+    main()

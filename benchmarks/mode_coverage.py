@@ -1,0 +1,248 @@
+"""Mode collapse on VEEGAN's synthetic mixtures (Srivastava et al. 2017, Table 1).
+
+Every configuration trains on ring8, grid25 and gauss1200 once per seed, then
+draws 2,500 samples and scores them with `zoo.metrics.mode_coverage`: the
+modes reached and the fraction of high-quality samples, averaged over seeds.
+
+    python benchmarks/mode_coverage.py                     # all of it, 2 runs at a time
+    python benchmarks/mode_coverage.py --configs veegan --datasets ring8 --seeds 1
+
+Each run is a single-threaded child process with a fixed step budget (batch
+100); `--jobs` of them run at once. Runs are appended to
+docs/results/mode_coverage.jsonl as they finish and the report
+docs/results/mode_coverage.md is rewritten after each, so a cut-off benchmark
+keeps what it measured and a re-run skips the runs on record (`--fresh`
+starts over). Seed 0 of each 2-D run leaves a scatter plot under
+docs/results/mode_coverage/.
+"""
+
+import argparse
+import concurrent.futures
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+import time
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
+REPORT = RESULTS_DIR / "mode_coverage.md"
+RECORD = RESULTS_DIR / "mode_coverage.jsonl"
+PLOTS = RESULTS_DIR / "mode_coverage"
+NOTES_HEADING = "## Notes"
+DATASETS = ("ring8", "grid25", "gauss1200")
+NUM_SAMPLES = 2500
+BATCH_SIZE = 100
+
+# name -> (registered model, options). The registry defaults otherwise: MLP
+# players of two 128-unit ReLU layers, 8-d noise, the model's default optimizer.
+CONFIGS = {
+    "gan": ("gan", {}),
+    "bigan": ("bigan", {}),
+    "unrolled_gan": ("unrolled_gan", {}),
+    "veegan": ("veegan", {}),
+    "wgan_gp": ("wgan_gp", {}),
+    "pacgan4": ("gan", {"packing": 4}),
+    # Candidates tried for the best configuration (run them with --configs).
+    "pacgan4_ema": ("gan", {"packing": 4, "ema_decay": 0.999}),
+    "gan_cosine": ("gan", {"cosine_decay": True}),
+    "gan_wide": ("gan", {"hidden_units": (400, 400, 400)}),
+    "pacgan4_wide": ("gan", {"packing": 4, "hidden_units": (400, 400, 400)}),
+}
+DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4")
+# Generator steps per run on the 2-D sets. Steps that do more work (5 critic
+# or 5 unrolled updates) get fewer, so that each run takes about a minute on
+# one thread; gauss1200's larger players get half as many.
+STEPS = {"gan": 10_000, "bigan": 10_000, "unrolled_gan": 3_000, "veegan": 10_000, "wgan_gp": 3_000,
+         "pacgan4": 10_000, "pacgan4_ema": 10_000, "gan_cosine": 10_000, "gan_wide": 10_000,
+         "pacgan4_wide": 10_000}
+DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
+
+
+def steps_for(config, dataset, scale=1.0):
+    return max(1, round(STEPS[config] * DATASET_STEP_SCALE[dataset] * scale))
+
+
+PUBLISHED = [
+    ("GAN (VEEGAN Table 1)", "1 / 99.3", "3.3 / 0.5", "1.6 / 2.0"),
+    ("ALI (VEEGAN Table 1)", "2.8 / 0.13", "15.8 / 1.6", "3 / 5.4"),
+    ("Unrolled GAN (VEEGAN Table 1)", "7.6 / 35.6", "23.6 / 16", "0 / 0"),
+    ("VEEGAN (VEEGAN Table 1)", "8 / 52.9", "24.6 / 40", "5.5 / 28.29"),
+    ("GAN (PacGAN Table 1)", "6.3 / 98.2", "17.3 / 94.8", ""),
+    ("ALI (PacGAN Table 1)", "6.6 / 97.6", "24.1 / 95.7", ""),
+    ("PacGAN4 (PacGAN Table 1)", "7.8 / 95.9", "24.8 / 93.6", ""),
+]
+
+
+def decaying_optimizers(model, steps):
+    """Both players' default optimizers with the learning rate cosine-decayed to 0 over the run."""
+    import keras
+
+    optimizers = {}
+    for name in ("g_optimizer", "d_optimizer"):
+        config = model.default_optimizer().get_config()
+        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps)
+        optimizers[name] = type(model.default_optimizer()).from_config(config)
+    return optimizers
+
+
+def train_and_score(config, dataset, seed, steps, plot):
+    """Runs in the child process: one (configuration, dataset, seed), one JSON line on stdout."""
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
+    import keras
+    import numpy as np
+
+    import zoo
+    from zoo import plots
+
+    keras.utils.set_random_seed(seed)
+    x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
+    model_name, options = CONFIGS[config]
+    options = dict(options)
+    decay = options.pop("cosine_decay", False)
+    model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
+    model.compile(**(decaying_optimizers(model, steps) if decay else {}))
+    data = zoo.data.pipeline(x, batch_size=BATCH_SIZE, seed=seed).repeat()
+    started = time.perf_counter()
+    history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    train_seconds = time.perf_counter() - started
+    samples = model.sample(NUM_SAMPLES, seed=seed)
+    coverage = zoo.metrics.mode_coverage(samples, dataset)
+    if plot and x.shape[1] == 2:
+        plots.save_scatter(samples, PLOTS / f"{config}_{dataset}.png", real=x[:NUM_SAMPLES],
+                               title=f"{config} on {dataset}: {coverage.modes} modes, "
+                                     f"{100 * coverage.high_quality:.0f}% high quality")
+    print(json.dumps({
+        "config": config, "dataset": dataset, "seed": seed, "steps": steps, "modes": coverage.modes,
+        "num_modes": coverage.num_modes, "high_quality": coverage.high_quality,
+        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
+        "train_seconds": train_seconds,
+    }))
+
+
+def run(config, dataset, seed, steps):
+    command = [sys.executable, __file__, "--child", config, dataset, str(seed), str(steps)]
+    started = time.time()
+    result = subprocess.run(command, capture_output=True, text=True,
+                            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    if result.returncode != 0:
+        row = {"config": config, "dataset": dataset, "seed": seed, "steps": steps,
+               "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    else:
+        row = json.loads(result.stdout.strip().splitlines()[-1])
+    row["seconds"] = time.time() - started
+    return row
+
+
+def summarize(rows, config, dataset):
+    import numpy as np
+
+    done = [r for r in rows if r["config"] == config and r["dataset"] == dataset and "error" not in r]
+    if not done:
+        failed = [r for r in rows if r["config"] == config and r["dataset"] == dataset]
+        return f"failed: {failed[0]['error']}" if failed else ""
+    modes = np.array([r["modes"] for r in done])
+    quality = 100 * np.array([r["high_quality"] for r in done])
+    return (f"{modes.mean():.1f} / {quality.mean():.1f} (modes {modes.min()}-{modes.max()}, "
+            f"HQ min {quality.min():.1f}; {len(done)} runs, {np.mean([r['seconds'] for r in done]):.0f} s each)")
+
+
+def write_report(rows, args):
+    lines = [
+        "# Mode coverage on VEEGAN's synthetic mixtures",
+        "",
+        f"Command: `{' '.join(['python benchmarks/mode_coverage.py', *sys.argv[1:]])}`  ",
+        f"Started {args.started} UTC; {os.cpu_count()} CPU cores, each run a single-threaded process, "
+        f"{args.jobs} at a time.",
+        "",
+        f"Protocol (VEEGAN section 5.1): {NUM_SAMPLES} samples per trained model; high quality within 3 "
+        "standard deviations of the nearest mode (2-D) or 10 (gauss1200, see the notes for how that rule "
+        "is read in 700 noisy dimensions); modes = components nearest to at least one high-quality sample. "
+        "Cells: mean modes / mean % high quality over seeds, then the range of modes, the lowest % high "
+        "quality, the runs on record and the seconds per run (training, sampling and start-up).",
+        "",
+        "Setup: batch 100, each model's registry defaults (MLP players with two ReLU layers of 128 units, "
+        "8-d Gaussian noise, the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
+        "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
+        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. Budget "
+        "(generator steps per run, ring8 and grid25 / gauss1200): "
+        + ", ".join(f"{c} {steps_for(c, 'ring8', args.steps_scale):,} / {steps_for(c, 'gauss1200', args.steps_scale):,}"
+                    for c in args.configs) + ".",
+        "",
+        "| configuration | " + " | ".join(args.datasets) + " |",
+        "|---|" + "---|" * len(args.datasets),
+    ]
+    for config in args.configs:
+        lines.append(f"| {config} | " + " | ".join(summarize(rows, config, d) for d in args.datasets) + " |")
+    lines += [
+        "",
+        "Published (modes / % high quality; ring8, grid25, gauss1200):",
+        "",
+        "| method | ring8 | grid25 | gauss1200 |",
+        "|---|---|---|---|",
+    ] + [f"| {name} | {ring} | {grid} | {high} |" for name, ring, grid, high in PUBLISHED]
+    plots = sorted(PLOTS.glob("*.png")) if PLOTS.exists() else []
+    if plots:
+        lines += ["", "Seed 0's samples (red) over real data (grey):", ""]
+        lines += [f"![{p.stem}](mode_coverage/{p.name})" for p in plots]
+    notes = ""
+    if REPORT.exists() and NOTES_HEADING in REPORT.read_text():
+        notes = REPORT.read_text()[REPORT.read_text().index(NOTES_HEADING):]
+    REPORT.write_text("\n".join(lines).rstrip() + "\n" + ("\n" + notes if notes else ""))
+
+
+def read_record():
+    if not RECORD.exists():
+        return []
+    return [json.loads(line) for line in RECORD.read_text().splitlines() if line.strip()]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated names from CONFIGS")
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument("--jobs", type=int, default=2, help="runs at once")
+    parser.add_argument("--steps-scale", type=float, default=1.0, help="multiplies every step budget")
+    parser.add_argument("--fresh", action="store_true", help="forget the runs on record")
+    parser.add_argument("--child", nargs=4, metavar=("CONFIG", "DATASET", "SEED", "STEPS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        config, dataset, seed, steps = args.child
+        train_and_score(config, dataset, int(seed), int(steps), plot=int(seed) == 0)
+        return
+    args.configs = args.configs.split(",")
+    args.datasets = args.datasets.split(",")
+    for name, known in (("configuration", CONFIGS), ("dataset", DATASETS)):
+        unknown = set(args.configs if name == "configuration" else args.datasets) - set(known)
+        if unknown:
+            parser.error(f"unknown {name} {', '.join(sorted(unknown))}; choose from {', '.join(known)}.")
+    if args.fresh and RECORD.exists():
+        RECORD.unlink()
+    rows = [r for r in read_record() if "error" not in r]
+    args.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    finished = {(r["config"], r["dataset"], r["seed"]) for r in rows}
+    # Seeds outermost, so that a cut-off benchmark has every cell at a few seeds.
+    todo = [(c, d, s) for s in range(args.seeds) for d in args.datasets for c in args.configs
+            if (c, d, s) not in finished]
+    PLOTS.mkdir(parents=True, exist_ok=True)
+    print(f"{len(todo)} runs to go ({len(finished)} on record); report: {REPORT}", flush=True)
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        futures = [pool.submit(run, c, d, s, steps_for(c, d, args.steps_scale)) for c, d, s in todo]
+        for done, future in enumerate(concurrent.futures.as_completed(futures), 1):
+            row = future.result()
+            rows.append(row)
+            with RECORD.open("a") as record:
+                record.write(json.dumps(row) + "\n")
+            write_report(rows, args)
+            outcome = row.get("error") or f"{row['modes']}/{row['num_modes']} modes, {100 * row['high_quality']:.1f}% HQ"
+            print(f"[{done}/{len(todo)}] {row['config']} {row['dataset']} seed {row['seed']}: {outcome} "
+                  f"({row['seconds']:.0f} s)", flush=True)
+
+
+if __name__ == "__main__":
+    main()
