@@ -10,7 +10,9 @@ assignment maximizing agreement) and its accuracy under that matching given.
     python benchmarks/class_consistency.py                 # writes docs/results/class_consistency.md
 
 Each model trains in its own single-threaded process, both at once, for a
-fixed step budget; rows are written as each model finishes.
+fixed step budget; results are appended to docs/results/class_consistency.jsonl
+as each model finishes, and the report shows each model's latest run
+(`--models infogan` reruns one).
 """
 
 import argparse
@@ -25,6 +27,7 @@ import time
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "class_consistency.md"
+RECORD = RESULTS_DIR / "class_consistency.jsonl"
 MODELS = ("cgan", "infogan")
 CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
                "Ankle boot")
@@ -58,8 +61,8 @@ def train_and_judge(model_name, steps, batch_size, per_code, seed):
     # Ten samples of each code, one row per code.
     rows = np.concatenate([samples[codes == c][:10] for c in range(10)])
     plots.save_image_grid(rows, RESULTS_DIR / f"class_consistency_{model_name}.png")
-    print(json.dumps({"model": model_name, "steps": steps, "counts": counts.tolist(),
-                      "train_seconds": train_seconds}))
+    print(json.dumps({"model": model_name, "steps": steps, "batch_size": batch_size, "per_code": per_code,
+                      "counts": counts.tolist(), "train_seconds": train_seconds}))
 
 
 def matched_accuracy(counts):
@@ -72,14 +75,16 @@ def matched_accuracy(counts):
     return counts[codes, classes].sum() / counts.sum(), dict(zip(codes.tolist(), classes.tolist()))
 
 
-def model_section(row, per_code):
+def model_section(row):
     import numpy as np
 
     counts = np.asarray(row["counts"])
     majority = counts.argmax(axis=1)
     share = counts.max(axis=1) / counts.sum(axis=1)
     lines = [f"### {row['model']}", "",
-             f"{row['steps']:,} steps in {row['train_seconds']:.0f} s; {per_code} samples per code.", ""]
+             f"Budget: {row['steps']:,} steps of batch {row['batch_size']} (about "
+             f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), trained in {row['train_seconds']:.0f} s, "
+             f"started {row['started']} UTC; {row['per_code']} samples per code.", ""]
     if row["model"] == "cgan":
         diagonal = np.trace(counts) / counts.sum()
         lines.append(f"Samples classified as the class asked for: {100 * diagonal:.1f}%; codes whose majority "
@@ -100,29 +105,35 @@ def model_section(row, per_code):
     return lines
 
 
-def write_report(rows, args):
+def write_report(rows):
     from zoo import classifiers
 
     record = json.loads(classifiers.record_path("fashion_mnist").read_text())
     lines = [
         "# Class consistency of cgan and infogan on Fashion-MNIST",
         "",
-        f"Command: `python benchmarks/class_consistency.py --steps {args.steps} --batch-size {args.batch_size} "
-        f"--per-code {args.per_code}`  ",
-        f"Started {args.started} UTC; each model a single-threaded process, both at once, {os.cpu_count()} cores.",
+        "Command: `python benchmarks/class_consistency.py [--models M] --steps S --batch-size B --per-code N`, "
+        "each model's own values below; each model a single-threaded process, run two at a time on "
+        f"{os.cpu_count()} cores.",
         "",
-        f"Budget: {args.steps:,} steps of batch {args.batch_size} per model (about "
-        f"{args.steps * args.batch_size / 60_000:.1f} epochs), registry defaults (DCGAN bodies, 64 filters; "
-        "infogan: 62 noise dims, 10-way categorical and 2 continuous codes).",
+        "Models: the registry defaults (DCGAN bodies, 64 filters; infogan: 62 noise dims, 10-way categorical "
+        "and 2 continuous codes, Adam(1e-3, 0.5) for the generator and Adam(2e-4, 0.5) for D and Q; cgan: "
+        "Adam(2e-4, 0.5) for both).",
         "",
         f"Judge: the domain classifier `zoo.classifiers.domain_classifier(\"fashion_mnist\")`, "
         f"test accuracy {100 * record['test_accuracy']:.2f}% (`{record['command']}`).",
         "",
     ]
     for row in sorted(rows, key=lambda r: MODELS.index(r["model"])):
-        lines += (model_section(row, args.per_code) if "error" not in row
+        lines += (model_section(row) if "error" not in row
                   else [f"### {row['model']}", "", f"failed: {row['error']}", ""])
     REPORT.write_text("\n".join(lines).rstrip() + "\n")
+
+
+def latest_rows():
+    """Each model's last successful run on record."""
+    latest = {row["model"]: row for row in map(json.loads, RECORD.read_text().splitlines()) if "error" not in row}
+    return list(latest.values())
 
 
 def run(model_name, args):
@@ -140,18 +151,24 @@ def main():
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--per-code", type=int, default=100)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--models", default=",".join(MODELS), help="comma-separated: cgan, infogan")
     parser.add_argument("--child", choices=MODELS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         train_and_judge(args.child, args.steps, args.batch_size, args.per_code, args.seed)
         return
     args.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
-    rows = []
-    with concurrent.futures.ThreadPoolExecutor(len(MODELS)) as pool:
-        for future in concurrent.futures.as_completed([pool.submit(run, m, args) for m in MODELS]):
-            rows.append(future.result())
-            write_report(rows, args)
-            print(json.dumps({k: v for k, v in rows[-1].items() if k != "counts"}), flush=True)
+    models = args.models.split(",")
+    unknown = set(models) - set(MODELS)
+    if unknown:
+        parser.error(f"unknown model {', '.join(sorted(unknown))}; choose from {', '.join(MODELS)}.")
+    with concurrent.futures.ThreadPoolExecutor(len(models)) as pool:
+        for future in concurrent.futures.as_completed([pool.submit(run, m, args) for m in models]):
+            row = {**future.result(), "started": args.started}
+            with RECORD.open("a") as record:
+                record.write(json.dumps(row) + "\n")
+            write_report(latest_rows())
+            print(json.dumps({k: v for k, v in row.items() if k != "counts"}), flush=True)
 
 
 if __name__ == "__main__":

@@ -80,10 +80,10 @@ def decaying_optimizers(model, steps):
     import keras
 
     optimizers = {}
-    for name in ("g_optimizer", "d_optimizer"):
-        config = model.default_optimizer().get_config()
+    for name, default in (("g_optimizer", model.default_generator_optimizer), ("d_optimizer", model.default_optimizer)):
+        config = default().get_config()
         config["learning_rate"] = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps)
-        optimizers[name] = type(model.default_optimizer()).from_config(config)
+        optimizers[name] = type(default()).from_config(config)
     return optimizers
 
 

@@ -165,6 +165,15 @@ def test_conditional_model_trains_on_the_datasets_labels(tmp_path):
     assert model.sample(8, labels=list(range(8)), seed=0).shape == (8, 2)
 
 
+def test_semi_supervised_model_trains_on_its_kept_labels(tmp_path):
+    out = tmp_path / "run"
+    args = ["train", "sgan", "--data", "ring8", "--epochs", "1", "--steps-per-epoch", str(STEPS), "--out", str(out)]
+    assert cli.main(args) == 0
+    model, _ = run.load_run(out)
+    assert model.num_classes == 8 and model.num_labelled == 100
+    assert model.classify(zoo.data.synthetic.ring8_means().astype("float32")).shape == (8,)
+
+
 def test_packing_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(train_args(out, "--packing", "4")) == 0

@@ -16,6 +16,11 @@ MODULES = [
     "zoo.gans.wgan_gp",
     "zoo.gans.bigan",
     "zoo.gans.unrolled_gan",
+    "zoo.gans.cramer_gan",
+    "zoo.gans.infogan",
+    "zoo.gans.veegan",
+    "zoo.gans.sgan",
+    "zoo.metrics",
     "zoo.autoencoders.autoencoder",
     "zoo.autoencoders.vae",
 ]

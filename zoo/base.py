@@ -544,12 +544,16 @@ class AdversarialModel(GenerativeModel):
         """Adam(2e-4, beta_1=0.5), the DCGAN paper's setting."""
         return keras.optimizers.Adam(learning_rate=2e-4, beta_1=0.5)
 
+    def default_generator_optimizer(self):
+        """The generator's default: `default_optimizer()` unless a paper sets its own."""
+        return self.default_optimizer()
+
     def compile(self, g_optimizer=None, d_optimizer=None, **kwargs):
-        """Args: `g_optimizer`, `d_optimizer` (default `default_optimizer()`),
-        and Keras's own compile arguments such as `jit_compile`."""
+        """Args: `g_optimizer` (default `default_generator_optimizer()`), `d_optimizer`
+        (default `default_optimizer()`), and Keras's own compile arguments such as `jit_compile`."""
         self._compile_players(
             {
-                "g_optimizer": (g_optimizer, self.default_optimizer, self.generator_side_variables()),
+                "g_optimizer": (g_optimizer, self.default_generator_optimizer, self.generator_side_variables()),
                 "d_optimizer": (d_optimizer, self.default_optimizer, self.discriminator_side_variables()),
             },
             **kwargs,

@@ -93,6 +93,10 @@ class InfoGAN(AdversarialModel):
                             (self.num_categories + self.num_continuous,))
         self._add_trackers("info_loss")
 
+    def default_generator_optimizer(self):
+        """Adam(1e-3, beta_1=0.5): the paper trains the generator 5x faster than D's Adam(2e-4, 0.5)."""
+        return keras.optimizers.Adam(learning_rate=1e-3, beta_1=0.5)
+
     def build_generator(self):
         return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator")
 

@@ -1,0 +1,70 @@
+"""zoo.metrics and the shipped domain classifier."""
+
+import pathlib
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import classifiers, metrics
+from zoo.data import images, synthetic
+
+
+def test_a_generator_collapsed_on_one_mode_scores_one_mode_and_full_quality():
+    mean = synthetic.grid25_means()[7]
+    coverage = metrics.mode_coverage(np.tile(mean, (2500, 1)) + 0.01, "grid25")
+    assert (coverage.modes, coverage.high_quality, coverage.num_modes) == (1, 1.0, 25)
+    assert coverage.samples_per_mode[7] == 2500
+
+
+def test_samples_between_modes_are_low_quality_and_capture_nothing():
+    # Halfway between neighbouring grid means: 20 standard deviations from both.
+    between = synthetic.grid25_means()[:5] + np.array([1.0, 0.0])
+    coverage = metrics.mode_coverage(np.repeat(between, 500, axis=0), "grid25")
+    assert (coverage.modes, coverage.high_quality) == (0, 0.0)
+
+
+def test_the_three_standard_deviation_radius_decides_quality():
+    mean = synthetic.ring8_means()[0]
+    inside, outside = mean + [0.029, 0.0], mean + [0.031, 0.0]   # std 0.01
+    assert metrics.mode_coverage(np.array([inside, outside]), "ring8").high_quality == 0.5
+    assert metrics.mode_coverage(np.array([outside]), "ring8", threshold=4).high_quality == 1.0
+
+
+@pytest.mark.parametrize("name", ["ring8", "grid25", "gauss1200"])
+def test_real_data_covers_every_mode_at_high_quality(name):
+    x, _ = synthetic.GENERATORS[name]("test", num_examples=2500)
+    coverage = metrics.mode_coverage(x, name)
+    assert coverage.modes == coverage.num_modes
+    assert coverage.high_quality > 0.98
+
+
+def test_gauss1200_rejects_points_off_the_modes():
+    means = synthetic.gauss1200_means()
+    far = means[:3] + 2.0 * np.random.default_rng(0).standard_normal((3, 1200))   # twice the real spread
+    assert metrics.mode_coverage(far, "gauss1200").high_quality == 0.0
+
+
+def test_mode_coverage_says_what_is_wrong_with_its_input():
+    with pytest.raises(ValueError, match="ring8 points have 2 coordinates"):
+        metrics.mode_coverage(np.zeros((4, 3)), "ring8")
+    with pytest.raises(ValueError, match="choose one of: ring8, grid25, gauss1200"):
+        metrics.mode_coverage(np.zeros((4, 2)), "fashion_mnist")
+
+
+def test_domain_classifier_weights_ship_with_the_package():
+    model = classifiers.domain_classifier("fashion_mnist")
+    assert model.output_shape == (None, 10)
+    assert classifiers.weights_path("fashion_mnist").is_relative_to(pathlib.Path(zoo.__file__).parent)
+    with pytest.raises(ValueError, match="there is one for: fashion_mnist"):
+        classifiers.domain_classifier("mnist")
+
+
+@pytest.mark.skipif(
+    not (pathlib.Path(images.DEBIAN_FASHION_MNIST) / "t10k-images-idx3-ubyte.gz").exists(),
+    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)",
+)
+def test_domain_classifier_reaches_its_required_test_accuracy():
+    x, y = zoo.data.load_arrays("fashion_mnist", "test", download=False)
+    accuracy = np.mean(classifiers.classify(classifiers.domain_classifier("fashion_mnist"), x) == y)
+    assert accuracy >= classifiers.REQUIRED_TEST_ACCURACY["fashion_mnist"]
