@@ -68,6 +68,18 @@ def test_infogan_prior_holds_one_category_and_bounded_continuous_codes():
         tiny_model("infogan", data_shape=(2,), noise_dim=3, num_categories=4, num_continuous=2, latent_dim=10)
 
 
+def test_infogan_trains_generator_faster_and_q_with_the_discriminator():
+    model = tiny_model("infogan", data_shape=(2,))
+    model.compile()
+    assert np.isclose(float(model.g_optimizer.learning_rate), 1e-3)
+    assert np.isclose(float(model.d_optimizer.learning_rate), 2e-4)
+    q_weights = {id(w) for w in model.q_head.trainable_variables}
+    assert q_weights <= {id(w) for w in model.discriminator_side_variables()}
+    before = [w.numpy() for w in model.q_head.trainable_variables]
+    model.fit(tiny_batches((2,)), epochs=1, verbose=0)
+    assert any(not np.allclose(a, w.numpy()) for a, w in zip(before, model.q_head.trainable_variables))
+
+
 def test_infogan_q_head_learns_the_codes_and_sample_fixes_the_category():
     model = zoo.create("infogan", data_shape=(2,), noise_dim=2, num_categories=8, num_continuous=1,
                        hidden_units=(32, 32), seed=0)
