@@ -23,6 +23,7 @@ MODULES = [
     "zoo.metrics",
     "zoo.autoencoders.autoencoder",
     "zoo.autoencoders.vae",
+    "zoo.autoencoders.aae",
 ]
 
 

@@ -231,7 +231,8 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    valid = "autoencoder, bigan, cgan, cramer_gan, dcgan, gan, infogan, sgan, unrolled_gan, vae, veegan, wgan, wgan_gp"
+    valid = ("aae, autoencoder, bigan, cgan, cramer_gan, dcgan, gan, infogan, sgan, unrolled_gan, vae, veegan, "
+             "wgan, wgan_gp")
     with pytest.raises(ValueError, match=f"Valid names: {valid}"):
         zoo.create("stylegan9")
 

@@ -12,13 +12,16 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from zoo import data, layers, losses, metrics, nets  # noqa: E402
-from zoo.autoencoders import VAE, Autoencoder  # noqa: E402
+from zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
 from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
-from zoo.gans import BiGAN, CGAN, CramerGAN, DCGAN, GAN, InfoGAN, SGAN, UnrolledGAN, VEEGAN, WGAN, WGANGP  # noqa: E402
+from zoo.gans import (  # noqa: E402
+    BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, InfoGAN, UnrolledGAN,
+)
 from zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
 
 __all__ = [
-    "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN", "InfoGAN",
-    "GenerativeModel", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP", "create", "data",
-    "describe_models", "get_entry", "layers", "list_models", "losses", "metrics", "nets",
+    "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN",
+    "DCGAN", "GAN", "GenerativeModel", "InfoGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN",
+    "WGANGP", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses",
+    "metrics", "nets",
 ]

@@ -299,6 +299,17 @@ class GenerativeModel(keras.Model):
         z = self.prior_sample(n, seed=seed)
         return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
 
+    @staticmethod
+    def _checked_labels(labels, n, num_values, what="class numbers"):
+        """`labels` as a numpy array, if it holds `n` ints in [0, num_values); else a ValueError."""
+        labels = np.asarray(labels)
+        if labels.shape != (n,) or labels.min() < 0 or labels.max() >= num_values:
+            raise ValueError(
+                f"labels must hold {n} {what} in [0, {num_values}), one per sample; "
+                f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
+            )
+        return labels
+
     def get_config(self):
         config = super().get_config()
         config.update(
@@ -586,12 +597,7 @@ class AdversarialModel(GenerativeModel):
         if n < 1:
             raise ValueError(f"sample() needs n >= 1, got {n}.")
         if labels is not None:
-            labels = np.asarray(labels)
-            if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_classes:
-                raise ValueError(
-                    f"labels must hold {n} class numbers in [0, {self.num_classes}), one per sample; "
-                    f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
-                )
+            labels = self._checked_labels(labels, n, self.num_classes)
         z = self.prior_sample(n, seed=seed)
         return keras.ops.convert_to_numpy(self.generate(z, labels)).astype("float32")
 

@@ -82,7 +82,9 @@ def mode_coverage(samples, dataset, threshold=None, **mixture_options):
         ValueError: ring8 points have 2 coordinates; the samples given have shape (2500, 1).
     """
     if dataset not in synthetic.MEANS:
-        raise ValueError(f"mode_coverage needs a mixture with known modes; choose one of: {', '.join(synthetic.MEANS)}.")
+        raise ValueError(
+            f"mode_coverage needs a mixture with known modes; choose one of: {', '.join(synthetic.MEANS)}."
+        )
     options = {**_defaults(dataset), **mixture_options}
     mean_options = {k: v for k, v in options.items() if k in inspect.signature(synthetic.MEANS[dataset]).parameters}
     means = synthetic.MEANS[dataset](**mean_options)

@@ -53,7 +53,9 @@ class CramerGAN(WGANGP):
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, critic_dim=256, loss="wasserstein",
                  conditional=False, **kwargs):
         if conditional:
-            raise ValueError("cramer_gan is unconditional; for class-conditional samples use wgan_gp(conditional=True).")
+            raise ValueError(
+                "cramer_gan is unconditional; for class-conditional samples use wgan_gp(conditional=True)."
+            )
         if loss != "wasserstein":
             raise ValueError(f"cramer_gan trains on its own energy-distance losses; leave loss unset, got {loss!r}.")
         if int(critic_dim) < 1:
@@ -74,7 +76,9 @@ class CramerGAN(WGANGP):
 
     def _critic_losses(self, real, fake, condition):
         reference = self.discriminator(self._fake(self._latent_noise(tf.shape(real)[0]), None), training=True)
-        surrogate = losses.cramer_critic_loss(self._critic_values(real, reference), self._critic_values(fake, reference))
+        surrogate = losses.cramer_critic_loss(
+            self._critic_values(real, reference), self._critic_values(fake, reference)
+        )
         mixing_shape = tf.concat([[tf.shape(real)[0]], tf.ones([len(self.data_shape)], tf.int32)], axis=0)
         mixing = self._uniform(mixing_shape)
         between = mixing * real + (1.0 - mixing) * fake

@@ -4,7 +4,6 @@ Maximizing Generative Adversarial Nets"."""
 import functools
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from zoo import losses, nets
@@ -83,7 +82,8 @@ class InfoGAN(AdversarialModel):
             )
         if nets.is_image_shape(data_shape):
             nets.conv.check_image_shape(data_shape, who="infogan on images")
-        self.noise_dim, self.num_categories, self.num_continuous = int(noise_dim), int(num_categories), int(num_continuous)
+        self.noise_dim = int(noise_dim)
+        self.num_categories, self.num_continuous = int(num_categories), int(num_continuous)
         self.info_weight = float(info_weight)
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
@@ -183,12 +183,7 @@ class InfoGAN(AdversarialModel):
         """`n` samples; `labels` (one categorical code per sample) fixes their categories."""
         if labels is None:
             return super().sample(n, seed=seed)
-        labels = np.asarray(labels)
-        if labels.shape != (n,) or labels.min() < 0 or labels.max() >= self.num_categories:
-            raise ValueError(
-                f"labels must hold {n} categorical codes in [0, {self.num_categories}), one per sample; "
-                f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
-            )
+        labels = self._checked_labels(labels, n, self.num_categories, what="categorical codes")
         noise, _, continuous = self._split(self.prior_sample(n, seed=seed))
         z = tf.concat([noise, tf.one_hot(labels, self.num_categories), continuous], axis=-1)
         return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
