@@ -76,7 +76,7 @@ def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):
 
 def test_unknown_model_lists_valid_names(tmp_path, capsys):
     assert cli.main(["train", "gann", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
-    assert "Valid names: autoencoder, bigan, cgan, dcgan, gan, unrolled_gan, vae, wgan, wgan_gp" in capsys.readouterr().err
+    assert f"Valid names: {', '.join(zoo.list_models())} (aliases: ali)" in capsys.readouterr().err
 
 
 def test_sample_of_an_unfinished_run_says_how_to_resume(tmp_path, capsys):
