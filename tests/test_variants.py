@@ -201,3 +201,25 @@ def test_aae_refuses_unknown_priors_and_labels_when_unsupervised():
         tiny_model("aae", prior="uniform")
     with pytest.raises(ValueError, match="unsupervised"):
         tiny_model("aae", data_shape=(2,)).sample(2, labels=[0, 1])
+
+
+def test_aae_clusters_become_one_hot_and_name_every_example(tmp_path):
+    model = zoo.create("aae", data_shape=(2,), latent_dim=2, clusters=8, hidden_units=(32, 32), seed=0)
+    assert model.encoder.output_shape == (None, 10) and model.num_classes == 8
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, 0.5), d_optimizer=keras.optimizers.Adam(1e-3, 0.5))
+    x, _ = mixture(n=1000)
+
+    def mean_top_probability():
+        return float(tf.reduce_max(model._encode_parts(x, training=False)[1], axis=-1).numpy().mean())
+
+    before = mean_top_probability()
+    model.fit(zoo.data.pipeline(x, batch_size=100, seed=0).repeat(), epochs=1, steps_per_epoch=300, verbose=0)
+    assert mean_top_probability() > max(0.8, before + 0.3), (before, mean_top_probability())
+    clusters = model.cluster(x)
+    assert clusters.shape == (1000,) and clusters.min() >= 0 and clusters.max() < 8
+    assert model.encode(x).shape == (1000, 2)
+    assert model.sample(4, labels=[0, 7, 3, 3], seed=0).shape == (4, 2)
+    restored = zoo.AAE.from_config(model.get_config())
+    assert restored.clusters == 8 and restored.category_discriminator is not None
+    with pytest.raises(ValueError, match="clusters needs K >= 2, the Gaussian prior and supervised=False"):
+        tiny_model("aae", clusters=4, supervised=True)

@@ -35,6 +35,12 @@ class AAE(AutoencoderModel):
     the mixture prior a code is pushed to its label's component (the
     discriminator sees the label too).
 
+    `clusters=K` is the paper's unsupervised clustering: the encoder also
+    outputs a softmax over K clusters, which a second adversary pushes toward
+    one-hot categorical samples while the first keeps the style code
+    Gaussian; the decoder reads both. `cluster(x)` gives each example's
+    cluster, and `num_classes` becomes K (the decoder's categories).
+
     Args:
         data_shape: shape of one example, default `(28, 28, 1)`.
         latent_dim: size of the code, default 2.
@@ -42,6 +48,7 @@ class AAE(AutoencoderModel):
         prior_std: std of the Gaussian prior or of each mixture component, default 1.
         mog_radius: radius of the mixture's circle of means, default 4.
         supervised: feed the label to the decoder (and the mixture), default False.
+        clusters: K for unsupervised clustering, default None (off).
         num_classes: classes of the labels, and mixture components, default 10.
         filters: convolutional width for images, default 32.
         hidden_units: fully connected widths, default `(512, 512)`.
@@ -63,7 +70,8 @@ class AAE(AutoencoderModel):
 
     def __init__(
         self, data_shape=(28, 28, 1), latent_dim=2, prior="gaussian", prior_std=1.0, mog_radius=4.0,
-        supervised=False, num_classes=10, filters=32, hidden_units=(512, 512), code_discriminator=None, **kwargs
+        supervised=False, num_classes=10, clusters=None, filters=32, hidden_units=(512, 512),
+        code_discriminator=None, category_discriminator=None, **kwargs
     ):
         if prior not in PRIORS:
             raise ValueError(f"Unknown prior {prior!r}; choose one of: {', '.join(PRIORS)}.")
@@ -74,18 +82,30 @@ class AAE(AutoencoderModel):
         if float(prior_std) <= 0:
             raise ValueError(f"prior_std must be > 0, got {prior_std}.")
         self.prior, self.prior_std, self.mog_radius = prior, float(prior_std), float(mog_radius)
-        self.supervised, self.num_classes = bool(supervised), int(num_classes)
+        if clusters is not None and (supervised or prior != "gaussian" or int(clusters) < 2):
+            raise ValueError(
+                f"clusters needs K >= 2, the Gaussian prior and supervised=False; got clusters={clusters}, "
+                f"prior={prior!r}, supervised={supervised}."
+            )
+        self.clusters = None if clusters is None else int(clusters)
+        self.supervised = bool(supervised)
+        self.num_classes = self.clusters or int(num_classes)
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, latent_dim, **kwargs)
         self.code_discriminator = _as_model(code_discriminator) or self.build_code_discriminator()
+        self.category_discriminator = None
+        if self.clusters:
+            self.category_discriminator = _as_model(category_discriminator) or nets.mlp_encoder(
+                (self.clusters,), 1, self.hidden_units, name="category_discriminator"
+            )
         self._add_trackers("reconstruction_loss", "d_loss", "g_loss")
         self._finish_build()
 
     @property
     def conditional(self):
-        """Supervised AAEs decode a code together with a class."""
-        return self.supervised
+        """Supervised and clustering AAEs decode a code together with a category."""
+        return self.supervised or bool(self.clusters)
 
     @property
     def trains_on_labels(self):
@@ -97,11 +117,11 @@ class AAE(AutoencoderModel):
 
     def build_encoder(self):
         return nets.encoder_for(
-            self.data_shape, self.latent_dim, self.filters, self.hidden_units, name="encoder", batch_norm=False
+            self.data_shape, self.latent_dim + (self.clusters or 0), self.filters, self.hidden_units, name="encoder", batch_norm=False
         )
 
     def build_decoder(self):
-        if self.supervised:
+        if self.conditional:
             return nets.conditional_generator(
                 self.latent_dim, self.num_classes, self.data_shape, self.filters, self.hidden_units, name="decoder"
             )
@@ -112,14 +132,16 @@ class AAE(AutoencoderModel):
         return nets.mlp_encoder((inputs,), 1, self.hidden_units, name="code_discriminator")
 
     def _check_network(self, network, role, input_shape, output_shape):
-        if role == "decoder" and self.supervised:
+        if role == "decoder" and self.conditional:
             got = [tuple(s[1:]) for s in network.input_shape] if isinstance(network.input_shape, list) else None
             if got != [(self.latent_dim,), (self.num_classes,)]:
                 raise ValueError(
-                    f"The decoder of a supervised AAE must take [codes ({self.latent_dim},), one-hot labels "
+                    f"The decoder of this AAE must take [codes ({self.latent_dim},), one-hot categories "
                     f"({self.num_classes},)]; the one given takes {got or network.input_shape[1:]}."
                 )
             return
+        if role == "encoder" and self.clusters:
+            output_shape = (self.latent_dim + self.clusters,)
         super()._check_network(network, role, input_shape, output_shape)
 
     def compile(self, optimizer=None, g_optimizer=None, d_optimizer=None, **kwargs):
@@ -131,11 +153,21 @@ class AAE(AutoencoderModel):
                 "optimizer": (optimizer, self.default_optimizer,
                               self.encoder.trainable_variables + self.decoder.trainable_variables),
                 "g_optimizer": (g_optimizer, self.default_adversarial_optimizer, self.encoder.trainable_variables),
-                "d_optimizer": (d_optimizer, self.default_adversarial_optimizer,
-                                self.code_discriminator.trainable_variables),
+                "d_optimizer": (d_optimizer, self.default_adversarial_optimizer, self._adversary_variables()),
             },
             **kwargs,
         )
+
+    def _adversary_variables(self):
+        adversaries = [self.code_discriminator] + ([self.category_discriminator] if self.clusters else [])
+        return [w for network in adversaries for w in network.trainable_variables]
+
+    def _encode_parts(self, x, training):
+        """(style codes, cluster probabilities or None)."""
+        outputs = self.encoder(x, training=training)
+        if not self.clusters:
+            return outputs, None
+        return outputs[:, :self.latent_dim], tf.nn.softmax(outputs[:, self.latent_dim:])
 
     def default_adversarial_optimizer(self):
         """Adam(2e-4, beta_1=0.5)."""
@@ -186,8 +218,9 @@ class AAE(AutoencoderModel):
         batch_size = tf.shape(x)[0]
 
         with tf.GradientTape() as tape:
-            codes = self.encoder(x, training=True)
-            decoded = self.decoder([codes, one_hot] if self.supervised else codes, training=True)
+            codes, cluster_probabilities = self._encode_parts(x, training=True)
+            categories = cluster_probabilities if self.clusters else one_hot
+            decoded = self.decoder([codes, categories] if self.conditional else codes, training=True)
             reconstruction = losses.mean_squared_reconstruction_loss(x, decoded)
             loss = self._average(reconstruction)
         self._minimize(self.optimizer, tape, loss, self.encoder.trainable_variables + self.decoder.trainable_variables)
@@ -196,16 +229,27 @@ class AAE(AutoencoderModel):
                       else tf.floor(self._uniform((batch_size,)) * self.num_classes))
         prior_codes = self._prior_from_normal(self._normal((batch_size, self.latent_dim)), components)
         with tf.GradientTape() as tape:
-            codes = self.encoder(x, training=True)
+            codes, cluster_probabilities = self._encode_parts(x, training=True)
             d_losses = losses.minimax_discriminator_loss(
                 self._judge_codes(prior_codes, one_hot), self._judge_codes(codes, one_hot)
             )
+            if self.clusters:
+                drawn = tf.cast(tf.floor(self._uniform((batch_size,)) * self.clusters), tf.int32)
+                prior_categories = tf.one_hot(drawn, self.clusters)
+                d_losses += losses.minimax_discriminator_loss(
+                    self.category_discriminator(prior_categories, training=True),
+                    self.category_discriminator(cluster_probabilities, training=True),
+                )
             d_loss = self._average(d_losses)
-        self._minimize(self.d_optimizer, tape, d_loss, self.code_discriminator.trainable_variables)
+        self._minimize(self.d_optimizer, tape, d_loss, self._adversary_variables())
 
         with tf.GradientTape() as tape:
-            codes = self.encoder(x, training=True)
+            codes, cluster_probabilities = self._encode_parts(x, training=True)
             g_losses = losses.non_saturating_generator_loss(self._judge_codes(codes, one_hot))
+            if self.clusters:
+                g_losses += losses.non_saturating_generator_loss(
+                    self.category_discriminator(cluster_probabilities, training=True)
+                )
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.encoder.trainable_variables)
         return self._report(
@@ -214,11 +258,19 @@ class AAE(AutoencoderModel):
         )
 
     def encode(self, x):
-        return self.encoder(x, training=False)
+        """Codes (the style codes, with `clusters`)."""
+        return self._encode_parts(x, training=False)[0]
+
+    def cluster(self, x):
+        """Each example's most probable cluster, as a numpy int array (with `clusters`)."""
+        if not self.clusters:
+            raise ValueError("cluster() needs an aae built with clusters=K.")
+        probabilities = self._encode_parts(tf.convert_to_tensor(x, tf.float32), training=False)[1]
+        return keras.ops.convert_to_numpy(tf.argmax(probabilities, axis=-1)).astype("int64")
 
     def decode(self, z, labels=None):
-        """Codes to data; a supervised AAE takes classes too (cycled through when None)."""
-        if not self.supervised:
+        """Codes to data; supervised and clustering AAEs take categories too (cycled through when None)."""
+        if not self.conditional:
             if labels is not None:
                 raise ValueError("This aae is unsupervised; call decode(z) without labels.")
             return self.decoder(z, training=False)
@@ -231,8 +283,9 @@ class AAE(AutoencoderModel):
         return self.decode(z, labels)
 
     def sample(self, n, labels=None, seed=None):
-        """`n` decoded prior codes; a supervised AAE takes one class per sample (or cycles them)."""
-        if not self.supervised or labels is None:
+        """`n` decoded prior codes; supervised and clustering AAEs take one category per sample
+        (or cycle them)."""
+        if not self.conditional or labels is None:
             if labels is not None:
                 raise ValueError("This aae is unsupervised; call sample(n) without labels.")
             return super().sample(n, seed=seed)
@@ -252,7 +305,10 @@ class AAE(AutoencoderModel):
             "mog_radius": self.mog_radius,
             "supervised": self.supervised,
             "num_classes": self.num_classes,
+            "clusters": self.clusters,
             "filters": self.filters,
             "hidden_units": list(self.hidden_units),
             "code_discriminator": keras.saving.serialize_keras_object(self.code_discriminator),
+            "category_discriminator": (keras.saving.serialize_keras_object(self.category_discriminator)
+                                       if self.clusters else None),
         }
