@@ -329,7 +329,8 @@ REPLICA_CASES = [
     ("gan", (2,), {}), ("autoencoder", (3,), {}), ("vae", (3,), {}), ("wgan_gp", (3,), {}), ("bigan", (3,), {}),
     ("cgan", (3,), {}), ("unrolled_gan", (2,), {}), ("cramer_gan", (3,), {}), ("infogan", (3,), {}),
     ("veegan", (3,), {}), ("sgan", (3,), {}), ("wgan_gp", (3,), {"conditional": True, "num_classes": 3}),
-    ("aae", (3,), {}), ("aae", (3,), {"clusters": 3}), ("aae", (3,), {"supervised": True, "prior": "mog", "num_classes": 3}),
+    ("aae", (3,), {}), ("aae", (3,), {"clusters": 3}),
+    ("aae", (3,), {"supervised": True, "prior": "mog", "num_classes": 3}),
     # Feature matching averages features over the global batch.
     ("gan", (2,), {"feature_matching": True}),
 ]

@@ -117,7 +117,8 @@ class AAE(AutoencoderModel):
 
     def build_encoder(self):
         return nets.encoder_for(
-            self.data_shape, self.latent_dim + (self.clusters or 0), self.filters, self.hidden_units, name="encoder", batch_norm=False
+            self.data_shape, self.latent_dim + (self.clusters or 0), self.filters, self.hidden_units, name="encoder",
+            batch_norm=False,
         )
 
     def build_decoder(self):
