@@ -157,7 +157,7 @@ def output_dtypes(model):
             dtypes[network_name] = network(x).dtype
     if isinstance(model, zoo.BiGAN):
         dtypes["discriminator"] = model.discriminator([x, z]).dtype
-    if getattr(model, "conditional", False):
+    if getattr(model, "conditional", False) and hasattr(model, "discriminator"):
         dtypes["discriminator"] = model.discriminator([x, tf.one_hot([0, 1], model.num_classes)]).dtype
     return {k: keras.backend.standardize_dtype(v) for k, v in dtypes.items()}
 
@@ -231,8 +231,8 @@ def test_image_models_reject_vector_shapes(name):
 
 
 def test_unknown_model_lists_the_valid_names():
-    valid = ("aae, autoencoder, bigan, cgan, cramer_gan, dcgan, gan, infogan, sgan, unrolled_gan, vae, veegan, "
-             "wgan, wgan_gp")
+    valid = ("aae, autoencoder, bigan, cgan, cramer_gan, dcgan, gan, guided_gan, infogan, latent_gan, sgan, "
+             "unrolled_gan, vae, veegan, wgan, wgan_gp")
     with pytest.raises(ValueError, match=f"Valid names: {valid}"):
         zoo.create("stylegan9")
 
@@ -331,6 +331,7 @@ REPLICA_CASES = [
     ("veegan", (3,), {}), ("sgan", (3,), {}), ("wgan_gp", (3,), {"conditional": True, "num_classes": 3}),
     ("aae", (3,), {}), ("aae", (3,), {"clusters": 3}),
     ("aae", (3,), {"supervised": True, "prior": "mog", "num_classes": 3}),
+    ("latent_gan", (3,), {}), ("guided_gan", (3,), {}),
     # Feature matching averages features over the global batch.
     ("gan", (2,), {"feature_matching": True}),
 ]

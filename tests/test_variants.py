@@ -223,3 +223,132 @@ def test_aae_clusters_become_one_hot_and_name_every_example(tmp_path):
     assert restored.clusters == 8 and restored.category_discriminator is not None
     with pytest.raises(ValueError, match="clusters needs K >= 2, the Gaussian prior and supervised=False"):
         tiny_model("aae", clusters=4, supervised=True)
+
+
+def test_latent_gan_orthogonality_penalty_falls_toward_zero():
+    model = tiny_model("latent_gan", data_shape=(2,), num_classes=2, code_dim=4, basis_size=3, seed=0)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, 0.5))
+    x, y = mixture(n=1000)
+    data = zoo.data.pipeline(x, y % 2, batch_size=100, seed=0).repeat()
+
+    def penalty():
+        return np.mean(model.basis_cosines(200) ** 2)
+
+    start = penalty()
+    history = model.fit(data, epochs=4, steps_per_epoch=100, verbose=0).history["orthogonality"]
+    assert start > 0.05, "the untrained bases are orthogonal already: the test checks nothing"
+    assert history[-1] < history[0], history
+    assert penalty() < 0.1 * start, (start, penalty())
+
+
+def test_latent_gan_samples_are_decoded_combinations_of_their_class_basis(tmp_path):
+    model = tiny_model("latent_gan", num_classes=3, code_dim=4, basis_size=3, noise_dim=2)
+    model.compile()
+    model.fit(tiny_batches((3,), num_classes=3), epochs=1, verbose=0)
+    z = model.prior_sample(6, seed=0).numpy()
+    labels = np.array([0, 1, 2, 2, 1, 0])
+    basis = model.generator(z[:, :2]).numpy()[np.arange(6), labels]
+    origin, vectors, coefficients = basis[:, 0], basis[:, 1:], z[:, 2:]
+    codes = origin + np.einsum("bk,bkd->bd", coefficients, vectors)
+    decoders = [model.decoder.get_layer(f"decoder_{k}") for k in range(3)]
+    expected = np.stack([decoders[k](codes[i:i + 1]).numpy()[0] for i, k in enumerate(labels)])
+    np.testing.assert_allclose(model.generate(z, labels), expected, atol=1e-5)
+    np.testing.assert_allclose(model.codes(z, labels)[0], codes, atol=1e-5)
+    assert not np.allclose(model.generate(z, [0] * 6), model.generate(z, [1] * 6)), "the class changes nothing"
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="latent_gan")["latent_gan"]))
+    np.testing.assert_allclose(
+        served.signatures["generate_labelled"](z=tf.constant(z), labels=tf.constant(labels, tf.int32))["samples"],
+        expected, atol=1e-5)
+
+
+def test_latent_gan_trains_each_class_model_on_its_own_class_only():
+    model = tiny_model("latent_gan", num_classes=3)
+    model.compile()
+    before = {name: [w.numpy() for w in layer.weights] for name, layer in
+              [(f"{role}_{k}", getattr(model, role).get_layer(f"{role}_{k}"))
+               for role in ("encoder", "decoder", "generator", "code_discriminator") for k in range(3)]}
+    x = np.random.default_rng(0).uniform(-1, 1, (32, 3)).astype("float32")
+    model.fit(zoo.data.pipeline(x, np.ones(32, "int32"), batch_size=8), epochs=1, verbose=0)
+    for name, weights in before.items():
+        layer = getattr(model, name.rsplit("_", 1)[0]).get_layer(name)
+        moved = any(not np.allclose(a, b.numpy()) for a, b in zip(weights, layer.weights))
+        assert moved == name.endswith("_1"), f"{name} {'moved' if moved else 'stayed'} on class-1 data"
+
+
+def test_latent_gan_refuses_unlabelled_data_and_oversized_bases():
+    model = tiny_model("latent_gan")
+    model.compile()
+    with pytest.raises(ValueError, match="trains one latent model per class, on labelled batches"):
+        model.fit(tiny_batches((3,)), epochs=1, verbose=0)
+    with pytest.raises(ValueError, match="basis_size must be between 2 and code_dim"):
+        tiny_model("latent_gan", code_dim=3, basis_size=4)
+    with pytest.raises(ValueError, match=r"labels must hold 2 class numbers in \[0, 3\)"):
+        model.sample(2, labels=[0, 3])
+
+
+def ring_classifier(num_classes=4):
+    """A small classifier of ring8's points by mode number mod `num_classes`, trained in a few seconds."""
+    x, y = mixture(n=2000)
+    inputs = keras.Input((2,))
+    hidden = keras.layers.Dense(32, activation="relu")(inputs)
+    classifier = keras.Model(inputs, keras.layers.Dense(num_classes)(hidden))
+    classifier.compile(keras.optimizers.Adam(1e-2),
+                       keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+    classifier.fit(x, y % num_classes, epochs=20, batch_size=100, verbose=0)
+    assert classifier.evaluate(x, y % num_classes, verbose=0)[1] > 0.95
+    return classifier
+
+
+def test_guided_gan_classifier_loss_falls_for_each_class_subspace():
+    model = tiny_model("guided_gan", data_shape=(2,), num_classes=4, classifier=ring_classifier(),
+                       hidden_units=(32, 32), seed=0)
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3, 0.5))
+    x, y = mixture(n=2000)
+    before = model.classifier_loss_per_class()
+    model.fit(zoo.data.pipeline(x, y % 4, batch_size=100, seed=0).repeat(), epochs=1, steps_per_epoch=150,
+              verbose=0)
+    after = model.classifier_loss_per_class()
+    assert np.all(after < 0.5 * before), (before, after)
+
+
+def test_guided_gan_variance_loss_is_zero_on_real_statistics_and_positive_on_collapse():
+    model = tiny_model("guided_gan", data_shape=(2,), num_classes=4, classifier=ring_classifier())
+    x, y = mixture(n=400)
+    x, one_hot = tf.constant(x), tf.one_hot(y % 4, 4)
+    assert float(model._variance_loss(x, x, one_hot)) < 1e-6
+    # One sample per class, repeated: the collapse the loss is there to stop.
+    collapsed = tf.gather(x, tf.argmax(one_hot, axis=0))
+    collapsed = tf.gather(collapsed, tf.argmax(one_hot, axis=1))
+    assert float(model._variance_loss(x, collapsed, one_hot)) > 1e-2
+
+
+def test_guided_gan_samples_put_noise_in_their_class_subspace_and_export_it(tmp_path):
+    model = tiny_model("guided_gan", num_classes=3, subspace_dim=2)
+    z = model.prior_from_seed(6, 0, tf.constant([2, 0, 1, 1, 0, 2])).numpy().reshape(6, 3, 2)
+    active = np.abs(z).sum(axis=2) > 0
+    np.testing.assert_array_equal(active.argmax(axis=1), [2, 0, 1, 1, 0, 2])
+    assert active.sum() == 6, "noise outside the class's block"
+    assert not np.allclose(model.sample(3, labels=[0, 0, 0], seed=1), model.sample(3, labels=[1, 1, 1], seed=1))
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="guided_gan")["guided_gan"]))
+    np.testing.assert_allclose(
+        served.signatures["sample"](num_samples=tf.constant(4), seed=tf.constant(3, tf.int64))["samples"],
+        model.sample(4, labels=[0, 1, 2, 0], seed=3), atol=1e-5)
+
+
+def test_guided_gan_defaults_to_the_shipped_fashion_mnist_classifier_and_keeps_it_frozen():
+    model = zoo.create("guided_gan", filters=8)
+    images = np.random.default_rng(0).uniform(-1, 1, (4, 28, 28, 1)).astype("float32")
+    np.testing.assert_allclose(model.classifier(images), zoo.classifiers.domain_classifier("fashion_mnist")(images),
+                               atol=1e-5)
+    assert not model.classifier.trainable_weights
+
+
+def test_guided_gan_says_what_it_needs():
+    with pytest.raises(ValueError, match="guided_gan needs a pretrained classifier"):
+        tiny_model("guided_gan", classifier=None)
+    with pytest.raises(ValueError, match="classifier of GuidedGAN must map"):
+        tiny_model("guided_gan", classifier=ring_classifier())
+    model = tiny_model("guided_gan")
+    model.compile()
+    with pytest.raises(ValueError, match="guided_gan trains on labelled batches"):
+        model.fit(tiny_batches((3,)), epochs=1, verbose=0)

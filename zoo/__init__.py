@@ -15,13 +15,12 @@ from zoo import data, layers, losses, metrics, nets  # noqa: E402
 from zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
 from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
 from zoo.gans import (  # noqa: E402
-    BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, InfoGAN, UnrolledGAN,
+    BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, GuidedGAN, InfoGAN, LatentGAN, UnrolledGAN,
 )
 from zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
 
 __all__ = [
-    "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN",
-    "DCGAN", "GAN", "GenerativeModel", "InfoGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN",
-    "WGANGP", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses",
-    "metrics", "nets",
+    "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
+    "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
+    "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses", "metrics", "nets",
 ]

@@ -282,22 +282,35 @@ class GenerativeModel(keras.Model):
         """Maps latent codes to data. Subclasses define it."""
         raise NotImplementedError
 
+    # Conditional variants (`conditional` true, `num_classes` set) generate
+    # the classes asked for.
+    conditional = False
+
+    def cycled_labels(self, n):
+        """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
+        return tf.math.floormod(tf.range(n), self.num_classes)
+
     def sample(self, n, labels=None, seed=None):
         """Draws `n` examples in the data's own range as a float32 numpy array.
 
         Args:
             n: number of examples.
-            labels: class labels, for conditional variants only.
+            labels: one class per example, for conditional variants only
+                (which cycle through the classes when None).
             seed: an int makes the draw reproducible across processes.
         """
-        if labels is not None:
+        if labels is not None and not self.conditional:
             raise ValueError(
                 f"{type(self).__name__} is unconditional; call sample(n) without labels."
             )
         if n < 1:
             raise ValueError(f"sample() needs n >= 1, got {n}.")
         z = self.prior_sample(n, seed=seed)
-        return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+        if not self.conditional:
+            return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+        if labels is not None:
+            labels = self._checked_labels(labels, n, self.num_classes)
+        return keras.ops.convert_to_numpy(self.generate(z, labels)).astype("float32")
 
     @staticmethod
     def _checked_labels(labels, n, num_values, what="class numbers"):
@@ -586,21 +599,6 @@ class AdversarialModel(GenerativeModel):
             labels = self.cycled_labels(tf.shape(z)[0])
         return generator([z, tf.one_hot(tf.cast(labels, tf.int32), self.num_classes)], training=False)
 
-    def cycled_labels(self, n):
-        """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
-        return tf.math.floormod(tf.range(n), self.num_classes)
-
-    def sample(self, n, labels=None, seed=None):
-        """`n` samples; conditional variants take one class per sample in `labels`, or cycle the classes."""
-        if not self.conditional:
-            return super().sample(n, labels=labels, seed=seed)
-        if n < 1:
-            raise ValueError(f"sample() needs n >= 1, got {n}.")
-        if labels is not None:
-            labels = self._checked_labels(labels, n, self.num_classes)
-        z = self.prior_sample(n, seed=seed)
-        return keras.ops.convert_to_numpy(self.generate(z, labels)).astype("float32")
-
     def _update_ema_generator(self):
         """Moves the averaged generator towards the generator just updated.
 
@@ -618,9 +616,7 @@ class AdversarialModel(GenerativeModel):
             for average, weight in zip(self.ema_generator.weights, self.generator.weights)
         ])
 
-    # Conditional variants (`conditional` true, `num_classes` set) feed the
-    # one-hot class to both players as a second input.
-    conditional = False
+    # Conditional variants feed the one-hot class to both players as a second input.
 
     @property
     def trains_on_labels(self):

@@ -138,6 +138,33 @@ def historical_averaging_penalty(weights, historical_means):
 
 
 
+def basis_cosines(basis):
+    """Cosines between every pair of a basis' vectors: `basis` [batch, k, d] -> [batch, k(k-1)/2]."""
+    unit = basis / tf.sqrt(tf.reduce_sum(tf.square(basis), axis=-1, keepdims=True) + 1e-12)
+    gram = tf.matmul(unit, unit, transpose_b=True)
+    size = basis.shape[1]
+    upper = [(i, j) for i in range(size) for j in range(i + 1, size)]
+    return tf.stack([gram[:, i, j] for i, j in upper], axis=-1)
+
+
+def orthogonality_penalty(basis):
+    """The mean squared cosine between the vectors of each basis (L-GAN, seed 000).
+
+    Zero exactly when a basis' vectors are pairwise orthogonal; blind to their
+    lengths, so it never fights the spread the adversary asks of them.
+    """
+    return tf.reduce_mean(tf.square(basis_cosines(basis)), axis=-1)
+
+
+def class_variance_matching_loss(real_variance, fake_variance):
+    """(Var_fake - Var_real)^2 averaged over features, per class: [classes, features] -> [classes].
+
+    The guided latent-space GAN's batch-statistics loss (seed 001): without
+    it the generator could answer each class with a single sample.
+    """
+    return tf.reduce_mean(tf.square(fake_variance - real_variance), axis=-1)
+
+
 def _norm(vectors):
     """Euclidean norm per example; the epsilon keeps its gradient finite at zero."""
     flat = tf.reshape(vectors, [tf.shape(vectors)[0], -1])
