@@ -181,3 +181,38 @@ def test_packing_from_the_command_line(tmp_path, capsys):
     assert arguments["packing"] == 4 and model.packing == 4
     assert cli.main(["train", "vae", "--data", "mnist_5k", "--packing", "2", "--out", str(tmp_path / "v")]) == 2
     assert "has no discriminator" in capsys.readouterr().err
+
+
+def png_shape(path):
+    import tensorflow as tf
+
+    return tuple(tf.io.decode_png(tf.io.read_file(str(path))).shape)
+
+
+def train_briefly(model_name, out, *extra):
+    args = ["train", model_name, "--data", "mnist_5k", "--epochs", "1", "--steps-per-epoch", "3", "--out", str(out)]
+    assert cli.main([*args, *extra]) == 0
+    return out
+
+
+def test_plot_draws_an_aae_latent_space_lattice_and_interpolations(tmp_path, capsys):
+    run_dir = train_briefly("aae", tmp_path / "aae")
+    assert cli.main(["plot", str(run_dir), "--kind", "latent"]) == 0
+    assert cli.main(["plot", str(run_dir), "--kind", "interpolation", "--out", str(tmp_path / "pictures")]) == 0
+    # Image grids: 28-pixel images with 2-pixel gaps, every pixel drawn 2 x 2.
+    assert png_shape(run_dir / "plots" / "latent_lattice.png") == (2 * (15 * 30 + 2), 2 * (15 * 30 + 2), 1)
+    assert png_shape(tmp_path / "pictures" / "interpolation.png") == (2 * (6 * 30 + 2), 2 * (12 * 30 + 2), 1)
+    height, width, _ = png_shape(run_dir / "plots" / "latent_codes.png")
+    assert width > height > 100, "the codes and the prior side by side"
+    assert "Wrote" in capsys.readouterr().out
+
+
+def test_plot_draws_one_row_per_class_and_says_which_kinds_fit(tmp_path, capsys):
+    run_dir = train_briefly("latent_gan", tmp_path / "lgan")
+    assert cli.main(["plot", str(run_dir), "--kind", "classes"]) == 0
+    assert png_shape(run_dir / "plots" / "classes.png") == (2 * (10 * 30 + 2), 2 * (10 * 30 + 2), 1)
+    assert cli.main(["plot", str(run_dir), "--kind", "latent"]) == 2
+    assert "needs an unconditional model with encode and decode" in capsys.readouterr().err
+    vae_dir = train_briefly("vae", tmp_path / "vae")
+    assert cli.main(["plot", str(vae_dir), "--kind", "latent"]) == 2
+    assert "Train with --latent-dim 2" in capsys.readouterr().err

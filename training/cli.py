@@ -59,6 +59,18 @@ def _sample(args):
     print(f"Wrote {len(samples)} samples to {out}")
 
 
+def _plot(args):
+    import pathlib
+
+    from training import plotting
+    from training.run import load_run
+
+    model, run = load_run(args.run_dir)
+    out_dir = pathlib.Path(args.out or pathlib.Path(args.run_dir) / "plots")
+    for path in plotting.draw(args.kind, model, run, out_dir, seed=args.seed):
+        print(f"Wrote {path}")
+
+
 def _export(args):
     import keras
 
@@ -144,6 +156,17 @@ def parser():
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="FILE.png (picture) or FILE.npy (array)")
     sample.set_defaults(handler=_sample)
+
+    plot = commands.add_parser("plot", help="draw a finished run's latent space, interpolations or classes")
+    plot.add_argument("run_dir")
+    plot.add_argument(
+        "--kind", required=True, choices=("latent", "interpolation", "classes"),
+        help="latent: 2-D codes by label beside the prior, and a decoded lattice; interpolation: decoded lines "
+             "between codes of real images; classes: one row of samples per class",
+    )
+    plot.add_argument("--out", default=None, help="folder for the PNGs; default RUN_DIR/plots")
+    plot.add_argument("--seed", type=int, default=0)
+    plot.set_defaults(handler=_plot)
 
     export = commands.add_parser("export", help="write SavedModels for TF Serving")
     export.add_argument("source", help="a run directory or a .keras file")

@@ -27,11 +27,11 @@ def image_grid(images, columns=None, padding=2):
     return grid
 
 
-def save_image_grid(images, path, scale=2):
-    """Writes `image_grid(images)` to a PNG, each pixel `scale` x `scale` for legibility."""
+def save_image_grid(images, path, scale=2, columns=None):
+    """Writes `image_grid(images, columns)` to a PNG, each pixel `scale` x `scale` for legibility."""
     import tensorflow as tf
 
-    grid = image_grid(images).repeat(scale, axis=0).repeat(scale, axis=1)
+    grid = image_grid(images, columns).repeat(scale, axis=0).repeat(scale, axis=1)
     tf.io.write_file(str(path), tf.io.encode_png(grid))
 
 
@@ -67,3 +67,41 @@ def save_samples_png(samples, path, real=None, title=None):
         save_image_grid(samples, path)
     else:
         save_scatter(samples, path, real=real, title=title)
+
+
+def save_code_scatter(codes, labels, prior_codes, path, title=None):
+    """Two panels: 2-D codes coloured by label, beside draws from the prior (Makhzani et al., Figure 11)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    codes, prior_codes = np.asarray(codes), np.asarray(prior_codes)
+    figure, (left, right) = plt.subplots(1, 2, figsize=(10, 5), dpi=100)
+    points = left.scatter(codes[:, 0], codes[:, 1], s=3, c=labels, cmap="tab10", vmin=-0.5, vmax=9.5)
+    figure.colorbar(points, ax=left, ticks=range(10), label="label")
+    left.set_title(title or "codes of the validation set")
+    right.scatter(prior_codes[:, 0], prior_codes[:, 1], s=3, c="0.4")
+    right.set_title("samples of the prior")
+    # One scale for both panels, so the codes' spread compares with the prior's.
+    low, high = np.minimum(codes.min(0), prior_codes.min(0)), np.maximum(codes.max(0), prior_codes.max(0))
+    for axes in (left, right):
+        axes.set_xlim(low[0], high[0])
+        axes.set_ylim(low[1], high[1])
+        axes.set_aspect("equal", adjustable="box")
+    figure.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def code_lattice(low, high, steps):
+    """A steps x steps lattice of 2-D codes over [low, high]^2, row by row from the top left."""
+    ticks = np.linspace(low, high, steps, dtype="float32")
+    return np.array([(x, y) for y in ticks[::-1] for x in ticks], dtype="float32")
+
+
+def linear_path(start, end, steps):
+    """`steps` points from `start` to `end`, both included."""
+    weights = np.linspace(0.0, 1.0, steps, dtype="float32")[:, None]
+    return (1.0 - weights) * np.asarray(start, "float32") + weights * np.asarray(end, "float32")
