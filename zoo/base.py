@@ -174,6 +174,15 @@ class GenerativeModel(keras.Model):
         self._check_batch_shape(x)
         return x, y
 
+    def _labels_of(self, labels, why):
+        """The batch's labels as an int32 vector; without labels, an error saying how to get them."""
+        if labels is None:
+            raise ValueError(
+                f"{self.registered_name or type(self).__name__} trains on labelled batches (x, y){why}; got "
+                "examples without labels. Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
+            )
+        return tf.cast(tf.reshape(labels, [-1]), tf.int32)
+
     def _check_batch_shape(self, x):
         if tuple(x.shape[1:]) != self.data_shape:
             raise ValueError(
@@ -626,13 +635,7 @@ class AdversarialModel(GenerativeModel):
         """What the players are conditioned on: the batch's one-hot labels, or None."""
         if not self.conditional:
             return None
-        if labels is None:
-            raise ValueError(
-                f"{self.registered_name or type(self).__name__} trains on labelled batches (x, y) when conditional; "
-                "got examples without "
-                "labels. Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
-            )
-        return tf.one_hot(tf.cast(tf.reshape(labels, [-1]), tf.int32), self.num_classes)
+        return tf.one_hot(self._labels_of(labels, " when conditional"), self.num_classes)
 
     def _fake(self, z, condition):
         if condition is not None:

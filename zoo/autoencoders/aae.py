@@ -210,12 +210,7 @@ class AAE(AutoencoderModel):
 
     def train_step(self, data):
         x, labels = self._unpack(data)
-        if self.supervised and labels is None:
-            raise ValueError(
-                "A supervised aae trains on labelled batches (x, y); got examples without labels. "
-                "Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
-            )
-        one_hot = self._one_hot(labels) if self.supervised else None
+        one_hot = self._one_hot(self._labels_of(labels, " when supervised")) if self.supervised else None
         batch_size = tf.shape(x)[0]
 
         with tf.GradientTape() as tape:

@@ -175,12 +175,8 @@ class GuidedGAN(AdversarialModel):
 
     def train_step(self, data):
         real, labels = self._unpack(data)
-        if labels is None:
-            raise ValueError(
-                "guided_gan trains on labelled batches (x, y): fakes take the batch's classes. "
-                "Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
-            )
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        # Fakes take the batch's classes.
+        labels = self._labels_of(labels, "")
         one_hot = tf.one_hot(labels, self.num_classes)
 
         def latent():

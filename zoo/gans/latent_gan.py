@@ -152,12 +152,7 @@ class LatentGAN(GenerativeModel):
 
     def train_step(self, data):
         x, labels = self._unpack(data)
-        if labels is None:
-            raise ValueError(
-                "latent_gan trains one latent model per class, on labelled batches (x, y); got examples without "
-                "labels. Use zoo.data.load(name, with_labels=True), or zoo.data.pipeline(x, y)."
-            )
-        labels = tf.cast(tf.reshape(labels, [-1]), tf.int32)
+        labels = self._labels_of(labels, ", one latent model per class")
         batch_size = tf.shape(x)[0]
         autoencoders = self.encoder.trainable_variables + self.decoder.trainable_variables
 
