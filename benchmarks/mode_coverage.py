@@ -49,19 +49,31 @@ CONFIGS = {
     "gan_cosine": ("gan", {"cosine_decay": True}),
     "gan_wide": ("gan", {"hidden_units": (400, 400, 400)}),
     "pacgan4_wide": ("gan", {"packing": 4, "hidden_units": (400, 400, 400)}),
+    "gan_pacnets": ("gan", {"pacgan_networks": True}),
+    "pacgan4_pacnets": ("gan", {"packing": 4, "pacgan_networks": True}),
+    "gan_wide_mbd": ("gan", {"hidden_units": (400, 400, 400), "minibatch_discrimination": (50, 5)}),
+    "gan_wide_lr1e3_cosine": ("gan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3, "cosine_decay": True}),
+    "pacgan4_wide_lr1e3_cosine": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                          "cosine_decay": True}),
+    "pacgan2_wide_lr1e3_cosine": ("gan", {"packing": 2, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                          "cosine_decay": True}),
+    "gan_lr1e3": ("gan", {"learning_rate": 1e-3}),
+    "pacgan4_lr1e3": ("gan", {"packing": 4, "learning_rate": 1e-3}),
+    "pacgan4_lr1e3_cosine": ("gan", {"packing": 4, "learning_rate": 1e-3, "cosine_decay": True}),
 }
 DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4")
-# Generator steps per run on the 2-D sets. Steps that do more work (5 critic
-# or 5 unrolled updates) get fewer, so that each run takes about a minute on
-# one thread; gauss1200's larger players get half as many.
-STEPS = {"gan": 10_000, "bigan": 10_000, "unrolled_gan": 3_000, "veegan": 10_000, "wgan_gp": 3_000,
-         "pacgan4": 10_000, "pacgan4_ema": 10_000, "gan_cosine": 10_000, "gan_wide": 10_000,
-         "pacgan4_wide": 10_000}
+# Generator steps per run on the 2-D sets: 10,000 unless named here. Steps
+# that do more work (5 critic or 5 unrolled updates) get fewer, so that each
+# run takes about a minute on one thread; gauss1200's larger players get half
+# as many.
+DEFAULT_STEPS = 10_000
+STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_000,
+         "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 
 
 def steps_for(config, dataset, scale=1.0):
-    return max(1, round(STEPS[config] * DATASET_STEP_SCALE[dataset] * scale))
+    return max(1, round(STEPS.get(config, DEFAULT_STEPS) * DATASET_STEP_SCALE[dataset] * scale))
 
 
 PUBLISHED = [
@@ -75,16 +87,40 @@ PUBLISHED = [
 ]
 
 
-def decaying_optimizers(model, steps):
-    """Both players' default optimizers with the learning rate cosine-decayed to 0 over the run."""
+def optimizers_for(model, steps, learning_rate=None, cosine_decay=False):
+    """Both players' default optimizers, at `learning_rate` when given, cosine-decayed to 0
+    over the run when asked."""
     import keras
 
     optimizers = {}
     for name, default in (("g_optimizer", model.default_generator_optimizer), ("d_optimizer", model.default_optimizer)):
         config = default().get_config()
-        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(config["learning_rate"], steps)
+        rate = learning_rate or config["learning_rate"]
+        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(rate, steps) if cosine_decay else rate
         optimizers[name] = type(default()).from_config(config)
     return optimizers
+
+
+def pacgan_networks(data_dim, latent_dim, packing):
+    """PacGAN's 2-D players (Lin et al. 2018, appendix): a generator of four
+    400-unit ReLU layers with batch norm, a discriminator of three 200-unit
+    maxout layers of 5 pieces over `packing` concatenated samples."""
+    import keras
+
+    z = keras.Input((latent_dim,), name="z")
+    h = z
+    for _ in range(4):
+        h = keras.layers.Dense(400, use_bias=False)(h)
+        h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
+    generator = keras.Model(z, keras.layers.Dense(data_dim, dtype="float32")(h), name="generator")
+
+    x = keras.Input((data_dim * packing,), name="x")
+    h = x
+    for _ in range(3):
+        pieces = keras.layers.Reshape((200, 5))(keras.layers.Dense(200 * 5)(h))
+        h = keras.layers.Lambda(lambda t: keras.ops.max(t, axis=-1))(pieces)
+    discriminator = keras.Model(x, keras.layers.Dense(1, dtype="float32")(h), name="discriminator")
+    return generator, discriminator
 
 
 def train_and_score(config, dataset, seed, steps, plot):
@@ -103,9 +139,13 @@ def train_and_score(config, dataset, seed, steps, plot):
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
     model_name, options = CONFIGS[config]
     options = dict(options)
-    decay = options.pop("cosine_decay", False)
+    schedule = {"learning_rate": options.pop("learning_rate", None),
+                "cosine_decay": options.pop("cosine_decay", False)}
+    if options.pop("pacgan_networks", False):
+        options["generator"], options["discriminator"] = pacgan_networks(
+            x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
     model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
-    model.compile(**(decaying_optimizers(model, steps) if decay else {}))
+    model.compile(**optimizers_for(model, steps, **schedule))
     data = zoo.data.pipeline(x, batch_size=BATCH_SIZE, seed=seed).repeat()
     started = time.perf_counter()
     history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
@@ -168,7 +208,8 @@ def write_report(rows, args):
         "Setup: batch 100, each model's registry defaults (MLP players with two ReLU layers of 128 units, "
         "8-d Gaussian noise, the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
-        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. Budget "
+        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Data: 100,000 training points for "
+        "the 2-D sets, 20,000 for gauss1200. Budget "
         "(generator steps per run, ring8 and grid25 / gauss1200): "
         + ", ".join(f"{c} {steps_for(c, 'ring8', args.steps_scale):,} / {steps_for(c, 'gauss1200', args.steps_scale):,}"
                     for c in args.configs) + ".",
@@ -239,7 +280,8 @@ def main():
             with RECORD.open("a") as record:
                 record.write(json.dumps(row) + "\n")
             write_report(rows, args)
-            outcome = row.get("error") or f"{row['modes']}/{row['num_modes']} modes, {100 * row['high_quality']:.1f}% HQ"
+            outcome = (row.get("error")
+                       or f"{row['modes']}/{row['num_modes']} modes, {100 * row['high_quality']:.1f}% HQ")
             print(f"[{done}/{len(todo)}] {row['config']} {row['dataset']} seed {row['seed']}: {outcome} "
                   f"({row['seconds']:.0f} s)", flush=True)
 
