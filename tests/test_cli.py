@@ -216,3 +216,11 @@ def test_plot_draws_one_row_per_class_and_says_which_kinds_fit(tmp_path, capsys)
     vae_dir = train_briefly("vae", tmp_path / "vae")
     assert cli.main(["plot", str(vae_dir), "--kind", "latent"]) == 2
     assert "Train with --latent-dim 2" in capsys.readouterr().err
+
+
+def test_guided_gan_needs_a_dataset_with_a_domain_classifier_and_latent_models_refuse_latent_dim(tmp_path, capsys):
+    out = str(tmp_path / "run")
+    assert cli.main(["train", "guided_gan", "--data", "mnist_5k", "--out", out]) == 2
+    assert "ships one for fashion_mnist, not for mnist_5k" in capsys.readouterr().err
+    assert cli.main(["train", "latent_gan", "--data", "mnist_5k", "--latent-dim", "4", "--out", out]) == 2
+    assert "--latent-dim does not apply to latent_gan" in capsys.readouterr().err

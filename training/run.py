@@ -40,7 +40,22 @@ def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=Non
     # Conditional and semi-supervised variants learn the dataset's classes.
     if spec.num_classes and "num_classes" in inspect.signature(entry.cls.__init__).parameters:
         config["num_classes"] = spec.num_classes
+    parameters = inspect.signature(entry.cls.__init__).parameters
+    if "classifier" in parameters:
+        # A guiding classifier must know the data's domain.
+        if data_name not in zoo.classifiers.REQUIRED_TEST_ACCURACY:
+            raise ValueError(
+                f"{model_name} is guided by a domain classifier, and the zoo ships one for "
+                f"{', '.join(zoo.classifiers.REQUIRED_TEST_ACCURACY)}, not for {data_name}. "
+                f"From Python, pass your own: zoo.create({model_name!r}, classifier=<keras.Model>)."
+            )
+        config["classifier"] = data_name
     if latent_dim is not None:
+        if "latent_dim" not in parameters:
+            raise ValueError(
+                f"--latent-dim does not apply to {model_name}, whose latent size follows from its other "
+                f"options (ganzoo list; zoo.get_entry({model_name!r}).defaults)."
+            )
         config["latent_dim"] = latent_dim
     if ema_decay is not None:
         if not issubclass(entry.cls, zoo.AdversarialModel):
