@@ -22,5 +22,6 @@ from zoo.registry import create, describe_models, get_entry, list_models  # noqa
 __all__ = [
     "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
     "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
-    "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses", "metrics", "nets",
+    "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses", "metrics",
+    "nets",
 ]
