@@ -175,6 +175,7 @@ def run(config, dataset, seed, steps):
     else:
         row = json.loads(result.stdout.strip().splitlines()[-1])
     row["seconds"] = time.time() - started
+    row["command"] = " ".join(["python benchmarks/mode_coverage.py", *sys.argv[1:]])
     return row
 
 
@@ -191,12 +192,27 @@ def summarize(rows, config, dataset):
             f"HQ min {quality.min():.1f}; {len(done)} runs, {np.mean([r['seconds'] for r in done]):.0f} s each)")
 
 
+def budget(rows, config):
+    """"steps on ring8 and grid25 / on gauss1200" as the runs on record took them."""
+    def steps_on(datasets):
+        taken = sorted({r["steps"] for r in rows if r["config"] == config and r["dataset"] in datasets})
+        return " or ".join(f"{s:,}" for s in taken) or "-"
+
+    return f"{config} {steps_on(('ring8', 'grid25'))} / {steps_on(('gauss1200',))}"
+
+
 def write_report(rows, args):
+    """The table holds the default configurations and every other one with runs on record."""
+    on_record = {r["config"] for r in rows}
+    configs = [c for c in CONFIGS if c in DEFAULT_CONFIGS or c in on_record]
+    commands = sorted({r["command"] for r in rows if "command" in r})
     lines = [
         "# Mode coverage on VEEGAN's synthetic mixtures",
         "",
-        f"Command: `{' '.join(['python benchmarks/mode_coverage.py', *sys.argv[1:]])}`  ",
-        f"Started {args.started} UTC; {os.cpu_count()} CPU cores, each run a single-threaded process, "
+        "Commands: `python benchmarks/mode_coverage.py --seeds 5 --jobs 2` for the default configurations"
+        + "".join(f"; `{c}`" for c in commands if c != "python benchmarks/mode_coverage.py --seeds 5 --jobs 2")
+        + ".  ",
+        f"Last started {args.started} UTC; {os.cpu_count()} CPU cores, each run a single-threaded process, "
         f"{args.jobs} at a time.",
         "",
         f"Protocol (VEEGAN section 5.1): {NUM_SAMPLES} samples per trained model; high quality within 3 "
@@ -208,17 +224,16 @@ def write_report(rows, args):
         "Setup: batch 100, each model's registry defaults (MLP players with two ReLU layers of 128 units, "
         "8-d Gaussian noise, the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
-        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Data: 100,000 training points for "
-        "the 2-D sets, 20,000 for gauss1200. Budget "
-        "(generator steps per run, ring8 and grid25 / gauss1200): "
-        + ", ".join(f"{c} {steps_for(c, 'ring8', args.steps_scale):,} / {steps_for(c, 'gauss1200', args.steps_scale):,}"
-                    for c in args.configs) + ".",
+        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
+        "in the script names them. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
+        "Budget (generator steps per run, ring8 and grid25 / gauss1200): "
+        + ", ".join(budget(rows, c) for c in configs) + ".",
         "",
-        "| configuration | " + " | ".join(args.datasets) + " |",
-        "|---|" + "---|" * len(args.datasets),
+        "| configuration | " + " | ".join(DATASETS) + " |",
+        "|---|" + "---|" * len(DATASETS),
     ]
-    for config in args.configs:
-        lines.append(f"| {config} | " + " | ".join(summarize(rows, config, d) for d in args.datasets) + " |")
+    for config in configs:
+        lines.append(f"| {config} | " + " | ".join(summarize(rows, config, d) for d in DATASETS) + " |")
     lines += [
         "",
         "Published (modes / % high quality; ring8, grid25, gauss1200):",
