@@ -324,6 +324,7 @@ def test_guided_gan_variance_loss_is_zero_on_real_statistics_and_positive_on_col
 
 def test_guided_gan_samples_put_noise_in_their_class_subspace_and_export_it(tmp_path):
     model = tiny_model("guided_gan", num_classes=3, subspace_dim=2)
+    assert model.samples_by_class and not model.conditional
     z = model.prior_from_seed(6, 0, tf.constant([2, 0, 1, 1, 0, 2])).numpy().reshape(6, 3, 2)
     active = np.abs(z).sum(axis=2) > 0
     np.testing.assert_array_equal(active.argmax(axis=1), [2, 0, 1, 1, 0, 2])

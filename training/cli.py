@@ -60,8 +60,6 @@ def _sample(args):
 
 
 def _plot(args):
-    import pathlib
-
     from training import plotting
     from training.run import load_run
 

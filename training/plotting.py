@@ -68,7 +68,7 @@ def interpolation(model, run, out_dir, pairs=6, steps=10, seed=0):
 
 def classes(model, run, out_dir, per_class=10, seed=0):
     """classes.png: `per_class` samples of each class, one row per class."""
-    _check(getattr(model, "conditional", False) or hasattr(model, "subspace_dim"),
+    _check(model.samples_by_class,
            f"--kind classes needs a model that samples by class; this run trained {run['model']}.")
     labels = np.repeat(np.arange(model.num_classes), per_class)
     samples = model.sample(len(labels), labels=labels, seed=seed)

@@ -295,6 +295,11 @@ class GenerativeModel(keras.Model):
     # the classes asked for.
     conditional = False
 
+    @property
+    def samples_by_class(self):
+        """Whether `sample(n, labels=...)` draws the classes asked for."""
+        return self.conditional
+
     def cycled_labels(self, n):
         """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
         return tf.math.floormod(tf.range(n), self.num_classes)

@@ -110,6 +110,10 @@ class GuidedGAN(AdversarialModel):
     def trains_on_labels(self):
         return True
 
+    @property
+    def samples_by_class(self):
+        return True
+
     def build_generator(self):
         return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator")
 
