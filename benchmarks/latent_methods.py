@@ -172,7 +172,7 @@ def write_report(rows, judge):
         "",
         "Models: registry defaults unless named: latent_gan (per-class MLP autoencoders, 256 units, 8-d codes; "
         "5 basis vectors from 8-d noise), guided_gan (DCGAN bodies, 10 dims per class subspace, the shipped "
-        "domain classifier as guide), aae_supervised (8-d Gaussian code, label into the decoder), cgan (DCGAN "
+        "domain classifier as guide), aae_supervised (2-d Gaussian code, label into the decoder), cgan (DCGAN "
         "bodies), aae_clusters16 (8-d style code, 16-way categorical head).",
         "",
         "| model | accuracy on class-asked samples (mean, min) | per class 0-9, % | budget |",
