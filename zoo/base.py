@@ -271,11 +271,14 @@ class GenerativeModel(keras.Model):
         """The `tf.data` pipeline this model trains on, from arrays (labels kept when it needs them)."""
         return zoo_data.pipeline(x, y if self.trains_on_labels else None, batch_size=batch_size, seed=seed)
 
-    def prior_sample(self, n, seed=None):
-        """`n` latent codes from the prior; the same seed gives the same codes anywhere."""
+    def prior_sample(self, n, seed=None, **prior_options):
+        """`n` latent codes from the prior; the same seed gives the same codes anywhere.
+
+        `prior_options` go to `prior_from_seed`, for priors that take more (classes, components).
+        """
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
-        return self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64))
+        return self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), **prior_options)
 
     def prior_from_seed(self, num_samples, seed):
         """The prior draw as TensorFlow ops on tensors: `num_samples` int32, `seed` int64.

@@ -286,11 +286,8 @@ class AAE(AutoencoderModel):
                 raise ValueError("This aae is unsupervised; call sample(n) without labels.")
             return super().sample(n, seed=seed)
         labels = self._checked_labels(labels, n, self.num_classes)
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
         # Under the labelled mixture a class's codes come from its own component.
-        components = labels if self._labelled_prior else None
-        z = self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), components)
+        z = self.prior_sample(n, seed, components=labels if self._labelled_prior else None)
         return keras.ops.convert_to_numpy(self.decode(z, labels)).astype("float32")
 
     def get_config(self):

@@ -139,9 +139,7 @@ class GuidedGAN(AdversarialModel):
         if labels is None:
             return super().sample(n, seed=seed)
         labels = self._checked_labels(labels, n, self.num_classes)
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
-        z = self.prior_from_seed(n, seed, tf.constant(labels, tf.int32))
+        z = self.prior_sample(n, seed, labels=tf.constant(labels, tf.int32))
         return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
 
     # -- training ---------------------------------------------------------------
