@@ -63,7 +63,7 @@ def train_and_judge(model_name, steps, batch_size, per_code, seed):
     # Ten samples of each code, one row per code.
     rows = np.concatenate([samples[codes == c][:10] for c in range(10)])
     plots.save_image_grid(rows, RESULTS_DIR / f"class_consistency_{model_name}.png")
-    print(json.dumps({"model": model_name, "steps": steps, "batch_size": batch_size, "per_code": per_code,
+    print(json.dumps({"model": model_name, "steps": steps, "batch_size": batch_size, "per_code": per_code, "seed": seed,
                       "counts": counts.tolist(), "train_seconds": train_seconds}))
 
 
@@ -85,7 +85,8 @@ def model_section(row):
     share = counts.max(axis=1) / counts.sum(axis=1)
     lines = [f"### {row['model']}", "",
              f"Budget: {row['steps']:,} steps of batch {row['batch_size']} (about "
-             f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), trained in {row['train_seconds']:.0f} s, "
+             f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), seed {row.get('seed', 0)}, trained in "
+             f"{row['train_seconds']:.0f} s, "
              f"started {row['started']} UTC; {row['per_code']} samples per code.", ""]
     if row["model"] == "cgan":
         diagonal = np.trace(counts) / counts.sum()
@@ -114,7 +115,8 @@ def write_report(rows):
     lines = [
         "# Class consistency of cgan and infogan on Fashion-MNIST",
         "",
-        "Command: `python benchmarks/class_consistency.py [--models M] --steps S --batch-size B --per-code N`, "
+        "Command: `python benchmarks/class_consistency.py [--models M] --steps S --batch-size B --per-code N "
+        "--seed R`, "
         "each model's own values below; each model a single-threaded process, run two at a time on "
         f"{os.cpu_count()} cores.",
         "",
@@ -140,7 +142,7 @@ def latest_rows():
 
 def run(model_name, args):
     command = [sys.executable, __file__, "--child", model_name, "--steps", str(args.steps),
-               "--batch-size", str(args.batch_size), "--per-code", str(args.per_code)]
+               "--batch-size", str(args.batch_size), "--per-code", str(args.per_code), "--seed", str(args.seed)]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if result.returncode != 0:
         return {"model": model_name, "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}

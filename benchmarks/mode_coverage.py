@@ -55,11 +55,35 @@ CONFIGS = {
     "gan_wide_lr1e3_cosine": ("gan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3, "cosine_decay": True}),
     "pacgan4_wide_lr1e3_cosine": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                           "cosine_decay": True}),
+    "pacgan4_wide_lr5e4_cosine": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 5e-4,
+                                          "cosine_decay": True}),
+    "pacgan5_wide_lr1e3_cosine": ("gan", {"packing": 5, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                          "cosine_decay": True}),
+    "pacgan4_wide_lr1e3_cosine_b400": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                               "cosine_decay": True, "batch_size": 400}),
+    "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                               "cosine_decay": True, "batch_size": 400}),
+    "pacgan4_wide_lr1e3_cosine_ema": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                              "cosine_decay": True, "ema_decay": 0.999}),
     "pacgan2_wide_lr1e3_cosine": ("gan", {"packing": 2, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                           "cosine_decay": True}),
     "gan_lr1e3": ("gan", {"learning_rate": 1e-3}),
     "pacgan4_lr1e3": ("gan", {"packing": 4, "learning_rate": 1e-3}),
     "pacgan4_lr1e3_cosine": ("gan", {"packing": 4, "learning_rate": 1e-3, "cosine_decay": True}),
+    "veegan_lr1e3": ("veegan", {"learning_rate": 1e-3}),
+    "veegan_lr1e3_cosine": ("veegan", {"learning_rate": 1e-3, "cosine_decay": True}),
+    "veegan_lr1e4": ("veegan", {"learning_rate": 1e-4}),
+    "veegan_rw10": ("veegan", {"reconstruction_weight": 10.0}),
+    "veegan_z256": ("veegan", {"latent_dim": 256, "learning_rate": 1e-3, "d_learning_rate": 1e-4}),
+    "veegan_smooth": ("veegan", {"label_smoothing": 0.1}),
+    "veegan_noise1": ("veegan", {"reconstructor_noise": 1.0}),
+    "veegan_noise0": ("veegan", {"reconstructor_noise": 0.0}),
+    "veegan_wide_lr1e3_cosine_b400": ("veegan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                                 "cosine_decay": True, "batch_size": 400}),
+    "veegan_wide": ("veegan", {"hidden_units": (400, 400, 400)}),
+    "veegan_d_lr2e5": ("veegan", {"d_learning_rate": 2e-5}),
+    "veegan_wide_lr1e3_cosine": ("veegan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                            "cosine_decay": True}),
 }
 DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4")
 # Generator steps per run on the 2-D sets: 10,000 unless named here. Steps
@@ -87,15 +111,16 @@ PUBLISHED = [
 ]
 
 
-def optimizers_for(model, steps, learning_rate=None, cosine_decay=False):
-    """Both players' default optimizers, at `learning_rate` when given, cosine-decayed to 0
+def optimizers_for(model, steps, learning_rate=None, d_learning_rate=None, cosine_decay=False):
+    """Both players' default optimizers, at `learning_rate` when given (the
+    discriminator's at `d_learning_rate` when that is given), cosine-decayed to 0
     over the run when asked."""
     import keras
 
     optimizers = {}
     for name, default in (("g_optimizer", model.default_generator_optimizer), ("d_optimizer", model.default_optimizer)):
         config = default().get_config()
-        rate = learning_rate or config["learning_rate"]
+        rate = (d_learning_rate if name == "d_optimizer" else None) or learning_rate or config["learning_rate"]
         config["learning_rate"] = keras.optimizers.schedules.CosineDecay(rate, steps) if cosine_decay else rate
         optimizers[name] = type(default()).from_config(config)
     return optimizers
@@ -123,7 +148,24 @@ def pacgan_networks(data_dim, latent_dim, packing):
     return generator, discriminator
 
 
-def train_and_score(config, dataset, seed, steps, plot):
+def coverage_trace(model, dataset, seed, every):
+    """A callback that prints the modes and high-quality share every `every` steps
+    to stderr, so a probe shows when modes are won and lost."""
+    import keras
+
+    import zoo
+
+    class Trace(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if (batch + 1) % every == 0:
+                coverage = zoo.metrics.mode_coverage(model.sample(NUM_SAMPLES, seed=seed), dataset)
+                print(f"step {batch + 1}: {coverage.modes} modes, {100 * coverage.high_quality:.1f}% high quality",
+                      file=sys.stderr, flush=True)
+
+    return Trace()
+
+
+def train_and_score(config, dataset, seed, steps, plot, trace_every=0):
     """Runs in the child process: one (configuration, dataset, seed), one JSON line on stdout."""
     import tensorflow as tf
 
@@ -140,15 +182,18 @@ def train_and_score(config, dataset, seed, steps, plot):
     model_name, options = CONFIGS[config]
     options = dict(options)
     schedule = {"learning_rate": options.pop("learning_rate", None),
+                "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
+    batch_size = options.pop("batch_size", BATCH_SIZE)
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
     model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
     model.compile(**optimizers_for(model, steps, **schedule))
-    data = zoo.data.pipeline(x, batch_size=BATCH_SIZE, seed=seed).repeat()
+    data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed).repeat()
     started = time.perf_counter()
-    history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0)
+    callbacks = [coverage_trace(model, dataset, seed, trace_every)] if trace_every else []
+    history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
     train_seconds = time.perf_counter() - started
     samples = model.sample(NUM_SAMPLES, seed=seed)
     coverage = zoo.metrics.mode_coverage(samples, dataset)
@@ -266,10 +311,12 @@ def main():
     parser.add_argument("--steps-scale", type=float, default=1.0, help="multiplies every step budget")
     parser.add_argument("--fresh", action="store_true", help="forget the runs on record")
     parser.add_argument("--child", nargs=4, metavar=("CONFIG", "DATASET", "SEED", "STEPS"), help=argparse.SUPPRESS)
+    parser.add_argument("--trace-every", type=int, default=0,
+                        help="with --child: print the coverage to stderr every this many steps")
     args = parser.parse_args()
     if args.child:
         config, dataset, seed, steps = args.child
-        train_and_score(config, dataset, int(seed), int(steps), plot=int(seed) == 0)
+        train_and_score(config, dataset, int(seed), int(steps), plot=int(seed) == 0, trace_every=args.trace_every)
         return
     args.configs = args.configs.split(",")
     args.datasets = args.datasets.split(",")
