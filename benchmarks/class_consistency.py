@@ -11,8 +11,8 @@ assignment maximizing agreement) and its accuracy under that matching given.
 
 Each model trains in its own single-threaded process, both at once, for a
 fixed step budget; results are appended to docs/results/class_consistency.jsonl
-as each model finishes, and the report shows each model's latest run
-(`--models infogan` reruns one).
+as each model finishes, and the report shows the latest run of each model
+and seed (`--models infogan --seed 1` adds one).
 """
 
 import argparse
@@ -62,9 +62,13 @@ def train_and_judge(model_name, steps, batch_size, per_code, seed):
     np.add.at(counts, (codes, predicted), 1)
     # Ten samples of each code, one row per code.
     rows = np.concatenate([samples[codes == c][:10] for c in range(10)])
-    plots.save_image_grid(rows, RESULTS_DIR / f"class_consistency_{model_name}.png")
+    plots.save_image_grid(rows, RESULTS_DIR / picture_name(model_name, seed))
     print(json.dumps({"model": model_name, "steps": steps, "batch_size": batch_size, "per_code": per_code, "seed": seed,
                       "counts": counts.tolist(), "train_seconds": train_seconds}))
+
+
+def picture_name(model_name, seed):
+    return f"class_consistency_{model_name}_seed{seed}.png"
 
 
 def matched_accuracy(counts):
@@ -83,10 +87,10 @@ def model_section(row):
     counts = np.asarray(row["counts"])
     majority = counts.argmax(axis=1)
     share = counts.max(axis=1) / counts.sum(axis=1)
-    lines = [f"### {row['model']}", "",
+    seed = row.get("seed", 0)
+    lines = [f"### {row['model']}, seed {seed}", "",
              f"Budget: {row['steps']:,} steps of batch {row['batch_size']} (about "
-             f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), seed {row.get('seed', 0)}, trained in "
-             f"{row['train_seconds']:.0f} s, "
+             f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), trained in {row['train_seconds']:.0f} s, "
              f"started {row['started']} UTC; {row['per_code']} samples per code.", ""]
     if row["model"] == "cgan":
         diagonal = np.trace(counts) / counts.sum()
@@ -104,7 +108,7 @@ def model_section(row):
         matched = matching[code]
         lines.append(f"| {code} | {CLASS_NAMES[majority[code]]} | {100 * share[code]:.0f}% | "
                      f"{CLASS_NAMES[matched]} | {100 * counts[code, matched] / counts[code].sum():.0f}% |")
-    lines += ["", f"![{row['model']} samples, one row per code](class_consistency_{row['model']}.png)", ""]
+    lines += ["", f"![{row['model']} samples, one row per code]({picture_name(row['model'], seed)})", ""]
     return lines
 
 
@@ -128,15 +132,16 @@ def write_report(rows):
         f"test accuracy {100 * record['test_accuracy']:.2f}% (`{record['command']}`).",
         "",
     ]
-    for row in sorted(rows, key=lambda r: MODELS.index(r["model"])):
+    for row in sorted(rows, key=lambda r: (MODELS.index(r["model"]), r.get("seed", 0))):
         lines += (model_section(row) if "error" not in row
                   else [f"### {row['model']}", "", f"failed: {row['error']}", ""])
     REPORT.write_text("\n".join(lines).rstrip() + "\n")
 
 
 def latest_rows():
-    """Each model's last successful run on record."""
-    latest = {row["model"]: row for row in map(json.loads, RECORD.read_text().splitlines()) if "error" not in row}
+    """The last successful run on record of each model and seed."""
+    latest = {(row["model"], row.get("seed", 0)): row
+              for row in map(json.loads, RECORD.read_text().splitlines()) if "error" not in row}
     return list(latest.values())
 
 

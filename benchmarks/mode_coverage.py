@@ -92,7 +92,8 @@ DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4
 # as many.
 DEFAULT_STEPS = 10_000
 STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_000,
-         "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000}
+         "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000,
+         "pacgan4_wide_lr1e3_cosine_b400": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 
 
