@@ -74,6 +74,7 @@ CONFIGS = {
     "veegan_lr1e3_cosine": ("veegan", {"learning_rate": 1e-3, "cosine_decay": True}),
     "veegan_lr1e4": ("veegan", {"learning_rate": 1e-4}),
     "veegan_rw10": ("veegan", {"reconstruction_weight": 10.0}),
+    "veegan_z2": ("veegan", {"latent_dim": 2}),
     "veegan_z256": ("veegan", {"latent_dim": 256, "learning_rate": 1e-3, "d_learning_rate": 1e-4}),
     "veegan_smooth": ("veegan", {"label_smoothing": 0.1}),
     "veegan_noise1": ("veegan", {"reconstructor_noise": 1.0}),
