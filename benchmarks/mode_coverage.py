@@ -19,6 +19,7 @@ docs/results/mode_coverage/.
 import argparse
 import concurrent.futures
 import datetime
+import hashlib
 import json
 import os
 import pathlib
@@ -31,6 +32,7 @@ REPORT = RESULTS_DIR / "mode_coverage.md"
 RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
+SAMPLING_OPTIONS = ("rejection_sampling",)
 DATASETS = ("ring8", "grid25", "gauss1200")
 NUM_SAMPLES = 2500
 BATCH_SIZE = 100
@@ -61,6 +63,14 @@ CONFIGS = {
                                           "cosine_decay": True}),
     "pacgan4_wide_lr1e3_cosine_b400": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                                "cosine_decay": True, "batch_size": 400}),
+    # The same trained models, sampled through discriminator rejection sampling
+    # (zoo.sampling) with a density-ratio classifier fitted for this many steps.
+    "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                                   "cosine_decay": True, "batch_size": 400,
+                                                   "rejection_sampling": 50_000}),
+    "pacgan4_wide_lr1e3_cosine_b400_drs20k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                      "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                      "rejection_sampling": 20_000}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                                "cosine_decay": True, "batch_size": 400}),
     "pacgan4_wide_lr1e3_cosine_ema": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
@@ -83,6 +93,9 @@ CONFIGS = {
                                                  "cosine_decay": True, "batch_size": 400}),
     "veegan_wide": ("veegan", {"hidden_units": (400, 400, 400)}),
     "veegan_d_lr2e5": ("veegan", {"d_learning_rate": 2e-5}),
+    "wgan_gp_wide": ("wgan_gp", {"hidden_units": (400, 400, 400)}),
+    "wgan_gp_wide_lr1e3_cosine": ("wgan_gp", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
+                                              "cosine_decay": True}),
     "veegan_wide_lr1e3_cosine": ("veegan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                             "cosine_decay": True}),
 }
@@ -94,7 +107,8 @@ DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4
 DEFAULT_STEPS = 10_000
 STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_000,
          "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400": 20_000}
+         "pacgan4_wide_lr1e3_cosine_b400": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs": 20_000,
+         "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 
 
@@ -167,7 +181,15 @@ def coverage_trace(model, dataset, seed, every):
     return Trace()
 
 
-def train_and_score(config, dataset, seed, steps, plot, trace_every=0):
+def trained_model_key(config, steps):
+    """Names a trained model by what shaped it: the model, its options but the sampling ones, the steps."""
+    model_name, options = CONFIGS[config]
+    training = {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
+    digest = hashlib.sha1(json.dumps([model_name, training, steps], sort_keys=True).encode()).hexdigest()[:10]
+    return f"{model_name}_{digest}"
+
+
+def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None):
     """Runs in the child process: one (configuration, dataset, seed), one JSON line on stdout."""
     import tensorflow as tf
 
@@ -187,18 +209,46 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0):
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
     batch_size = options.pop("batch_size", BATCH_SIZE)
+    ratio_steps = options.pop("rejection_sampling", 0)
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
-    model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
-    model.compile(**optimizers_for(model, steps, **schedule))
-    data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed).repeat()
-    started = time.perf_counter()
-    callbacks = [coverage_trace(model, dataset, seed, trace_every)] if trace_every else []
-    history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
-    train_seconds = time.perf_counter() - started
+    # With --keep-models, trained models are kept there, so that configurations
+    # differing only in how they sample (rejection_sampling) share them.
+    models_dir = os.environ.get("MODE_COVERAGE_MODELS")
+    cached = models_dir and pathlib.Path(models_dir) / f"{trained_model_key(config, steps)}_{dataset}_seed{seed}.keras"
+    if cached and cached.exists() and not trace_every:
+        # A configuration that differs only in how it samples reuses the trained model.
+        model = keras.saving.load_model(cached)
+        trained = json.loads(cached.with_suffix(".json").read_text())
+    else:
+        model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
+        model.compile(**optimizers_for(model, steps, **schedule))
+        data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed).repeat()
+        started = time.perf_counter()
+        callbacks = [coverage_trace(model, dataset, seed, trace_every)] if trace_every else []
+        history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
+        trained = {"train_seconds": time.perf_counter() - started,
+                   "final_losses": {k: float(v[-1]) for k, v in history.history.items()}}
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            model.save(cached)
+            cached.with_suffix(".json").write_text(json.dumps(trained))
+    if save:
+        model.save(save)
     samples = model.sample(NUM_SAMPLES, seed=seed)
     coverage = zoo.metrics.mode_coverage(samples, dataset)
+    extra = {}
+    if ratio_steps:
+        # Scored through discriminator rejection sampling; the raw samples' figures are kept beside.
+        extra = {"raw_modes": coverage.modes, "raw_high_quality": coverage.high_quality,
+                 "ratio_steps": ratio_steps}
+        started = time.perf_counter()
+        classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, seed=seed)
+        samples, extra["acceptance"] = zoo.sampling.rejection_sample(
+            model, classifier, NUM_SAMPLES, seed=seed, return_acceptance=True)
+        extra["rejection_seconds"] = time.perf_counter() - started
+        coverage = zoo.metrics.mode_coverage(samples, dataset)
     if plot and x.shape[1] == 2:
         plots.save_scatter(samples, PLOTS / f"{config}_{dataset}.png", real=x[:NUM_SAMPLES],
                                title=f"{config} on {dataset}: {coverage.modes} modes, "
@@ -206,8 +256,7 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0):
     print(json.dumps({
         "config": config, "dataset": dataset, "seed": seed, "steps": steps, "modes": coverage.modes,
         "num_modes": coverage.num_modes, "high_quality": coverage.high_quality,
-        "final_losses": {k: float(v[-1]) for k, v in history.history.items()},
-        "train_seconds": train_seconds,
+        **trained, **extra,
     }))
 
 
@@ -316,10 +365,14 @@ def main():
     parser.add_argument("--child", nargs=4, metavar=("CONFIG", "DATASET", "SEED", "STEPS"), help=argparse.SUPPRESS)
     parser.add_argument("--trace-every", type=int, default=0,
                         help="with --child: print the coverage to stderr every this many steps")
+    parser.add_argument("--keep-models", metavar="DIR",
+                        help="keep trained models in DIR and reuse them in configurations that only sample differently")
+    parser.add_argument("--save", help="with --child: save the trained model to this .keras path")
     args = parser.parse_args()
     if args.child:
         config, dataset, seed, steps = args.child
-        train_and_score(config, dataset, int(seed), int(steps), plot=int(seed) == 0, trace_every=args.trace_every)
+        train_and_score(config, dataset, int(seed), int(steps), plot=int(seed) == 0, trace_every=args.trace_every,
+                        save=args.save)
         return
     args.configs = args.configs.split(",")
     args.datasets = args.datasets.split(",")
@@ -327,6 +380,8 @@ def main():
         unknown = set(args.configs if name == "configuration" else args.datasets) - set(known)
         if unknown:
             parser.error(f"unknown {name} {', '.join(sorted(unknown))}; choose from {', '.join(known)}.")
+    if args.keep_models:
+        os.environ["MODE_COVERAGE_MODELS"] = str(pathlib.Path(args.keep_models).resolve())
     if args.fresh and RECORD.exists():
         RECORD.unlink()
     rows = [r for r in read_record() if "error" not in r]

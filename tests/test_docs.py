@@ -21,6 +21,7 @@ MODULES = [
     "zoo.gans.veegan",
     "zoo.gans.sgan",
     "zoo.metrics",
+    "zoo.sampling",
     "zoo.autoencoders.autoencoder",
     "zoo.autoencoders.vae",
     "zoo.autoencoders.aae",

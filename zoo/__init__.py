@@ -11,7 +11,7 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import classifiers, data, layers, losses, metrics, nets  # noqa: E402
+from zoo import classifiers, data, layers, losses, metrics, nets, sampling  # noqa: E402
 from zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
 from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
 from zoo.gans import (  # noqa: E402
@@ -23,5 +23,5 @@ __all__ = [
     "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
     "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
     "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses", "metrics",
-    "nets",
+    "nets", "sampling",
 ]

@@ -1,0 +1,60 @@
+"""zoo.sampling: discriminator rejection sampling."""
+
+import numpy as np
+import pytest
+
+import zoo
+from zoo import sampling
+
+
+class HalfOffTheData:
+    """A stand-in generator: half its samples on the data (around 0), half far off it (around 5)."""
+
+    def sample(self, n, seed=None):
+        rng = np.random.default_rng(seed)
+        centres = np.where(rng.random((n, 1)) < 0.5, 0.0, 5.0)
+        return (centres + 0.1 * rng.standard_normal((n, 2))).astype("float32")
+
+
+def on_the_data(samples):
+    return float(np.mean(np.linalg.norm(samples, axis=1) < 1.0))
+
+
+@pytest.fixture(scope="module")
+def real():
+    return (0.1 * np.random.default_rng(0).standard_normal((4000, 2))).astype("float32")
+
+
+@pytest.fixture(scope="module")
+def fitted_ratio(real):
+    return sampling.fit_density_ratio(HalfOffTheData(), real, steps=300, hidden_units=(32,), seed=0)
+
+
+def test_the_fitted_logit_separates_data_from_what_the_generator_adds(fitted_ratio):
+    logits = np.asarray(fitted_ratio(np.array([[0.0, 0.0], [5.0, 5.0]], "float32"))).ravel()
+    assert logits[0] > logits[1] + 2.0
+
+
+def test_rejection_keeps_what_lies_on_the_data(fitted_ratio):
+    generator = HalfOffTheData()
+    assert 0.4 < on_the_data(generator.sample(2000, seed=1)) < 0.6
+    samples, acceptance = sampling.rejection_sample(generator, fitted_ratio, 2000, seed=1, return_acceptance=True)
+    assert samples.shape == (2000, 2)
+    assert on_the_data(samples) > 0.97
+    # p_data / p_g is 2 on the data and 0 off it, so about half the draws pass.
+    assert 0.3 < acceptance < 0.7
+
+
+def test_a_trained_zoo_model_samples_through_its_ratio(real):
+    model = zoo.create("gan", seed=0)
+    ratio = sampling.fit_density_ratio(model, real, steps=5, seed=0)
+    assert sampling.rejection_sample(model, ratio, 7, seed=0).shape == (7, 2)
+
+
+def test_bad_requests_say_what_to_change(fitted_ratio, real):
+    with pytest.raises(ValueError, match="n >= 1"):
+        sampling.rejection_sample(HalfOffTheData(), fitted_ratio, 0)
+    with pytest.raises(ValueError, match="real data"):
+        sampling.fit_density_ratio(HalfOffTheData(), real[:1])
+    with pytest.raises(RuntimeError, match="max_draws"):
+        sampling.rejection_sample(HalfOffTheData(), fitted_ratio, 10**6, max_draws=sampling.CHUNK)

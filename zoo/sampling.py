@@ -1,0 +1,130 @@
+"""Discriminator rejection sampling (Azadi et al. 2019, "Discriminator Rejection Sampling").
+
+A generator that spreads some of its mass off the data (between the modes of
+a mixture, say) keeps those samples however long it trains. A classifier
+between real and generated points estimates the density ratio
+p_data(x) / p_g(x) through its logit; accepting a generated x with
+probability ratio(x) / max(ratio) then draws from p_data wherever the
+generator has support. Azadi et al. keep training the GAN's own
+discriminator with the generator frozen until it is calibrated; here a fresh
+classifier is fitted on the frozen generator, which works for any variant
+(critics and packed discriminators included, whose outputs are not ratios).
+
+    >>> import zoo
+    >>> model = zoo.create("gan", seed=0)
+    >>> real, _ = zoo.data.synthetic.ring8("train", num_examples=2000)
+    >>> ratio = fit_density_ratio(model, real, steps=20, seed=0)
+    >>> rejection_sample(model, ratio, 5, seed=0).shape
+    (5, 2)
+"""
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+# Drawn at once from the generator, for fitting and for the rejection loop.
+CHUNK = 10_000
+
+
+def build_ratio_classifier(data_dim, hidden_units=(256, 256), name="density_ratio"):
+    """x -> logit of "real": an estimate of log p_data(x) - log p_g(x) once fitted."""
+    inputs = keras.Input((data_dim,), name="x")
+    h = inputs
+    for units in hidden_units:
+        h = keras.layers.Dense(units, activation="relu")(h)
+    return keras.Model(inputs, keras.layers.Dense(1)(h), name=name)
+
+
+def _generated(model, n, seed):
+    return np.asarray(model.sample(n, seed=seed), np.float32).reshape(n, -1)
+
+
+def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256, 256), learning_rate=1e-3,
+                      seed=0):
+    """Fits a classifier between `real` and `model`'s samples, the generator frozen.
+
+    Args:
+        model: a trained zoo model with `sample(n, seed=...)`.
+        real: (N, ...) training data, in the range the model samples in.
+        steps: Adam steps on balanced batches, half real and half generated.
+        seed: fixes the classifier's initialisation and the generated points.
+
+    Returns:
+        A `keras.Model` from flattened x to the logit log p_data(x) / p_g(x).
+    """
+    real = np.asarray(real, np.float32).reshape(len(real), -1)
+    if len(real) < 2:
+        raise ValueError(f"fit_density_ratio needs real data to compare with; got {len(real)} points.")
+    keras.utils.set_random_seed(seed)
+    classifier = build_ratio_classifier(real.shape[1], hidden_units)
+    # Decayed to 0 so that the logit settles: its sharpest features, the
+    # edges of the modes, are the last ones learned.
+    optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps))
+    loss_fn = keras.losses.BinaryCrossentropy(from_logits=True)
+    half = batch_size // 2
+    targets = tf.concat([tf.ones((half, 1)), tf.zeros((half, 1))], axis=0)
+
+    @tf.function
+    def step(x):
+        with tf.GradientTape() as tape:
+            loss = loss_fn(targets, classifier(x, training=True))
+        optimizer.apply_gradients(zip(tape.gradient(loss, classifier.trainable_variables),
+                                      classifier.trainable_variables))
+        return loss
+
+    rng = np.random.default_rng(seed)
+    fake = _generated(model, CHUNK, seed)
+    for i in range(steps):
+        # A fresh pool of generated points every CHUNK // half steps, so the
+        # classifier sees the generator's distribution, not a fixed sample of it.
+        if i and i % (CHUNK // half) == 0:
+            fake = _generated(model, CHUNK, seed + i)
+        x = np.concatenate([real[rng.integers(len(real), size=half)], fake[rng.integers(CHUNK, size=half)]])
+        step(tf.constant(x))
+    return classifier
+
+
+def _logits(classifier, x):
+    return np.asarray(classifier(x, training=False)).reshape(-1)
+
+
+def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_acceptance=False):
+    """Draws `n` samples of `model` accepted with probability ratio(x) / max ratio.
+
+    The maximum is taken over a first pool of CHUNK samples and raised when a
+    later draw exceeds it, as Azadi et al. do.
+
+    Args:
+        model: the generator's model, `sample(n, seed=...)`.
+        classifier: from `fit_density_ratio` on the same model.
+        n: samples to return.
+        max_draws: generated samples to try before giving up.
+        return_acceptance: also return the fraction of draws accepted
+            (the expected value is 1 / max ratio).
+
+    Returns:
+        (n, ...) accepted samples in the model's sample shape, and the
+        acceptance rate when `return_acceptance`.
+    """
+    if n < 1:
+        raise ValueError(f"rejection_sample draws n >= 1 samples; got n={n}.")
+    rng = np.random.default_rng(seed)
+    # Clear of the seeds fit_density_ratio drew its generated points with.
+    accepted, drawn, chunk_seed = [], 0, seed + 1_000_000
+    max_logit = -np.inf
+    while sum(len(a) for a in accepted) < n:
+        if drawn >= max_draws:
+            raise RuntimeError(
+                f"rejection_sample accepted {sum(len(a) for a in accepted)} of {drawn:,} draws, short of {n}: "
+                "the ratio classifier rejects nearly everything the generator makes. Raise max_draws, or fit "
+                "the classifier with fewer steps so that its ratio is less extreme.")
+        samples = np.asarray(model.sample(CHUNK, seed=chunk_seed))
+        chunk_seed += 1
+        drawn += CHUNK
+        logits = _logits(classifier, samples.reshape(CHUNK, -1))
+        max_logit = max(max_logit, logits.max())
+        keep = rng.random(CHUNK) < np.exp(logits - max_logit)
+        accepted.append(samples[keep])
+    samples = np.concatenate(accepted)
+    acceptance = len(samples) / drawn
+    return (samples[:n], acceptance) if return_acceptance else samples[:n]
