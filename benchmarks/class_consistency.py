@@ -134,14 +134,17 @@ def write_report(rows):
     ]
     for row in sorted(rows, key=lambda r: (MODELS.index(r["model"]), r.get("seed", 0))):
         lines += (model_section(row) if "error" not in row
-                  else [f"### {row['model']}", "", f"failed: {row['error']}", ""])
+                  else [f"### {row['model']}, seed {row.get('seed', 0)}", "", f"failed: {row['error']}", ""])
     REPORT.write_text("\n".join(lines).rstrip() + "\n")
 
 
 def latest_rows():
-    """The last successful run on record of each model and seed."""
-    latest = {(row["model"], row.get("seed", 0)): row
-              for row in map(json.loads, RECORD.read_text().splitlines()) if "error" not in row}
+    """The last successful run on record of each model and seed, or its last failure when none succeeded."""
+    latest = {}
+    for row in map(json.loads, RECORD.read_text().splitlines()):
+        key = (row["model"], row.get("seed", 0))
+        if "error" not in row or "error" in latest.get(key, row):
+            latest[key] = row
     return list(latest.values())
 
 
@@ -150,7 +153,7 @@ def run(model_name, args):
                "--batch-size", str(args.batch_size), "--per-code", str(args.per_code), "--seed", str(args.seed)]
     result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if result.returncode != 0:
-        return {"model": model_name, "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+        return {"model": model_name, "seed": args.seed, "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
