@@ -284,8 +284,14 @@ def summarize(rows, config, dataset):
         return f"failed: {failed[0]['error']}" if failed else ""
     modes = np.array([r["modes"] for r in done])
     quality = 100 * np.array([r["high_quality"] for r in done])
+    rejection = ""
+    if all("raw_modes" in r for r in done):
+        rejection = (f"; before rejection {np.mean([r['raw_modes'] for r in done]):.1f} / "
+                     f"{100 * np.mean([r['raw_high_quality'] for r in done]):.1f}, "
+                     f"{100 * np.mean([r['acceptance'] for r in done]):.2g}% of draws accepted")
     return (f"{modes.mean():.1f} / {quality.mean():.1f} (modes {modes.min()}-{modes.max()}, "
-            f"HQ min {quality.min():.1f}; {len(done)} runs, {np.mean([r['seconds'] for r in done]):.0f} s each)")
+            f"HQ min {quality.min():.1f}; {len(done)} runs, {np.mean([r['seconds'] for r in done]):.0f} s each"
+            f"{rejection})")
 
 
 def budget(rows, config):
@@ -322,7 +328,8 @@ def write_report(rows, args):
         "8-d Gaussian noise, the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
         "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
-        "in the script names them. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
+        "in the script names them; the _drs ones sample through discriminator rejection sampling "
+        "(`zoo.sampling`, see the notes), and their cells also give the figures before rejection. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
         "Budget (generator steps per run, ring8 and grid25 / gauss1200): "
         + ", ".join(budget(rows, c) for c in configs) + ".",
         "",
