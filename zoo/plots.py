@@ -2,6 +2,7 @@
 
 import math
 import pathlib
+import textwrap
 
 import numpy as np
 
@@ -54,7 +55,8 @@ def save_scatter(samples, path, real=None, title=None):
         axes.set_xlabel("coordinate 0")
         axes.set_ylabel("coordinate 1")
     if title:
-        axes.set_title(title)
+        # Wrapped, so that long configuration names stay inside the 5-inch figure.
+        axes.set_title(textwrap.fill(title, 48), fontsize=10)
     figure.tight_layout()
     figure.savefig(path)
     plt.close(figure)
