@@ -67,7 +67,10 @@ CONFIGS = {
     # (zoo.sampling) with a density-ratio classifier fitted for this many steps.
     "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                                    "cosine_decay": True, "batch_size": 400,
-                                                   "rejection_sampling": 50_000}),
+                                                   "rejection_sampling": 100_000}),
+    "pacgan4_wide_lr1e3_cosine_b400_drs50k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                      "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                      "rejection_sampling": 50_000}),
     "pacgan4_wide_lr1e3_cosine_b400_drs20k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
                                                       "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
                                                       "rejection_sampling": 20_000}),
@@ -108,7 +111,7 @@ DEFAULT_STEPS = 10_000
 STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_000,
          "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000}
+         "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs50k": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 
 
