@@ -58,3 +58,24 @@ def test_bad_requests_say_what_to_change(fitted_ratio, real):
         sampling.fit_density_ratio(HalfOffTheData(), real[:1])
     with pytest.raises(RuntimeError, match="max_draws"):
         sampling.rejection_sample(HalfOffTheData(), fitted_ratio, 10**6, max_draws=sampling.CHUNK)
+
+
+class RareFarOutlier:
+    """Samples around 0, but the first one of every later draw far away (at 1000)."""
+
+    def sample(self, n, seed=None):
+        samples = np.random.default_rng(seed).normal(size=(n, 2)).astype("float32")
+        if seed != 1_000_000:
+            samples[0] = 1000.0
+        return samples
+
+
+def test_a_rare_outlier_scoring_far_above_the_rest_does_not_stall_sampling():
+    def extrapolating_ratio(x, training=False):
+        # Flat near the data, linear far from it, as a ReLU classifier extrapolates.
+        return np.maximum(np.asarray(x)[:, :1] - 10.0, 0.0)
+
+    samples, acceptance = sampling.rejection_sample(RareFarOutlier(), extrapolating_ratio, 3 * sampling.CHUNK,
+                                                    seed=0, return_acceptance=True)
+    assert acceptance > 0.99
+    assert samples.shape == (3 * sampling.CHUNK, 2)
