@@ -221,7 +221,6 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     models_dir = os.environ.get("MODE_COVERAGE_MODELS")
     cached = models_dir and pathlib.Path(models_dir) / f"{trained_model_key(config, steps)}_{dataset}_seed{seed}.keras"
     if cached and cached.exists() and not trace_every:
-        # A configuration that differs only in how it samples reuses the trained model.
         model = keras.saving.load_model(cached)
         trained = json.loads(cached.with_suffix(".json").read_text())
     else:
@@ -332,7 +331,8 @@ def write_report(rows, args):
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
         "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
         "in the script names them; the _drs ones sample through discriminator rejection sampling "
-        "(`zoo.sampling`, see the notes), and their cells also give the figures before rejection. Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
+        "(`zoo.sampling`, see the notes), and their cells also give the figures before rejection. "
+        "Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
         "Budget (generator steps per run, ring8 and grid25 / gauss1200): "
         + ", ".join(budget(rows, c) for c in configs) + ".",
         "",
