@@ -114,12 +114,12 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
         raise ValueError(f"rejection_sample draws n >= 1 samples; got n={n}.")
     rng = np.random.default_rng(seed)
     # Clear of the seeds fit_density_ratio drew its generated points with.
-    accepted, drawn, chunk_seed = [], 0, seed + 1_000_000
+    accepted, kept, drawn, chunk_seed = [], 0, 0, seed + 1_000_000
     max_logit = None
-    while sum(len(a) for a in accepted) < n:
+    while kept < n:
         if drawn >= max_draws:
             raise RuntimeError(
-                f"rejection_sample accepted {sum(len(a) for a in accepted)} of {drawn:,} draws, short of {n}: "
+                f"rejection_sample accepted {kept} of {drawn:,} draws, short of {n}: "
                 "the ratio classifier rejects nearly everything the generator makes. Raise max_draws, or fit "
                 "the classifier with fewer steps so that its ratio is less extreme.")
         samples = np.asarray(model.sample(CHUNK, seed=chunk_seed))
@@ -130,6 +130,7 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
             max_logit = logits.max()
         keep = rng.random(CHUNK) < np.exp(np.minimum(logits - max_logit, 0.0))
         accepted.append(samples[keep])
+        kept += len(accepted[-1])
     samples = np.concatenate(accepted)
-    acceptance = len(samples) / drawn
+    acceptance = kept / drawn
     return (samples[:n], acceptance) if return_acceptance else samples[:n]
