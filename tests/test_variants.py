@@ -109,6 +109,34 @@ def test_infogan_export_samples_from_its_structured_prior(tmp_path):
     np.testing.assert_allclose(exported, model.sample(6, seed=3), atol=1e-5)
 
 
+def test_semi_supervised_infogan_ties_each_code_to_its_labelled_class():
+    # Unsupervised codes come out in any order; 16 labels of 8 ring modes fix code c to mode c.
+    model = zoo.create("infogan", data_shape=(2,), noise_dim=2, num_categories=8, num_continuous=0,
+                       num_labelled=16, hidden_units=(32, 32), seed=0)
+    assert model.trains_on_labels and model.get_config()["num_labelled"] == 16
+    model.compile(g_optimizer=keras.optimizers.Adam(1e-3), d_optimizer=keras.optimizers.Adam(1e-3))
+    x, y = mixture(n=2000)
+    data = model.training_data(x, y, batch_size=50, seed=0).repeat()
+    history = model.fit(data, epochs=4, steps_per_epoch=100, verbose=0)
+    assert history.history["label_loss"][-1] < 0.5 * history.history["label_loss"][0], history.history["label_loss"]
+    codes = np.repeat(np.arange(8), 50)
+    samples = model.sample(len(codes), labels=codes, seed=0)
+    means = zoo.data.synthetic.ring8_means()
+    nearest = np.argmin(((samples[:, None, :] - means[None]) ** 2).sum(-1), axis=1)
+    assert np.mean(nearest == codes) > 0.6, np.bincount(nearest[nearest != codes], minlength=8)
+
+
+def test_semi_supervised_infogan_refuses_too_few_labels_and_unlabelled_data():
+    with pytest.raises(ValueError, match="num_labelled must be 0 \\(unsupervised\\) or give every category"):
+        tiny_model("infogan", num_categories=3, num_labelled=2)
+    model = tiny_model("infogan", data_shape=(2,), num_labelled=6)
+    with pytest.raises(ValueError, match="infogan with num_labelled=6 needs the labels y of x"):
+        model.training_data(np.zeros((10, 2), "float32"))
+    model.compile()
+    with pytest.raises(ValueError, match="infogan with num_labelled=6 trains on batches \\(x, y\\)"):
+        model.fit(tiny_batches((2,)), epochs=1, verbose=0)
+
+
 def test_sgan_training_data_mixes_the_kept_labels_into_every_batch():
     model = tiny_model("sgan", data_shape=(2,), num_classes=8, num_labelled=16)
     x, y = mixture(n=800)

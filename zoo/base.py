@@ -224,6 +224,16 @@ class GenerativeModel(keras.Model):
     def _average(per_example_loss):
         return tf.nn.compute_average_loss(per_example_loss)
 
+    @staticmethod
+    def _labelled_losses(labels, class_logits):
+        """Per-example cross-entropy on the labelled examples (label -1: none), scaled so that
+        its global-batch average (`_average`) is over the labelled examples only."""
+        per_example = losses.partially_labelled_cross_entropy(labels, class_logits)
+        context = tf.distribute.get_replica_context()
+        labelled = context.all_reduce("sum", tf.reduce_sum(tf.cast(tf.reshape(labels, [-1]) >= 0, tf.float32)))
+        global_batch = tf.cast(tf.size(per_example) * context.num_replicas_in_sync, tf.float32)
+        return per_example * global_batch / tf.maximum(labelled, 1.0)
+
     def _minimize(self, optimizer, tape, loss, weights):
         """One step of `optimizer` on `loss`, recorded by `tape`, with loss scaling.
 

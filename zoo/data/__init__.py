@@ -111,6 +111,41 @@ def pipeline(x, y=None, batch_size=128, seed=0, shuffle=True, drop_remainder=Tru
     return dataset.prefetch(tf.data.AUTOTUNE)
 
 
+def partially_labelled_pipeline(x, y, num_labelled, num_classes, batch_size=128, seed=0, who="this model"):
+    """Batches of all of `x` (labelled -1), half of each batch replaced by `num_labelled` kept labels.
+
+    The kept examples are the first `num_labelled // num_classes` of each
+    class in a seeded shuffle, so every class is labelled equally often;
+    semi-supervised models read -1 as "no label".
+
+    Args:
+        x: examples.
+        y: int class of every example (only the kept ones are shown).
+        num_labelled: labelled examples to keep, at least `num_classes`.
+        num_classes: classes, numbered 0 to `num_classes - 1`.
+        batch_size: examples per batch, half of them labelled.
+        seed: which examples are kept, and the shuffling.
+        who: the model named in error messages.
+    """
+    x, y = np.asarray(x), np.asarray(y).astype("int32").reshape(-1)
+    per_class = int(num_labelled) // int(num_classes)
+    if per_class < 1:
+        raise ValueError(f"{who} needs num_labelled >= num_classes={num_classes}, got {num_labelled}.")
+    order = np.random.default_rng(seed).permutation(len(y))
+    kept = np.concatenate([order[y[order] == k][:per_class] for k in range(num_classes)])
+    if len(kept) < per_class * num_classes:
+        raise ValueError(f"{who} needs {per_class} examples of each of {num_classes} classes to label.")
+    labelled_per_batch = batch_size // 2
+    labelled = (
+        tf.data.Dataset.from_tensor_slices((x[kept], y[kept]))
+        .shuffle(len(kept), seed=seed).repeat().batch(labelled_per_batch, drop_remainder=True)
+    )
+    unlabelled = pipeline(x, np.full(len(x), -1, "int32"), batch_size=batch_size - labelled_per_batch, seed=seed)
+    return tf.data.Dataset.zip(labelled, unlabelled).map(
+        lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0))
+    ).prefetch(tf.data.AUTOTUNE)
+
+
 def load(
     name,
     split="train",
@@ -147,5 +182,5 @@ def load(
 
 __all__ = [
     "DatasetNotFoundError", "DatasetSpec", "describe", "list_datasets", "load", "load_arrays",
-    "pipeline",
+    "partially_labelled_pipeline", "pipeline",
 ]

@@ -6,6 +6,7 @@ import functools
 import keras
 import tensorflow as tf
 
+from zoo import data as zoo_data
 from zoo import losses, nets
 from zoo.base import AdversarialModel, _as_model
 from zoo.registry import register
@@ -36,12 +37,21 @@ class InfoGAN(AdversarialModel):
     `sample(n, labels=c)` asks for categorical codes (codes are not classes:
     match them after training); `predict_codes(x)` runs Q.
 
+    With `num_labelled` > 0 it is semi-supervised (Spurr et al. 2017,
+    "Guiding InfoGAN with Semi-Supervision"): Q's categorical head also
+    learns the classes of `num_labelled` real examples, so that code c
+    comes to mean class c. Unsupervised codes split some classes and merge
+    others (Fashion-MNIST's tops and shirts): a few labels settle which is
+    which. Train it on `training_data(x, y, batch_size)`.
+
     Args:
         data_shape: shape of one example, default `(28, 28, 1)`.
         noise_dim: incompressible noise, default 62.
         num_categories: size of the categorical code, default 10.
         num_continuous: continuous codes, default 2.
         info_weight: lambda, default 1 (the paper's for categorical codes).
+        num_labelled: real examples whose class Q learns, default 0
+            (unsupervised, as in the paper); else at least `num_categories`.
         filters: convolutional width for images, default 64.
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
         q_head: a `keras.Model` from the discriminator's last hidden features
@@ -68,10 +78,15 @@ class InfoGAN(AdversarialModel):
 
     def __init__(
         self, data_shape=(28, 28, 1), noise_dim=62, num_categories=10, num_continuous=2, info_weight=1.0,
-        filters=64, hidden_units=(128, 128), q_head=None, latent_dim=None, **kwargs
+        num_labelled=0, filters=64, hidden_units=(128, 128), q_head=None, latent_dim=None, **kwargs
     ):
         if int(num_categories) < 2:
             raise ValueError(f"num_categories must be >= 2, got {num_categories}.")
+        if int(num_labelled) != 0 and int(num_labelled) < int(num_categories):
+            raise ValueError(
+                f"num_labelled must be 0 (unsupervised) or give every category a label: at least "
+                f"num_categories={num_categories}, got {num_labelled}."
+            )
         if int(noise_dim) < 0 or int(num_continuous) < 0:
             raise ValueError(f"noise_dim and num_continuous must be >= 0, got {noise_dim} and {num_continuous}.")
         total = int(noise_dim) + int(num_categories) + int(num_continuous)
@@ -85,6 +100,7 @@ class InfoGAN(AdversarialModel):
         self.noise_dim = int(noise_dim)
         self.num_categories, self.num_continuous = int(num_categories), int(num_continuous)
         self.info_weight = float(info_weight)
+        self.num_labelled = int(num_labelled)
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, total, **kwargs)
@@ -92,6 +108,28 @@ class InfoGAN(AdversarialModel):
         self._check_network(self.q_head, "Q head", self._features_and_logit.output_shape[1][1:],
                             (self.num_categories + self.num_continuous,))
         self._add_trackers("info_loss")
+        if self.num_labelled:
+            self._add_trackers("label_loss")
+
+    @property
+    def trains_on_labels(self):
+        return self.num_labelled > 0
+
+    @property
+    def num_classes(self):
+        """The classes a semi-supervised run labels: one per category."""
+        return self.num_categories
+
+    def training_data(self, x, y=None, batch_size=128, seed=0):
+        """Batches of `x`; semi-supervised, half of each batch is the `num_labelled` kept labelled examples
+        (`zoo.data.partially_labelled_pipeline`)."""
+        if not self.num_labelled:
+            return super().training_data(x, y, batch_size=batch_size, seed=seed)
+        if y is None:
+            raise ValueError(f"infogan with num_labelled={self.num_labelled} needs the labels y of x.")
+        return zoo_data.partially_labelled_pipeline(
+            x, y, self.num_labelled, self.num_categories, batch_size=batch_size, seed=seed, who="infogan"
+        )
 
     def default_generator_optimizer(self):
         """Adam(1e-3, beta_1=0.5): the paper trains the generator 5x faster than D's Adam(2e-4, 0.5)."""
@@ -157,14 +195,23 @@ class InfoGAN(AdversarialModel):
         )
 
     def train_step(self, data):
-        real, _ = self._unpack(data)
+        real, labels = self._unpack(data)
+        if self.num_labelled and labels is None:
+            raise ValueError(
+                f"infogan with num_labelled={self.num_labelled} trains on batches (x, y) with y = -1 for "
+                "unlabelled examples; got no labels. Use model.training_data(x, y, batch_size)."
+            )
         batch_size = tf.shape(real)[0]
         with tf.GradientTape() as tape:
             z = self._latent_noise(batch_size)
-            real_logits, _ = self._features_and_logit(real, training=True)
+            real_logits, real_features = self._features_and_logit(real, training=True)
             fake_logits, fake_features = self._features_and_logit(self._fake(z, None), training=True)
             d_losses = self.discriminator_loss_fn(real_logits, fake_logits, label_smoothing=self.label_smoothing)
             d_loss = self._average(d_losses + self.info_weight * self._info_losses(z, fake_features))
+            if self.num_labelled:
+                class_logits = self.q_head(real_features, training=True)[:, :self.num_categories]
+                label_losses = self._labelled_losses(labels, class_logits)
+                d_loss += self._average(label_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator_side_variables())
 
         with tf.GradientTape() as tape:
@@ -175,9 +222,12 @@ class InfoGAN(AdversarialModel):
             g_loss = self._average(g_losses + self.info_weight * info_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator_side_variables())
         self._update_ema_generator()
-        return self._report(
-            d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses), info_loss=tf.reduce_mean(info_losses)
-        )
+        reported = {"d_loss": tf.reduce_mean(d_losses), "g_loss": tf.reduce_mean(g_losses),
+                    "info_loss": tf.reduce_mean(info_losses)}
+        if self.num_labelled:
+            replicas = tf.distribute.get_replica_context().num_replicas_in_sync
+            reported["label_loss"] = self._average(label_losses) * replicas
+        return self._report(**reported)
 
     def sample(self, n, labels=None, seed=None):
         """`n` samples; `labels` (one categorical code per sample) fixes their categories."""
@@ -201,6 +251,7 @@ class InfoGAN(AdversarialModel):
             "num_categories": self.num_categories,
             "num_continuous": self.num_continuous,
             "info_weight": self.info_weight,
+            "num_labelled": self.num_labelled,
             "filters": self.filters,
             "hidden_units": list(self.hidden_units),
             "q_head": keras.saving.serialize_keras_object(self.q_head),

@@ -2,7 +2,6 @@
 Odena 2016, "Semi-Supervised Learning with Generative Adversarial Networks"."""
 
 import keras
-import numpy as np
 import tensorflow as tf
 
 from zoo import data as zoo_data
@@ -99,14 +98,6 @@ class SGAN(AdversarialModel):
     def _judge(self, x, condition):
         return losses.realness_logits(self.discriminator(x, training=True))
 
-    def _classifier_losses(self, labels, class_logits):
-        """Per-example cross-entropy, scaled so that its global-batch average is over labelled examples only."""
-        per_example = losses.partially_labelled_cross_entropy(labels, class_logits)
-        context = tf.distribute.get_replica_context()
-        labelled = context.all_reduce("sum", tf.reduce_sum(tf.cast(tf.reshape(labels, [-1]) >= 0, tf.float32)))
-        global_batch = tf.cast(tf.size(per_example) * context.num_replicas_in_sync, tf.float32)
-        return per_example * global_batch / tf.maximum(labelled, 1.0)
-
     def train_step(self, data):
         real, labels = self._unpack(data)
         if labels is None:
@@ -121,7 +112,7 @@ class SGAN(AdversarialModel):
             unsupervised = self.discriminator_loss_fn(
                 losses.realness_logits(class_logits), self._judge(fake, None), label_smoothing=self.label_smoothing
             )
-            classifier_losses = self._classifier_losses(labels, class_logits)
+            classifier_losses = self._labelled_losses(labels, class_logits)
             d_loss = self._average(unsupervised + classifier_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator_side_variables())
         g_losses = self._generator_step(batch_size, None, real)
@@ -131,28 +122,11 @@ class SGAN(AdversarialModel):
         )
 
     def training_data(self, x, y, batch_size=128, seed=0):
-        """Batches of all of `x`, half of each batch replaced by the `num_labelled` kept labels.
-
-        The kept examples are the first `num_labelled // num_classes` of each
-        class in a seeded shuffle; every other example is labelled -1.
-        """
-        x, y = np.asarray(x), np.asarray(y).astype("int32").reshape(-1)
-        per_class = self.num_labelled // self.num_classes
-        order = np.random.default_rng(seed).permutation(len(y))
-        kept = np.concatenate([order[y[order] == k][:per_class] for k in range(self.num_classes)])
-        if len(kept) < per_class * self.num_classes:
-            raise ValueError(f"sgan needs {per_class} examples of each of {self.num_classes} classes to label.")
-        labelled_per_batch = batch_size // 2
-        labelled = (
-            tf.data.Dataset.from_tensor_slices((x[kept], y[kept]))
-            .shuffle(len(kept), seed=seed).repeat().batch(labelled_per_batch, drop_remainder=True)
+        """Batches of all of `x`, half of each batch replaced by the `num_labelled` kept labels
+        (`zoo.data.partially_labelled_pipeline`)."""
+        return zoo_data.partially_labelled_pipeline(
+            x, y, self.num_labelled, self.num_classes, batch_size=batch_size, seed=seed, who="sgan"
         )
-        unlabelled = zoo_data.pipeline(
-            x, np.full(len(x), -1, "int32"), batch_size=batch_size - labelled_per_batch, seed=seed
-        )
-        return tf.data.Dataset.zip(labelled, unlabelled).map(
-            lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0))
-        ).prefetch(tf.data.AUTOTUNE)
 
     def class_probabilities(self, x):
         """p(class k | x, real) for the K classes."""
