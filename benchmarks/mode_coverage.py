@@ -68,6 +68,7 @@ CONFIGS = {
     "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                                    "cosine_decay": True, "batch_size": 400,
                                                    "rejection_sampling": 100_000}),
+    "veegan_drs": ("veegan", {"rejection_sampling": 100_000}),
     "pacgan4_wide_lr1e3_cosine_b400_drs50k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
                                                       "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
                                                       "rejection_sampling": 50_000}),

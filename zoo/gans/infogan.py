@@ -40,9 +40,10 @@ class InfoGAN(AdversarialModel):
     With `num_labelled` > 0 it is semi-supervised (Spurr et al. 2017,
     "Guiding InfoGAN with Semi-Supervision"): Q's categorical head also
     learns the classes of `num_labelled` real examples, so that code c
-    comes to mean class c. Unsupervised codes split some classes and merge
-    others (Fashion-MNIST's tops and shirts): a few labels settle which is
-    which. Train it on `training_data(x, y, batch_size)`.
+    comes to mean class c. Unsupervised codes often give one class two
+    codes and another none (Fashion-MNIST in the class-consistency
+    benchmark): a few labels settle which split is meant. Train it on
+    `training_data(x, y, batch_size)`.
 
     Args:
         data_shape: shape of one example, default `(28, 28, 1)`.
