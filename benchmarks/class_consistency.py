@@ -98,6 +98,16 @@ def codes_are_classes(model_name):
     return registry_name == "cgan" or options.get("num_labelled", 0) > 0
 
 
+def code_accuracy(model_name, counts):
+    """(share of samples in their code's class, code -> class) with codes read as classes where they
+    name them, else under the best one-to-one matching."""
+    import numpy as np
+
+    if codes_are_classes(model_name):
+        return np.trace(counts) / counts.sum(), {c: c for c in range(len(counts))}
+    return matched_accuracy(counts)
+
+
 def summary_table(rows):
     """One line per run: distinct majority classes and the share of samples in their code's class."""
     import numpy as np
@@ -108,10 +118,8 @@ def summary_table(rows):
         if "error" in row:
             continue
         counts = np.asarray(row["counts"])
-        if codes_are_classes(row["model"]):
-            accuracy, how = np.trace(counts) / counts.sum(), "code c = class c"
-        else:
-            accuracy, how = matched_accuracy(counts)[0], "best matching"
+        accuracy, _ = code_accuracy(row["model"], counts)
+        how = "code c = class c" if codes_are_classes(row["model"]) else "best matching"
         lines.append(f"| {row['model']} | {row.get('seed', 0)} | {row['steps']:,} | "
                      f"{len(set(counts.argmax(axis=1).tolist()))}/10 | {100 * accuracy:.1f}% ({how}) |")
     return lines + [""]
@@ -128,13 +136,11 @@ def model_section(row):
              f"Budget: {row['steps']:,} steps of batch {row['batch_size']} (about "
              f"{row['steps'] * row['batch_size'] / 60_000:.1f} epochs), trained in {row['train_seconds']:.0f} s, "
              f"started {row['started']} UTC; {row['per_code']} samples per code.", ""]
+    accuracy, matching = code_accuracy(row["model"], counts)
     if codes_are_classes(row["model"]):
-        diagonal = np.trace(counts) / counts.sum()
-        lines.append(f"Samples classified as the class asked for: {100 * diagonal:.1f}%; codes whose majority "
+        lines.append(f"Samples classified as the class asked for: {100 * accuracy:.1f}%; codes whose majority "
                      f"is their own class: {int((majority == np.arange(10)).sum())}/10.")
-        matching = {c: c for c in range(10)}
     else:
-        accuracy, matching = matched_accuracy(counts)
         lines.append(f"Under the best one-to-one matching of codes to classes: {100 * accuracy:.1f}% of samples "
                      f"in their code's class.")
     lines.append(f"Distinct majority classes over the 10 codes: {len(set(majority.tolist()))}.")

@@ -6,8 +6,9 @@ between real and generated points estimates the density ratio
 p_data(x) / p_g(x) through its logit; accepting a generated x with
 probability ratio(x) / max(ratio) then draws from p_data wherever the
 generator has support (the maximum estimated on a first pool of draws).
-Azadi et al. keep training the GAN's own discriminator with the generator frozen until it is calibrated; here a fresh
-classifier is fitted on the frozen generator, which works for any variant
+Azadi et al. keep training the GAN's own discriminator with the generator
+frozen until it is calibrated; here a fresh classifier is fitted on the
+frozen generator, which works for any variant
 (critics and packed discriminators included, whose outputs are not ratios).
 
     >>> import zoo
