@@ -93,6 +93,21 @@ CONFIGS = {
     "pacgan4_wide_lr1e3_cosine_b400_dlr2e3": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
                                                       "learning_rate": 1e-3, "d_learning_rate": 2e-3,
                                                       "cosine_decay": True, "batch_size": 400}),
+    # The same with a gradient penalty on the discriminator (see AdversarialModel).
+    "pacgan4_wide_lr1e3_cosine_b400_gp10": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                    "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                    "gradient_penalty": 10.0}),
+    "pacgan4_wide_lr1e3_cosine_b400_gp1": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                   "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                   "gradient_penalty": 1.0}),
+    "pacgan4_wide_lr1e3_cosine_b400_wgp10": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                     "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                     "loss": "wasserstein", "gradient_penalty": 10.0}),
+    "pacgan4_wide_lr1e3_cosine_b400_z100": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
+                                                    "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
+                                                    "latent_dim": 100}),
+    "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
+    "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                                "cosine_decay": True, "batch_size": 400}),
     "pacgan4_wide_lr1e3_cosine_ema": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
@@ -346,7 +361,7 @@ def write_report(rows, args):
         "",
         "Setup: batch 100 unless a configuration sets its own (the _b400 ones: 400), each model's registry "
         "defaults (MLP players with two ReLU layers of 128 units, "
-        "8-d Gaussian noise, the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
+        "8-d Gaussian noise (100-d for wgan_gp), the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
         "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
         "in the script names them; the _drs ones sample through discriminator rejection sampling "

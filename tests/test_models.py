@@ -505,6 +505,41 @@ def test_packing_refuses_batches_it_cannot_split_and_variants_it_cannot_pack():
         tiny_model("bigan", packing=2)
 
 
+@pytest.mark.parametrize("packing", [1, 4])
+def test_gradient_penalty_holds_the_discriminator_slope_to_one(packing):
+    model = tiny_model("gan", data_shape=(3,), packing=packing, gradient_penalty=10.0, seed=1)
+    # A linear discriminator has the same input gradient everywhere: its weights.
+    slope = np.random.default_rng(0).standard_normal((3 * packing, 1)).astype("float32")
+    inputs = keras.Input((3 * packing,))
+    linear = keras.layers.Dense(1, kernel_initializer=keras.initializers.Constant(slope))
+    model.discriminator = keras.Model(inputs, linear(inputs))
+    real, fake = tf.random.normal((8, 3)), tf.random.normal((8, 3))
+    penalty = model._penalty_between(real, fake, None).numpy()
+    assert penalty.shape == (8 // packing,)
+    np.testing.assert_allclose(penalty, (np.linalg.norm(slope) - 1.0) ** 2, rtol=1e-5)
+
+
+def test_gradient_penalty_adds_to_the_discriminator_loss_only():
+    def gan(weight):
+        model = tiny_model("gan", gradient_penalty=weight, seed=3)
+        model.compile(g_optimizer=keras.optimizers.SGD(0.1), d_optimizer=keras.optimizers.SGD(0.1))
+        return model
+
+    penalized, plain = gan(10.0), gan(0.0)
+    plain.set_weights(penalized.get_weights())
+    batch = tiny_data(penalized, num_examples=8, batch_size=8)
+    penalized_logs = penalized.fit(batch, epochs=1, verbose=0).history
+    plain_logs = plain.fit(batch, epochs=1, verbose=0).history
+    assert penalized_logs["d_loss"][0] > plain_logs["d_loss"][0]
+    assert any(not np.allclose(a, b) for a, b in
+               zip(weights_of(penalized.discriminator), weights_of(plain.discriminator)))
+    assert type(penalized).from_config(penalized.get_config()).gradient_penalty == 10.0
+    with pytest.raises(ValueError, match="WGAN does not support gradient_penalty"):
+        tiny_model("wgan", gradient_penalty=1.0)
+    with pytest.raises(ValueError, match="gradient_penalty must be >= 0"):
+        tiny_model("gan", gradient_penalty=-1.0)
+
+
 @pytest.mark.parametrize("replicas", [1, 2])
 def test_historical_averaging_penalty_starts_at_zero_grows_and_pulls(replicas, two_device_strategy):
     def gan(weight):

@@ -48,6 +48,8 @@ class WGAN(AdversarialModel):
 
     # Weight clipping leaves batch statistics harmless; the gradient penalty does not.
     critic_batch_norm = True
+    # Its critic steps are its own; the gradient penalty is wgan_gp's.
+    techniques = AdversarialModel.techniques - {"gradient_penalty"}
 
     def __init__(
         self,
