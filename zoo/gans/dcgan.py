@@ -35,6 +35,10 @@ class DCGAN(AdversarialModel):
         (4, 16, 16, 1)
     """
 
+    # Its discriminator batch-normalizes, which mixes each example's input
+    # gradient with the rest of the batch's: the penalty would not be per example.
+    techniques = AdversarialModel.techniques - {"gradient_penalty"}
+
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, filters=64, **kwargs):
         nets.conv.check_image_shape(data_shape, who="dcgan")
         self.filters = int(filters)
