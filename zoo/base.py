@@ -442,7 +442,9 @@ class AdversarialModel(GenerativeModel):
             gradient_penalty=bool(gradient_penalty),
         )
         if gradient_penalty < 0:
-            raise ValueError(f"gradient_penalty must be >= 0 (0 = none; 10 in Gulrajani et al.), got {gradient_penalty}.")
+            raise ValueError(
+                f"gradient_penalty must be >= 0 (0 = none; 10 in Gulrajani et al.), got {gradient_penalty}."
+            )
         self.gradient_penalty = float(gradient_penalty)
         self.virtual_batch_norm = int(virtual_batch_norm) if virtual_batch_norm else None
         if self.virtual_batch_norm:
@@ -708,7 +710,8 @@ class AdversarialModel(GenerativeModel):
                 real_logits, fake_logits, label_smoothing=self.label_smoothing
             )
             if self.gradient_penalty:
-                d_losses += self.gradient_penalty * self._penalty_between(real, fake, condition)
+                penalty = self._penalty_between(real, fake, condition)
+                d_losses += self.gradient_penalty * tf.cast(penalty, d_losses.dtype)
             d_loss = self._average(d_losses)
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         return d_losses
