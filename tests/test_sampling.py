@@ -79,3 +79,26 @@ def test_a_rare_outlier_scoring_far_above_the_rest_does_not_stall_sampling():
                                                     seed=0, return_acceptance=True)
     assert acceptance > 0.99
     assert samples.shape == (3 * sampling.CHUNK, 2)
+
+
+class OutlierInTheFirstPool:
+    """Samples around 0; the rejection loop's first pool holds one far away (at 1000)."""
+
+    def sample(self, n, seed=None):
+        samples = np.random.default_rng(seed).normal(size=(n, 2)).astype("float32")
+        if seed == 1_000_000:
+            samples[0] = 1000.0
+        return samples
+
+
+def test_a_quantile_of_the_first_pool_stands_in_for_an_outlying_maximum():
+    def extrapolating_ratio(x, training=False):
+        return np.maximum(np.asarray(x)[:, :1] - 10.0, 0.0)
+
+    with pytest.raises(RuntimeError, match="max_quantile"):
+        sampling.rejection_sample(OutlierInTheFirstPool(), extrapolating_ratio, 10, max_draws=3 * sampling.CHUNK)
+    samples, acceptance = sampling.rejection_sample(OutlierInTheFirstPool(), extrapolating_ratio, 10,
+                                                    max_quantile=0.999, return_acceptance=True)
+    assert samples.shape == (10, 2) and acceptance > 0.99
+    with pytest.raises(ValueError, match="max_quantile must lie in"):
+        sampling.rejection_sample(OutlierInTheFirstPool(), extrapolating_ratio, 10, max_quantile=0.0)

@@ -89,11 +89,13 @@ def _logits(classifier, x):
     return np.asarray(classifier(x, training=False)).reshape(-1)
 
 
-def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_acceptance=False):
+def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_acceptance=False,
+                     max_quantile=1.0):
     """Draws `n` samples of `model` accepted with probability ratio(x) / max ratio.
 
-    The maximum ratio is estimated once, on a first pool of CHUNK draws, and
-    a later draw above it is kept outright. Raising the estimate whenever a
+    The maximum ratio is estimated once, on a first pool of CHUNK draws (its
+    largest logit, or the `max_quantile` quantile of them), and a later draw
+    above it is kept outright. Raising the estimate whenever a
     draw exceeds it, as Azadi et al. do, lets one outlier stall the sampler:
     a ReLU classifier extrapolates linearly, so a rare generated point far
     from every mode can score far above the rest (on ring8, a logit of 10.8
@@ -106,6 +108,11 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
         n: samples to return.
         max_draws: generated samples to try before giving up.
         return_acceptance: also return the fraction of draws accepted.
+        max_quantile: which quantile of the first pool's logits stands for
+            the largest. 1.0 (the default) takes the largest itself; 0.999
+            ignores the top 10 of the 10,000, for when one outlier among them
+            holds the acceptance near zero, at the cost of keeping the draws
+            above that quantile outright.
 
     Returns:
         (n, ...) accepted samples in the model's sample shape, and the
@@ -113,6 +120,8 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
     """
     if n < 1:
         raise ValueError(f"rejection_sample draws n >= 1 samples; got n={n}.")
+    if not 0.0 < max_quantile <= 1.0:
+        raise ValueError(f"max_quantile must lie in (0, 1] (1.0: the largest logit), got {max_quantile}.")
     rng = np.random.default_rng(seed)
     # Clear of the seeds fit_density_ratio drew its generated points with.
     accepted, kept, drawn, chunk_seed = [], 0, 0, seed + 1_000_000
@@ -121,14 +130,15 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
         if drawn >= max_draws:
             raise RuntimeError(
                 f"rejection_sample accepted {kept} of {drawn:,} draws, short of {n}: "
-                "the ratio classifier rejects nearly everything the generator makes. Raise max_draws, or fit "
-                "the classifier with fewer steps so that its ratio is less extreme.")
+                "the ratio classifier rejects nearly everything the generator makes. Raise max_draws, lower "
+                "max_quantile (say 0.999) if an outlier set the largest ratio, or fit the classifier with fewer "
+                "steps so that its ratio is less extreme.")
         samples = np.asarray(model.sample(CHUNK, seed=chunk_seed))
         chunk_seed += 1
         drawn += CHUNK
         logits = _logits(classifier, samples.reshape(CHUNK, -1))
         if max_logit is None:
-            max_logit = logits.max()
+            max_logit = np.quantile(logits, max_quantile)
         keep = rng.random(CHUNK) < np.exp(np.minimum(logits - max_logit, 0.0))
         accepted.append(samples[keep])
         kept += len(accepted[-1])
