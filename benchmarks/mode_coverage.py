@@ -37,6 +37,12 @@ DATASETS = ("ring8", "grid25", "gauss1200")
 NUM_SAMPLES = 2500
 BATCH_SIZE = 100
 
+# Packing 4, three 400-unit layers in both players, Adam at 1e-3 cosine-decayed
+# to 0, batch 400: the base of the best configurations found.
+PACKED_WIDE_B400 = {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3, "cosine_decay": True,
+                    "batch_size": 400}
+PACKED_CRITIC_B400 = {**PACKED_WIDE_B400, "loss": "wasserstein", "gradient_penalty": 10.0}
+
 # name -> (registered model, options). The registry defaults otherwise: MLP
 # players of two 128-unit ReLU layers, 8-d noise, the model's default optimizer.
 CONFIGS = {
@@ -61,59 +67,30 @@ CONFIGS = {
                                           "cosine_decay": True}),
     "pacgan5_wide_lr1e3_cosine": ("gan", {"packing": 5, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                           "cosine_decay": True}),
-    "pacgan4_wide_lr1e3_cosine_b400": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                               "cosine_decay": True, "batch_size": 400}),
+    "pacgan4_wide_lr1e3_cosine_b400": ("gan", PACKED_WIDE_B400),
     # The same trained models, sampled through discriminator rejection sampling
     # (zoo.sampling) with a density-ratio classifier fitted for this many steps.
-    "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                                   "cosine_decay": True, "batch_size": 400,
-                                                   "rejection_sampling": 100_000}),
+    "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 100_000}),
     "veegan_drs": ("veegan", {"rejection_sampling": 100_000}),
-    "pacgan4_wide_lr1e3_cosine_b400_drs50k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                      "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                      "rejection_sampling": 50_000}),
-    "pacgan4_wide_lr1e3_cosine_b400_drs20k": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                      "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                      "rejection_sampling": 20_000}),
+    "pacgan4_wide_lr1e3_cosine_b400_drs50k": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 50_000}),
+    "pacgan4_wide_lr1e3_cosine_b400_drs20k": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 20_000}),
     # Probes of gauss1200, where the batch-400 configuration finds 7 to 9 of the 10 modes.
-    "pacgan4_wide_lr2e4_cosine_b400": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "cosine_decay": True,
-                                               "batch_size": 400}),
-    "pacgan4_wide_lr1e3_cosine_b400_z32": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                   "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                   "latent_dim": 32}),
-    "pacgan4_wide_lr1e3_cosine_b400_smooth": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                      "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                      "label_smoothing": 0.1}),
-    "pacgan4_wide_lr1e3_cosine_b400_dlr2e4": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                      "learning_rate": 1e-3, "d_learning_rate": 2e-4,
-                                                      "cosine_decay": True, "batch_size": 400}),
-    "pacgan4_wide_lr1e3_cosine_b400_smooth3": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                       "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                       "label_smoothing": 0.3}),
-    "pacgan4_wide_lr1e3_cosine_b400_dlr2e3": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                      "learning_rate": 1e-3, "d_learning_rate": 2e-3,
-                                                      "cosine_decay": True, "batch_size": 400}),
-    # The same with a gradient penalty on the discriminator (see AdversarialModel).
-    "pacgan4_wide_lr1e3_cosine_b400_gp10": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                    "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                    "gradient_penalty": 10.0}),
-    "pacgan4_wide_lr1e3_cosine_b400_gp1": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                   "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                   "gradient_penalty": 1.0}),
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                     "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                     "loss": "wasserstein", "gradient_penalty": 10.0}),
+    "pacgan4_wide_lr2e4_cosine_b400": ("gan", {**PACKED_WIDE_B400, "learning_rate": 2e-4}),
+    "pacgan4_wide_lr1e3_cosine_b400_z32": ("gan", {**PACKED_WIDE_B400, "latent_dim": 32}),
+    "pacgan4_wide_lr1e3_cosine_b400_smooth": ("gan", {**PACKED_WIDE_B400, "label_smoothing": 0.1}),
+    "pacgan4_wide_lr1e3_cosine_b400_dlr2e4": ("gan", {**PACKED_WIDE_B400, "d_learning_rate": 2e-4}),
+    "pacgan4_wide_lr1e3_cosine_b400_smooth3": ("gan", {**PACKED_WIDE_B400, "label_smoothing": 0.3}),
+    "pacgan4_wide_lr1e3_cosine_b400_dlr2e3": ("gan", {**PACKED_WIDE_B400, "d_learning_rate": 2e-3}),
+    "pacgan4_wide_lr1e3_cosine_b400_z100": ("gan", {**PACKED_WIDE_B400, "latent_dim": 100}),
+    # The same with a gradient penalty on the discriminator (see AdversarialModel),
+    # and with a Wasserstein critic under that penalty.
+    "pacgan4_wide_lr1e3_cosine_b400_gp10": ("gan", {**PACKED_WIDE_B400, "gradient_penalty": 10.0}),
+    "pacgan4_wide_lr1e3_cosine_b400_gp1": ("gan", {**PACKED_WIDE_B400, "gradient_penalty": 1.0}),
+    "pacgan4_wide_lr1e3_cosine_b400_wgp10": ("gan", PACKED_CRITIC_B400),
     # The packed critic sampled through rejection on the 2-D sets; on gauss1200
     # a ratio classifier fitted in 1,200 dimensions adds no mode (see the notes).
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                         "learning_rate": 1e-3, "cosine_decay": True,
-                                                         "batch_size": 400, "loss": "wasserstein",
-                                                         "gradient_penalty": 10.0,
-                                                         "rejection_sampling": {"ring8": 100_000,
-                                                                                "grid25": 100_000}}),
-    "pacgan4_wide_lr1e3_cosine_b400_z100": ("gan", {"packing": 4, "hidden_units": (400, 400, 400),
-                                                    "learning_rate": 1e-3, "cosine_decay": True, "batch_size": 400,
-                                                    "latent_dim": 100}),
+    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": ("gan", {**PACKED_CRITIC_B400,
+                                                         "rejection_sampling": {"ring8": 100_000, "grid25": 100_000}}),
     "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
     "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
