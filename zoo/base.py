@@ -716,11 +716,15 @@ class AdversarialModel(GenerativeModel):
         self._minimize(self.d_optimizer, tape, d_loss, self.discriminator.trainable_weights)
         return d_losses
 
-    def _penalty_between(self, real, fake, condition):
-        """The gradient penalty per judgement, at points between `real` and `fake`."""
+    def _points_between(self, real, fake):
+        """One point drawn uniformly on the segment from each real example to its fake."""
         mixing_shape = tf.concat([[tf.shape(real)[0]], tf.ones([len(self.data_shape)], tf.int32)], axis=0)
         mixing = self._uniform(mixing_shape)
-        between = mixing * real + (1.0 - mixing) * tf.cast(fake, real.dtype)
+        return mixing * real + (1.0 - mixing) * tf.cast(fake, real.dtype)
+
+    def _penalty_between(self, real, fake, condition):
+        """The gradient penalty per judgement, at points between `real` and `fake`."""
+        between = self._points_between(real, fake)
         with tf.GradientTape() as tape:
             tape.watch(between)
             logits = self._judge(between, condition)

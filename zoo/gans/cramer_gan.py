@@ -79,9 +79,7 @@ class CramerGAN(WGANGP):
         surrogate = losses.cramer_critic_loss(
             self._critic_values(real, reference), self._critic_values(fake, reference)
         )
-        mixing_shape = tf.concat([[tf.shape(real)[0]], tf.ones([len(self.data_shape)], tf.int32)], axis=0)
-        mixing = self._uniform(mixing_shape)
-        between = mixing * real + (1.0 - mixing) * fake
+        between = self._points_between(real, fake)
         with tf.GradientTape() as tape:
             tape.watch(between)
             values = self._critic_values(between, reference)

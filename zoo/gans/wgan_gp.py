@@ -4,7 +4,6 @@ import tensorflow as tf
 
 import keras
 
-from zoo import losses
 from zoo.gans.wgan import WGAN
 from zoo.registry import register
 
@@ -67,20 +66,10 @@ class WGANGP(WGAN):
         """Adam(1e-4, beta_1=0, beta_2=0.9), the paper's setting."""
         return keras.optimizers.Adam(learning_rate=1e-4, beta_1=0.0, beta_2=0.9)
 
-    def _critic_gradients_at(self, points, condition):
-        with tf.GradientTape() as tape:
-            tape.watch(points)
-            scores = self._judge(points, condition)
-        return tape.gradient(scores, points)
-
     def _critic_losses(self, real, fake, condition):
         wasserstein, _ = super()._critic_losses(real, fake, condition)
-        batch_size = tf.shape(real)[0]
-        mixing_shape = tf.concat([[batch_size], tf.ones([len(self.data_shape)], tf.int32)], axis=0)
-        mixing = self._uniform(mixing_shape)
-        between = mixing * real + (1.0 - mixing) * fake
         # Under a condition only x moves: the penalty is on D(., y) for the example's own y.
-        penalty = losses.gradient_penalty(self._critic_gradients_at(between, condition))
+        penalty = self._penalty_between(real, fake, condition)
         return wasserstein + self.penalty_weight * penalty, {"gradient_penalty": tf.reduce_mean(penalty)}
 
     def get_config(self):
