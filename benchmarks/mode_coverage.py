@@ -353,8 +353,8 @@ def write_report(rows, args):
         "quality, the runs on record and the seconds per run (training, sampling and start-up).",
         "",
         "Setup: batch 100 unless a configuration sets its own (the _b400 ones: 400), each model's registry "
-        "defaults (MLP players with two ReLU layers of 128 units, "
-        "8-d Gaussian noise (100-d for wgan_gp), the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
+        "defaults (MLP players with two ReLU layers of 128 units, 8-d Gaussian noise (100-d for wgan_gp), "
+        "the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
         "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
         "in the script names them; the _drs ones sample through discriminator rejection sampling "
