@@ -115,6 +115,10 @@ CONFIGS = {
                                                  "cosine_decay": True, "batch_size": 400}),
     "veegan_wide": ("veegan", {"hidden_units": (400, 400, 400)}),
     "veegan_d_lr2e5": ("veegan", {"d_learning_rate": 2e-5}),
+    # veegan's joint discriminator judging 4 (x, z) pairs at once.
+    "veegan_pac4": ("veegan", {"packing": 4}),
+    "veegan_pac4_drs": ("veegan", {"packing": 4, "rejection_sampling": {"ring8": 100_000, "grid25": 100_000}}),
+    "veegan_pac4_wide_lr1e3_cosine_b400": ("veegan", PACKED_WIDE_B400),
     "wgan_gp_wide": ("wgan_gp", {"hidden_units": (400, 400, 400)}),
     "wgan_gp_wide_lr1e3_cosine": ("wgan_gp", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
                                               "cosine_decay": True}),

@@ -501,8 +501,8 @@ def test_packing_refuses_batches_it_cannot_split_and_variants_it_cannot_pack():
     model.compile()
     with pytest.raises((ValueError, tf.errors.InvalidArgumentError), match="must be divisible by 3"):
         model.fit(tiny_data(model), epochs=1, verbose=0)
-    with pytest.raises(ValueError, match="BiGAN does not support packing"):
-        tiny_model("bigan", packing=2)
+    with pytest.raises(ValueError, match="InfoGAN does not support packing"):
+        tiny_model("infogan", packing=2)
 
 
 @pytest.mark.parametrize("packing", [1, 4])

@@ -51,6 +51,35 @@ def test_veegan_reconstructor_gets_no_gradient_from_the_discriminator_term():
     assert all(g is None for g in gradients)
 
 
+@pytest.mark.parametrize("name", ["bigan", "veegan"])
+def test_packing_packs_both_halves_of_the_joint_discriminator_pairs(name):
+    model = tiny_model(name, data_shape=(3,), packing=4)
+    latent = model.latent_dim
+    assert [tuple(s[1:]) for s in model.discriminator.input_shape] == [(12,), (4 * latent,)]
+    z = np.arange(8 * latent, dtype="float32").reshape(8, latent)
+    # Pack 1 holds codes 4 to 7 whole, in order, as its x half holds their examples.
+    np.testing.assert_array_equal(model._pack(tf.constant(z), (latent,)).numpy()[1].reshape(4, latent), z[4:])
+    model.compile()
+    logs = model.fit(tiny_batches((3,), num_examples=32, batch_size=8), epochs=1, verbose=0).history
+    assert all(np.isfinite(v).all() for v in logs.values())
+    assert type(model).from_config(model.get_config()).packing == 4
+
+
+def test_packed_veegan_counts_a_pack_logit_once_over_its_pairs():
+    def veegan_with_constant_logit(packing, logit=6.0):
+        model = tiny_model("veegan", data_shape=(3,), packing=packing, seed=0)
+        x, z = keras.Input((3 * packing,)), keras.Input((model.latent_dim * packing,))
+        constant = keras.layers.Dense(1, kernel_initializer="zeros", bias_initializer=keras.initializers.Constant(logit))
+        model.discriminator = keras.Model([x, z], constant(keras.layers.Concatenate()([x, z])))
+        model.compile(g_optimizer=keras.optimizers.SGD(0.0), d_optimizer=keras.optimizers.SGD(0.0))
+        logs = model.fit(tiny_batches((3,), num_examples=8, batch_size=8), epochs=1, verbose=0).history
+        return logs["g_loss"][0] - logs["reconstruction"][0]
+
+    # A packed logit estimates the log ratio of 4 pairs together: 6 per pack is 1.5 per pair.
+    np.testing.assert_allclose(veegan_with_constant_logit(packing=1), -6.0, rtol=1e-5)
+    np.testing.assert_allclose(veegan_with_constant_logit(packing=4), -1.5, rtol=1e-5)
+
+
 def test_cramer_gan_critic_has_feature_outputs_and_generator_uses_two_fake_batches():
     model = tiny_model("cramer_gan", data_shape=(2,), critic_dim=5)
     assert model.discriminator.output_shape == (None, 5)

@@ -565,20 +565,25 @@ class AdversarialModel(GenerativeModel):
         """The data shape with `packing` examples concatenated along the last axis."""
         return (*self.data_shape[:-1], self.data_shape[-1] * self.packing)
 
-    def _pack(self, x):
-        """(B, ..., C) -> (B / m, ..., m C): m consecutive examples side by side."""
+    def _pack(self, x, example_shape=None):
+        """(B, ..., C) -> (B / m, ..., m C): m consecutive examples side by side.
+
+        `example_shape` is one example's shape, `data_shape` unless given (a
+        joint discriminator packs its codes too).
+        """
         if self.packing == 1:
             return x
+        example_shape = tuple(self.data_shape if example_shape is None else example_shape)
         message = f"with packing={self.packing} the batch on each replica must be divisible by {self.packing}"
         if x.shape[0] is not None and x.shape[0] % self.packing:
             raise ValueError(f"{message}; got a batch of {x.shape[0]}.")
         check = tf.debugging.assert_equal(tf.shape(x)[0] % self.packing, 0, message=message)
         with tf.control_dependencies([check]):
-            packed = tf.reshape(x, [-1, self.packing, *self.data_shape])
+            packed = tf.reshape(x, [-1, self.packing, *example_shape])
         # Move the m axis next to the last one, then merge them.
-        order = [0, *range(2, len(self.data_shape) + 1), 1, len(self.data_shape) + 1]
+        order = [0, *range(2, len(example_shape) + 1), 1, len(example_shape) + 1]
         packed = tf.transpose(packed, order)
-        return tf.reshape(packed, [-1, *self.discriminator_input_shape])
+        return tf.reshape(packed, [-1, *example_shape[:-1], example_shape[-1] * self.packing])
 
     def _check_discriminator(self):
         if self.conditional:

@@ -37,7 +37,8 @@ class BiGAN(AdversarialModel):
         hidden_units: fully connected widths, default `(128, 128)`.
         encoder: a `keras.Model` from data to codes; built when None.
         **kwargs: see `zoo.base.AdversarialModel` (the discriminator given,
-            if any, takes `[x, z]`).
+            if any, takes `[x, z]`; with `packing` m, m pairs' x side by side
+            and their z side by side).
 
     Examples:
         >>> import numpy as np, zoo
@@ -46,8 +47,8 @@ class BiGAN(AdversarialModel):
         ('BiGAN', TensorShape([3, 8]))
     """
 
-    # The joint discriminator takes pairs, which none of the options handle.
-    techniques = frozenset()
+    # The joint discriminator takes pairs; packing packs both halves of them.
+    techniques = frozenset({"packing"})
 
     def __init__(
         self, data_shape=(2,), latent_dim=8, filters=32, hidden_units=(128, 128), encoder=None, **kwargs
@@ -67,16 +68,23 @@ class BiGAN(AdversarialModel):
         return nets.encoder_for(self.data_shape, self.latent_dim, self.filters, self.hidden_units, name="encoder")
 
     def build_discriminator(self):
-        return nets.joint_discriminator(self.data_shape, self.latent_dim, self.filters, self.hidden_units)
+        return nets.joint_discriminator(self.discriminator_input_shape, self.latent_dim * self.packing,
+                                        self.filters, self.hidden_units)
 
     def _check_discriminator(self):
         shapes = [tuple(s[1:]) for s in self.discriminator.input_shape]
-        if shapes != [self.data_shape, (self.latent_dim,)] or tuple(self.discriminator.output_shape[1:]) != (1,):
+        expected = [self.discriminator_input_shape, (self.latent_dim * self.packing,)]
+        if shapes != expected or tuple(self.discriminator.output_shape[1:]) != (1,):
+            packed = f" ({self.packing} pairs packed)" if self.packing > 1 else ""
             raise ValueError(
-                f"The discriminator of BiGAN must map [x of shape {self.data_shape}, z of shape "
-                f"({self.latent_dim},)] to one logit; the one given maps {shapes} to "
+                f"The discriminator of {type(self).__name__} must map [x of shape {expected[0]}, z of shape "
+                f"{expected[1]}]{packed} to one logit; the one given maps {shapes} to "
                 f"{tuple(self.discriminator.output_shape[1:])}."
             )
+
+    def _judge_pairs(self, x, z):
+        """D's logits on (x, z) pairs, `packing` consecutive pairs to a logit."""
+        return self.discriminator([self._pack(x), self._pack(z, (self.latent_dim,))], training=True)
 
     def generator_side_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables
@@ -91,8 +99,8 @@ class BiGAN(AdversarialModel):
         real, _ = self._unpack(data)
         z = self._latent_noise(tf.shape(real)[0])
         with tf.GradientTape() as d_tape, tf.GradientTape() as ge_tape:
-            real_logits = self.discriminator([real, self.encoder(real, training=True)], training=True)
-            fake_logits = self.discriminator([self.generator(z, training=True), z], training=True)
+            real_logits = self._judge_pairs(real, self.encoder(real, training=True))
+            fake_logits = self._judge_pairs(self.generator(z, training=True), z)
             d_losses = self.discriminator_loss_fn(
                 real_logits, fake_logits, label_smoothing=self.label_smoothing
             )

@@ -76,20 +76,25 @@ class VEEGAN(BiGAN):
             data_codes = self.encoder(real, training=True)
             if self.reconstructor_noise:
                 data_codes += self.reconstructor_noise * self._normal(tf.shape(data_codes))
-            data_logits = self.discriminator([real, data_codes], training=True)
-            generated_logits = self.discriminator([fake, z], training=True)
+            data_logits = self._judge_pairs(real, data_codes)
+            generated_logits = self._judge_pairs(fake, z)
             d_losses = self.discriminator_loss_fn(
                 data_logits, generated_logits, label_smoothing=self.label_smoothing
             )
             reconstruction = tf.reduce_sum(tf.square(z - self.encoder(fake, training=True)), axis=-1)
-            # The paper's D(z, G(z)), a log density ratio, is minus our logit.
-            gf_losses = -tf.squeeze(generated_logits, axis=-1) + self.reconstruction_weight * reconstruction
-            d_loss, gf_loss = self._average(d_losses), self._average(gf_losses)
+            # The paper's D(z, G(z)), a log density ratio, is minus our logit. A
+            # packed logit judges `packing` pairs, so its ratio is their sum: per
+            # pair it is the logit over m, which keeps the paper's balance with
+            # the l2 term.
+            ratio_losses = -tf.squeeze(generated_logits, axis=-1) / self.packing
+            d_loss = self._average(d_losses)
+            gf_loss = self._average(ratio_losses) + self.reconstruction_weight * self._average(reconstruction)
         self._minimize(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_weights)
         self._minimize(self.g_optimizer, gf_tape, gf_loss, self.generator_side_variables())
         self._update_ema_generator()
         return self._report(
-            d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(gf_losses),
+            d_loss=tf.reduce_mean(d_losses),
+            g_loss=tf.reduce_mean(ratio_losses) + self.reconstruction_weight * tf.reduce_mean(reconstruction),
             reconstruction=tf.reduce_mean(reconstruction),
         )
 
