@@ -32,7 +32,7 @@ REPORT = RESULTS_DIR / "mode_coverage.md"
 RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
-SAMPLING_OPTIONS = ("rejection_sampling",)
+SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units")
 DATASETS = ("ring8", "grid25", "gauss1200")
 NUM_SAMPLES = 2500
 BATCH_SIZE = 100
@@ -91,6 +91,11 @@ CONFIGS = {
     # a ratio classifier fitted in 1,200 dimensions adds no mode (see the notes).
     "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": ("gan", {**PACKED_CRITIC_B400,
                                                          "rejection_sampling": {"ring8": 100_000, "grid25": 100_000}}),
+    # The same, its grid25 samples judged by a ratio classifier of three 512-unit
+    # layers: the two-layer one of 256 lets through stragglers at the modes' edges.
+    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": ("gan", {
+        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 100_000},
+        "ratio_hidden_units": {"grid25": (512, 512, 512)}}),
     "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
     "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
@@ -135,11 +140,12 @@ STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_00
          "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs50k": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": 20_000}
+         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": 20_000, "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 # Budgets set for one dataset: the packed critic holds 10 of 10 gauss1200 modes
 # at full quality from 1,500 steps on (seed 1's trace), so 3,000 suffice there.
-DATASET_STEPS = {("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs", "gauss1200"): 3_000}
+DATASET_STEPS = {("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs", "gauss1200"): 3_000,
+                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512", "gauss1200"): 3_000}
 
 
 def steps_for(config, dataset, scale=1.0):
@@ -244,6 +250,9 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     ratio_steps = options.pop("rejection_sampling", 0)
     if isinstance(ratio_steps, dict):
         ratio_steps = ratio_steps.get(dataset, 0)
+    ratio_units = options.pop("ratio_hidden_units", (256, 256))
+    if isinstance(ratio_units, dict):
+        ratio_units = ratio_units.get(dataset, (256, 256))
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
@@ -275,9 +284,9 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     if ratio_steps:
         # Scored through discriminator rejection sampling; the raw samples' figures are kept beside.
         extra = {"raw_modes": coverage.modes, "raw_high_quality": coverage.high_quality,
-                 "ratio_steps": ratio_steps}
+                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_units)}
         started = time.perf_counter()
-        classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, seed=seed)
+        classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, hidden_units=ratio_units, seed=seed)
         samples, extra["acceptance"] = zoo.sampling.rejection_sample(
             model, classifier, NUM_SAMPLES, seed=seed, return_acceptance=True)
         extra["rejection_seconds"] = time.perf_counter() - started
