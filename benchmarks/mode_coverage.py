@@ -33,6 +33,8 @@ RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
 SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units")
+# The density-ratio classifier's layers unless a configuration sets them (as zoo.sampling's default).
+RATIO_HIDDEN_UNITS = (256, 256)
 DATASETS = ("ring8", "grid25", "gauss1200")
 NUM_SAMPLES = 2500
 BATCH_SIZE = 100
@@ -227,6 +229,11 @@ def trained_model_key(config, steps):
     return f"{model_name}_{digest}"
 
 
+def for_dataset(option, dataset, default):
+    """A sampling option set once for every dataset, or per dataset in a dict."""
+    return option.get(dataset, default) if isinstance(option, dict) else option
+
+
 def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None):
     """Runs in the child process: one (configuration, dataset, seed), one JSON line on stdout."""
     import tensorflow as tf
@@ -247,12 +254,8 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
     batch_size = options.pop("batch_size", BATCH_SIZE)
-    ratio_steps = options.pop("rejection_sampling", 0)
-    if isinstance(ratio_steps, dict):
-        ratio_steps = ratio_steps.get(dataset, 0)
-    ratio_units = options.pop("ratio_hidden_units", (256, 256))
-    if isinstance(ratio_units, dict):
-        ratio_units = ratio_units.get(dataset, (256, 256))
+    ratio_steps = for_dataset(options.pop("rejection_sampling", 0), dataset, 0)
+    ratio_units = for_dataset(options.pop("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
