@@ -240,6 +240,23 @@ def for_dataset(option, dataset, default):
     return option.get(dataset, default) if isinstance(option, dict) else option
 
 
+def sampling_for(options, dataset):
+    """(ratio classifier steps, its layers) on `dataset`; (0, None) for direct sampling."""
+    ratio_steps = for_dataset(options.get("rejection_sampling", 0), dataset, 0)
+    units = for_dataset(options.get("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
+    return ratio_steps, (tuple(units) if ratio_steps else None)
+
+
+def same_run(config, other, dataset):
+    """Whether `other`'s runs on `dataset` compute exactly what `config`'s would:
+    the same model, training options, budget and sampling there."""
+    (name, options), (other_name, other_options) = CONFIGS[config], CONFIGS[other]
+    training = {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
+    other_training = {k: v for k, v in other_options.items() if k not in SAMPLING_OPTIONS}
+    return ((name, training, steps_for(config, dataset), sampling_for(options, dataset))
+            == (other_name, other_training, steps_for(other, dataset), sampling_for(other_options, dataset)))
+
+
 def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None):
     """Runs in the child process: one (configuration, dataset, seed), one JSON line on stdout."""
     import tensorflow as tf
@@ -260,8 +277,9 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
     batch_size = options.pop("batch_size", BATCH_SIZE)
-    ratio_steps = for_dataset(options.pop("rejection_sampling", 0), dataset, 0)
-    ratio_units = for_dataset(options.pop("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
+    ratio_steps, ratio_units = sampling_for(options, dataset)
+    for option in SAMPLING_OPTIONS:
+        options.pop(option, None)
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
@@ -326,13 +344,24 @@ def run(config, dataset, seed, steps):
     return row
 
 
+def runs_of(rows, config, dataset):
+    """The runs on record of `config` on `dataset`, failed ones included, and the
+    configuration that made them: `config`, or where it has none, another one
+    whose runs there are the same computation (`same_run`)."""
+    for source in [config, *(c for c in CONFIGS if c != config)]:
+        found = [r for r in rows if r["config"] == source and r["dataset"] == dataset]
+        if found and (source == config or same_run(config, source, dataset)):
+            return found, source
+    return [], config
+
+
 def summarize(rows, config, dataset):
     import numpy as np
 
-    done = [r for r in rows if r["config"] == config and r["dataset"] == dataset and "error" not in r]
+    runs, source = runs_of(rows, config, dataset)
+    done = [r for r in runs if "error" not in r]
     if not done:
-        failed = [r for r in rows if r["config"] == config and r["dataset"] == dataset]
-        return f"failed: {failed[0]['error']}" if failed else ""
+        return f"failed: {runs[0]['error']}" if runs else ""
     modes = np.array([r["modes"] for r in done])
     quality = 100 * np.array([r["high_quality"] for r in done])
     rejection = ""
@@ -342,13 +371,13 @@ def summarize(rows, config, dataset):
                      f"{100 * np.mean([r['acceptance'] for r in done]):.2g}% of draws accepted")
     return (f"{modes.mean():.1f} / {quality.mean():.1f} (modes {modes.min()}-{modes.max()}, "
             f"HQ min {quality.min():.1f}; {len(done)} runs, {np.mean([r['seconds'] for r in done]):.0f} s each"
-            f"{rejection})")
+            f"{rejection}{'' if source == config else f'; the runs of {source}, the same training and sampling'})")
 
 
 def budget(rows, config):
     """"steps on ring8 and grid25 / on gauss1200" as the runs on record took them."""
     def steps_on(datasets):
-        taken = sorted({r["steps"] for r in rows if r["config"] == config and r["dataset"] in datasets})
+        taken = sorted({r["steps"] for d in datasets for r in runs_of(rows, config, d)[0]})
         return " or ".join(f"{s:,}" for s in taken) or "-"
 
     return f"{config} {steps_on(('ring8', 'grid25'))} / {steps_on(('gauss1200',))}"
