@@ -227,10 +227,15 @@ def coverage_trace(model, dataset, seed, every):
     return Trace()
 
 
+def training_of(config):
+    """(registered model, its options but the sampling ones): what shapes the trained model."""
+    model_name, options = CONFIGS[config]
+    return model_name, {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
+
+
 def trained_model_key(config, steps):
     """Names a trained model by what shaped it: the model, its options but the sampling ones, the steps."""
-    model_name, options = CONFIGS[config]
-    training = {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
+    model_name, training = training_of(config)
     digest = hashlib.sha1(json.dumps([model_name, training, steps], sort_keys=True).encode()).hexdigest()[:10]
     return f"{model_name}_{digest}"
 
@@ -250,11 +255,10 @@ def sampling_for(options, dataset):
 def same_run(config, other, dataset):
     """Whether `other`'s runs on `dataset` compute exactly what `config`'s would:
     the same model, training options, budget and sampling there."""
-    (name, options), (other_name, other_options) = CONFIGS[config], CONFIGS[other]
-    training = {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
-    other_training = {k: v for k, v in other_options.items() if k not in SAMPLING_OPTIONS}
-    return ((name, training, steps_for(config, dataset), sampling_for(options, dataset))
-            == (other_name, other_training, steps_for(other, dataset), sampling_for(other_options, dataset)))
+    def run(c):
+        return training_of(c), steps_for(c, dataset), sampling_for(CONFIGS[c][1], dataset)
+
+    return run(config) == run(other)
 
 
 def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None):
