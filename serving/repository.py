@@ -20,6 +20,16 @@ def _summary(message):
     return lines[-1] if lines else message
 
 
+def served_signature_defs(path):
+    """The SignatureDef map of the meta graph tagged "serve" in `path`/saved_model.pb:
+    the graph TF Serving loads."""
+    proto = saved_model_pb2.SavedModel.FromString((pathlib.Path(path) / "saved_model.pb").read_bytes())
+    graphs = [g for g in proto.meta_graphs if "serve" in g.meta_info_def.tags]
+    if len(graphs) != 1:
+        raise ValueError(f"{path} holds {len(graphs)} meta graphs tagged 'serve'; TF Serving loads exactly one.")
+    return graphs[0].signature_def
+
+
 class ServingError(Exception):
     """A failed request: a TF Serving status code name and its message."""
 
@@ -54,8 +64,7 @@ class ModelRepository:
 
     def _load(self, name, version, path):
         self.models.setdefault(name, {})[version] = tf.saved_model.load(str(path))
-        proto = saved_model_pb2.SavedModel.FromString((path / "saved_model.pb").read_bytes())
-        self.signature_defs[(name, version)] = proto.meta_graphs[0].signature_def
+        self.signature_defs[(name, version)] = served_signature_defs(path)
 
     def resolve(self, name, version=None):
         """`(version, loaded)` for a model name and an optional version."""

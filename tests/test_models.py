@@ -22,7 +22,7 @@ from zoo import xla
 from conftest import tiny_batches, tiny_data
 from export import serving_files
 from google.protobuf import text_format
-from tensorflow.core.protobuf import saved_model_pb2
+from serving.repository import served_signature_defs
 from tensorflow_serving.config import model_server_config_pb2
 
 MODELS = zoo.list_models()
@@ -274,16 +274,6 @@ def test_trains_and_samples_on_every_kind_of_data_it_accepts(name, kind):
     assert model.sample(3, seed=0).shape == (3, *SHAPE_OF_KIND[kind])
 
 
-def _served_signatures(path):
-    """The signature names of the meta graph tagged "serve", the one TF Serving loads
-    (read from saved_model.pb in this process, as saved_model_cli shows them)."""
-    saved = saved_model_pb2.SavedModel()
-    saved.ParseFromString((pathlib.Path(path) / "saved_model.pb").read_bytes())
-    graphs = [g for g in saved.meta_graphs if "serve" in g.meta_info_def.tags]
-    assert len(graphs) == 1, f"{path} holds {len(graphs)} meta graphs tagged 'serve'"
-    return set(graphs[0].signature_def)
-
-
 @pytest.mark.parametrize("name", MODELS)
 def test_export_computes_what_keras_computes(name, tmp_path):
     model = tiny_model(name)
@@ -302,7 +292,7 @@ def test_export_computes_what_keras_computes(name, tmp_path):
         x = np.random.default_rng(1).uniform(-1, 1, (4, *model.data_shape)).astype("float32")
         np.testing.assert_allclose(encoder.signatures["encode"](x=tf.constant(x))["z"], model.encode(x), atol=1e-5)
 
-    assert {"sample", "generate", "serving_default"} <= _served_signatures(written[name])
+    assert {"sample", "generate", "serving_default"} <= set(served_signature_defs(written[name]))
 
     for served_name, path in written.items():
         logs = serving_files.read_warmup_requests(path)
