@@ -275,15 +275,12 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
 
     keras.utils.set_random_seed(seed)
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
-    model_name, options = CONFIGS[config]
-    options = dict(options)
+    model_name, options = training_of(config)
+    ratio_steps, ratio_units = sampling_for(CONFIGS[config][1], dataset)
     schedule = {"learning_rate": options.pop("learning_rate", None),
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
     batch_size = options.pop("batch_size", BATCH_SIZE)
-    ratio_steps, ratio_units = sampling_for(options, dataset)
-    for option in SAMPLING_OPTIONS:
-        options.pop(option, None)
     if options.pop("pacgan_networks", False):
         options["generator"], options["discriminator"] = pacgan_networks(
             x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
