@@ -32,7 +32,7 @@ REPORT = RESULTS_DIR / "mode_coverage.md"
 RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
-SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units")
+SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units", "rejection_gamma")
 # The density-ratio classifier's layers unless a configuration sets them (as zoo.sampling's default).
 RATIO_HIDDEN_UNITS = (256, 256)
 DATASETS = ("ring8", "grid25", "gauss1200")
@@ -102,6 +102,11 @@ CONFIGS = {
     # models 50,000 to 100,000 steps raised the high-quality share by about a point.
     "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": ("gan", {
         **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000}}),
+    # The same classifiers with Azadi et al.'s acceptance shift gamma on grid25
+    # (zoo.sampling.rejection_sample): it cuts the stragglers at the modes' edges.
+    **{f"pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma{gamma}": ("gan", {
+        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
+        "rejection_gamma": {"grid25": float(gamma)}}) for gamma in (1, 2, 3)},
     "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
     "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
@@ -147,13 +152,16 @@ STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_00
          "pacgan4_wide_lr1e3_cosine_b400": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs50k": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": 20_000, "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": 20_000}
+         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": 20_000,
+         **{f"pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma{gamma}": 20_000 for gamma in (1, 2, 3)}}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 # Budgets set for one dataset: the packed critic holds 10 of 10 gauss1200 modes
 # at full quality from 1,500 steps on (seed 1's trace), so 3,000 suffice there.
 DATASET_STEPS = {("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs", "gauss1200"): 3_000,
                  ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k", "gauss1200"): 3_000}
+                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k", "gauss1200"): 3_000,
+                 **{(f"pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma{gamma}", "gauss1200"): 3_000
+                    for gamma in (1, 2, 3)}}
 
 
 def steps_for(config, dataset, scale=1.0):
@@ -246,10 +254,13 @@ def for_dataset(option, dataset, default):
 
 
 def sampling_for(options, dataset):
-    """(ratio classifier steps, its layers) on `dataset`; (0, None) for direct sampling."""
+    """(ratio classifier steps, its layers, the acceptance shift gamma) on `dataset`;
+    (0, None, None) for direct sampling."""
     ratio_steps = for_dataset(options.get("rejection_sampling", 0), dataset, 0)
+    if not ratio_steps:
+        return 0, None, None
     units = for_dataset(options.get("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
-    return ratio_steps, (tuple(units) if ratio_steps else None)
+    return ratio_steps, tuple(units), for_dataset(options.get("rejection_gamma", 0.0), dataset, 0.0)
 
 
 def same_run(config, other, dataset):
@@ -276,7 +287,7 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     keras.utils.set_random_seed(seed)
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
     model_name, options = training_of(config)
-    ratio_steps, ratio_units = sampling_for(CONFIGS[config][1], dataset)
+    ratio_steps, ratio_units, gamma = sampling_for(CONFIGS[config][1], dataset)
     schedule = {"learning_rate": options.pop("learning_rate", None),
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
@@ -312,11 +323,21 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     if ratio_steps:
         # Scored through discriminator rejection sampling; the raw samples' figures are kept beside.
         extra = {"raw_modes": coverage.modes, "raw_high_quality": coverage.high_quality,
-                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_units)}
+                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_units),
+                 **({"rejection_gamma": gamma} if gamma else {})}
         started = time.perf_counter()
-        classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, hidden_units=ratio_units, seed=seed)
+        # Kept beside the model, so that configurations differing only in gamma share one fit.
+        kept_ratio = cached and cached.with_name(
+            f"{cached.stem}_ratio{ratio_steps}_{'x'.join(map(str, ratio_units))}.keras")
+        if kept_ratio and kept_ratio.exists():
+            classifier = keras.saving.load_model(kept_ratio)
+        else:
+            classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, hidden_units=ratio_units,
+                                                        seed=seed)
+            if kept_ratio:
+                classifier.save(kept_ratio)
         samples, extra["acceptance"] = zoo.sampling.rejection_sample(
-            model, classifier, NUM_SAMPLES, seed=seed, return_acceptance=True)
+            model, classifier, NUM_SAMPLES, seed=seed, return_acceptance=True, gamma=gamma)
         extra["rejection_seconds"] = time.perf_counter() - started
         coverage = zoo.metrics.mode_coverage(samples, dataset)
     if plot and x.shape[1] == 2:

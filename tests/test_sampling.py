@@ -102,3 +102,29 @@ def test_a_quantile_of_the_first_pool_stands_in_for_an_outlying_maximum():
     assert samples.shape == (10, 2) and acceptance > 0.99
     with pytest.raises(ValueError, match="max_quantile must lie in"):
         sampling.rejection_sample(OutlierInTheFirstPool(), extrapolating_ratio, 10, max_quantile=0.0)
+
+
+class TwoPoints:
+    """Half the samples at x0 = 1, where the ratio is largest, half at x0 = 0, at a tenth of it."""
+
+    def sample(self, n, seed=None):
+        x0 = (np.random.default_rng(seed).random(n) < 0.5).astype("float32")
+        return np.stack([x0, np.zeros_like(x0)], axis=1)
+
+
+def tenth_of_the_ratio_at_zero(x, training=False):
+    return np.log(0.1) * (1.0 - np.asarray(x)[:, :1])
+
+
+def share_at_zero(gamma):
+    samples = sampling.rejection_sample(TwoPoints(), tenth_of_the_ratio_at_zero, 20_000, seed=0, gamma=gamma)
+    return float(np.mean(samples[:, 0] == 0.0))
+
+
+def test_gamma_cuts_low_ratio_draws_and_keeps_the_best_ones():
+    # gamma = 0: accepted with p = 1 and 0.1, so 0.1 / 1.1 of the samples lie at 0.
+    assert 0.08 < share_at_zero(0.0) < 0.10
+    # gamma = 2: sigmoid(logit(0.1) - 2) = 0.0148 at 0, still about 1 at the best draws.
+    assert 0.012 < share_at_zero(2.0) < 0.018
+    with pytest.raises(ValueError, match="gamma"):
+        sampling.rejection_sample(TwoPoints(), tenth_of_the_ratio_at_zero, 10, gamma=float("inf"))

@@ -89,8 +89,18 @@ def _logits(classifier, x):
     return np.asarray(classifier(x, training=False)).reshape(-1)
 
 
+def _acceptance(log_ratio, gamma):
+    """exp(log_ratio) capped at 1, its logit shifted down by gamma."""
+    log_p = np.minimum(log_ratio, 0.0)
+    if gamma == 0.0:
+        return np.exp(log_p)
+    # logit(p) = log p - log(1 - p); the small margin keeps p = 1 finite.
+    logit = log_p - np.log(-np.expm1(log_p - 1e-6))
+    return 1.0 / (1.0 + np.exp(gamma - logit))
+
+
 def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_acceptance=False,
-                     max_quantile=1.0):
+                     max_quantile=1.0, gamma=0.0):
     """Draws `n` samples of `model` accepted with probability ratio(x) / max ratio.
 
     The maximum ratio is estimated once, on a first pool of CHUNK draws (its
@@ -122,6 +132,8 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
         raise ValueError(f"rejection_sample draws n >= 1 samples; got n={n}.")
     if not 0.0 < max_quantile <= 1.0:
         raise ValueError(f"max_quantile must lie in (0, 1] (1.0: the largest logit), got {max_quantile}.")
+    if not np.isfinite(gamma):
+        raise ValueError(f"gamma shifts the acceptance logit and must be finite, got {gamma}.")
     rng = np.random.default_rng(seed)
     # Clear of the seeds fit_density_ratio drew its generated points with.
     accepted, kept, drawn, chunk_seed = [], 0, 0, seed + 1_000_000
@@ -139,7 +151,7 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
         logits = _logits(classifier, samples.reshape(CHUNK, -1))
         if max_logit is None:
             max_logit = np.quantile(logits, max_quantile)
-        keep = rng.random(CHUNK) < np.exp(np.minimum(logits - max_logit, 0.0))
+        keep = rng.random(CHUNK) < _acceptance(logits - max_logit, gamma)
         accepted.append(samples[keep])
         kept += len(accepted[-1])
     samples = np.concatenate(accepted)
