@@ -32,7 +32,8 @@ REPORT = RESULTS_DIR / "mode_coverage.md"
 RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
-SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units", "rejection_gamma", "rejection_max_quantile")
+SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units", "ratio_fourier_features", "rejection_gamma",
+                    "rejection_max_quantile")
 # zoo.sampling.rejection_sample's acceptance options, set per configuration as rejection_{name}.
 REJECTION_DEFAULTS = {"gamma": 0.0, "max_quantile": 1.0}
 # The density-ratio classifier's layers unless a configuration sets them (as zoo.sampling's default).
@@ -115,6 +116,12 @@ CONFIGS = {
     "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999": ("gan", {
         **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
         "rejection_max_quantile": {"grid25": 0.999}}),
+    # The same models, the grid25 ratio classifier on random Fourier features of x
+    # (zoo.layers.FourierFeatures, 128 frequencies of scale 1): a plain ReLU MLP
+    # learns the log ratio's sharp turn at a mode's edge last (see the notes).
+    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier": ("gan", {
+        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
+        "ratio_fourier_features": {"grid25": (128, 1.0)}}),
     "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
     "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
     "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
@@ -162,7 +169,8 @@ STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_00
          "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": 20_000, "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": 20_000,
          "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma1": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999": 20_000}
+         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999": 20_000,
+         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier": 20_000}
 DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
 # Budgets set for one dataset: the packed critic holds 10 of 10 gauss1200 modes
 # at full quality from 1,500 steps on (seed 1's trace), so 3,000 suffice there.
@@ -170,7 +178,8 @@ DATASET_STEPS = {("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs", "gauss1200"): 3_00
                  ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512", "gauss1200"): 3_000,
                  ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k", "gauss1200"): 3_000,
                  ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma1", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999", "gauss1200"): 3_000}
+                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999", "gauss1200"): 3_000,
+                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier", "gauss1200"): 3_000}
 
 
 def steps_for(config, dataset, scale=1.0):
@@ -263,15 +272,25 @@ def for_dataset(option, dataset, default):
 
 
 def sampling_for(options, dataset):
-    """(ratio classifier steps, its layers, rejection_sample's acceptance options) on
-    `dataset`; (0, None, None) for direct sampling."""
+    """(ratio classifier steps, its build options, rejection_sample's acceptance options)
+    on `dataset`; (0, None, None) for direct sampling."""
     ratio_steps = for_dataset(options.get("rejection_sampling", 0), dataset, 0)
     if not ratio_steps:
         return 0, None, None
     units = for_dataset(options.get("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
+    fourier = for_dataset(options.get("ratio_fourier_features"), dataset, None)
+    classifier = {"hidden_units": tuple(units), "fourier_features": tuple(fourier) if fourier else None}
     acceptance = {name: for_dataset(options.get(f"rejection_{name}", default), dataset, default)
                   for name, default in REJECTION_DEFAULTS.items()}
-    return ratio_steps, tuple(units), acceptance
+    return ratio_steps, classifier, acceptance
+
+
+def ratio_file_stem(model_stem, ratio_steps, classifier):
+    """Where a fitted ratio classifier is kept beside its model: named by what shaped it."""
+    stem = f"{model_stem}_ratio{ratio_steps}_{'x'.join(map(str, classifier['hidden_units']))}"
+    if classifier["fourier_features"]:
+        stem += "_fourier{}x{:g}".format(*classifier["fourier_features"])
+    return stem
 
 
 def same_run(config, other, dataset):
@@ -298,7 +317,7 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     keras.utils.set_random_seed(seed)
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
     model_name, options = training_of(config)
-    ratio_steps, ratio_units, acceptance = sampling_for(CONFIGS[config][1], dataset)
+    ratio_steps, ratio_classifier, acceptance = sampling_for(CONFIGS[config][1], dataset)
     schedule = {"learning_rate": options.pop("learning_rate", None),
                 "d_learning_rate": options.pop("d_learning_rate", None),
                 "cosine_decay": options.pop("cosine_decay", False)}
@@ -334,18 +353,18 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     if ratio_steps:
         # Scored through discriminator rejection sampling; the raw samples' figures are kept beside.
         extra = {"raw_modes": coverage.modes, "raw_high_quality": coverage.high_quality,
-                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_units),
+                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_classifier["hidden_units"]),
+                 **({"ratio_fourier_features": list(ratio_classifier["fourier_features"])}
+                    if ratio_classifier["fourier_features"] else {}),
                  **{f"rejection_{name}": value for name, value in acceptance.items()
                     if value != REJECTION_DEFAULTS[name]}}
         started = time.perf_counter()
         # Kept beside the model, so that configurations differing only in acceptance share one fit.
-        kept_ratio = cached and cached.with_name(
-            f"{cached.stem}_ratio{ratio_steps}_{'x'.join(map(str, ratio_units))}.keras")
+        kept_ratio = cached and cached.with_name(f"{ratio_file_stem(cached.stem, ratio_steps, ratio_classifier)}.keras")
         if kept_ratio and kept_ratio.exists():
             classifier = keras.saving.load_model(kept_ratio)
         else:
-            classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, hidden_units=ratio_units,
-                                                        seed=seed)
+            classifier = zoo.sampling.fit_density_ratio(model, x, steps=ratio_steps, seed=seed, **ratio_classifier)
             if kept_ratio:
                 classifier.save(kept_ratio)
         samples, extra["acceptance"] = zoo.sampling.rejection_sample(

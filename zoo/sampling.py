@@ -23,14 +23,24 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.layers import FourierFeatures
+
 # Drawn at once from the generator, for fitting and for the rejection loop.
 CHUNK = 10_000
 
 
-def build_ratio_classifier(data_dim, hidden_units=(256, 256), name="density_ratio"):
-    """x -> logit of "real": an estimate of log p_data(x) - log p_g(x) once fitted."""
+def build_ratio_classifier(data_dim, hidden_units=(256, 256), fourier_features=None, seed=0,
+                           name="density_ratio"):
+    """x -> logit of "real": an estimate of log p_data(x) - log p_g(x) once fitted.
+
+    `fourier_features`: None, or (frequencies, scale) for a `zoo.layers.FourierFeatures`
+    input layer, which lets the logit turn as sharply as a mode's edge in a few dimensions.
+    """
     inputs = keras.Input((data_dim,), name="x")
     h = inputs
+    if fourier_features:
+        num_frequencies, scale = fourier_features
+        h = FourierFeatures(num_frequencies, scale, seed=seed)(h)
     for units in hidden_units:
         h = keras.layers.Dense(units, activation="relu")(h)
     return keras.Model(inputs, keras.layers.Dense(1)(h), name=name)
@@ -41,13 +51,15 @@ def _generated(model, n, seed):
 
 
 def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256, 256), learning_rate=1e-3,
-                      seed=0):
+                      fourier_features=None, seed=0):
     """Fits a classifier between `real` and `model`'s samples, the generator frozen.
 
     Args:
         model: a trained zoo model with `sample(n, seed=...)`.
         real: (N, ...) training data, in the range the model samples in.
         steps: Adam steps on balanced batches, half real and half generated.
+        fourier_features: None, or (frequencies, scale) of Fourier input
+            features (`build_ratio_classifier`).
         seed: fixes the classifier's initialisation and the generated points.
 
     Returns:
@@ -57,7 +69,7 @@ def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256
     if len(real) < 2:
         raise ValueError(f"fit_density_ratio needs real data to compare with; got {len(real)} points.")
     keras.utils.set_random_seed(seed)
-    classifier = build_ratio_classifier(real.shape[1], hidden_units)
+    classifier = build_ratio_classifier(real.shape[1], hidden_units, fourier_features, seed=seed)
     # Decayed to 0 so that the logit settles: its sharpest features, the
     # edges of the modes, are the last ones learned.
     optimizer = keras.optimizers.Adam(keras.optimizers.schedules.CosineDecay(learning_rate, steps))
