@@ -59,7 +59,9 @@ def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256
         real: (N, ...) training data, in the range the model samples in.
         steps: Adam steps on balanced batches, half real and half generated.
         fourier_features: None, or (frequencies, scale) of Fourier input
-            features (`build_ratio_classifier`).
+            features (`build_ratio_classifier`). For narrow modes in a few
+            dimensions: on grid25 (modes of std 0.05), (128, 1.0) took the
+            high-quality share after rejection from about 96% to 99%.
         seed: fixes the classifier's initialisation and the generated points.
 
     Returns:
