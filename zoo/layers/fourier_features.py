@@ -1,6 +1,8 @@
 """Random Fourier features: Tancik et al. 2020, "Fourier Features Let Networks Learn High
 Frequency Functions in Low Dimensional Domains"."""
 
+import math
+
 import keras
 from keras import ops
 
@@ -40,7 +42,7 @@ class FourierFeatures(keras.layers.Layer):
         )
 
     def call(self, x):
-        phases = 2.0 * 3.141592653589793 * ops.matmul(x, self.frequencies)
+        phases = 2.0 * math.pi * ops.matmul(x, self.frequencies)
         return ops.concatenate([x, ops.sin(phases), ops.cos(phases)], axis=-1)
 
     def compute_output_shape(self, input_shape):
