@@ -353,9 +353,8 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     if ratio_steps:
         # Scored through discriminator rejection sampling; the raw samples' figures are kept beside.
         extra = {"raw_modes": coverage.modes, "raw_high_quality": coverage.high_quality,
-                 "ratio_steps": ratio_steps, "ratio_hidden_units": list(ratio_classifier["hidden_units"]),
-                 **({"ratio_fourier_features": list(ratio_classifier["fourier_features"])}
-                    if ratio_classifier["fourier_features"] else {}),
+                 "ratio_steps": ratio_steps,
+                 **{f"ratio_{name}": list(value) for name, value in ratio_classifier.items() if value},
                  **{f"rejection_{name}": value for name, value in acceptance.items()
                     if value != REJECTION_DEFAULTS[name]}}
         started = time.perf_counter()
