@@ -52,8 +52,8 @@ def train_and_judge(model_name, steps, batch_size, per_code, seed):
     import keras
     import numpy as np
 
-    import zoo
-    from zoo import classifiers, plots
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo import classifiers, plots
 
     keras.utils.set_random_seed(seed)
     x, y = zoo.data.load_arrays("fashion_mnist", "train")
@@ -168,7 +168,7 @@ NOTES = [
 
 
 def write_report(rows):
-    from zoo import classifiers
+    from keras_gan_zoo import classifiers
 
     record = json.loads(classifiers.record_path("fashion_mnist").read_text())
     lines = [

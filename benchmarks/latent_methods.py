@@ -73,7 +73,7 @@ def train_judge(path):
     single_threaded()
     import keras
 
-    import zoo
+    import keras_gan_zoo as zoo
 
     keras.utils.set_random_seed(1)
     x, y = zoo.data.load_arrays("fashion_mnist", "train")
@@ -107,8 +107,8 @@ def train_and_judge(config, steps, per_class, judge_path, seed):
     import keras
     import numpy as np
 
-    import zoo
-    from zoo import classifiers, plots
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo import classifiers, plots
 
     keras.utils.set_random_seed(seed)
     x, y = zoo.data.load_arrays("fashion_mnist", "train")

@@ -241,7 +241,7 @@ def coverage_trace(model, dataset, seed, every):
     to stderr, so a probe shows when modes are won and lost."""
     import keras
 
-    import zoo
+    import keras_gan_zoo as zoo
 
     class Trace(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
@@ -311,8 +311,8 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     import keras
     import numpy as np
 
-    import zoo
-    from zoo import plots
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo import plots
 
     keras.utils.set_random_seed(seed)
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")

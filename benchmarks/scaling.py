@@ -44,7 +44,7 @@ def measure(model_name, xla, mixed, replicas, batch_size, warmup, steps):
     if replicas > 1 and len(gpus) < replicas:
         cpu = tf.config.list_physical_devices("CPU")[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * replicas)
-    import zoo
+    import keras_gan_zoo as zoo
 
     kind = "GPU" if len(gpus) >= replicas and gpus else "CPU"
     devices = [d.name for d in tf.config.list_logical_devices(kind)][:replicas]

@@ -26,9 +26,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import export  # noqa: E402
-import zoo  # noqa: E402
-from serving import Client, ServingError  # noqa: E402
+from keras_gan_zoo import export  # noqa: E402
+import keras_gan_zoo as zoo  # noqa: E402
+from keras_gan_zoo.serving import Client, ServingError  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results" / "serving.md"
 
@@ -100,7 +100,7 @@ def main():
 
     rest_port, grpc_port = free_port(), free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "training.cli", "serve", str(export_dir),
+        [sys.executable, "-m", "keras_gan_zoo.training.cli", "serve", str(export_dir),
          "--rest-port", str(rest_port), "--grpc-port", str(grpc_port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

@@ -23,7 +23,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-import zoo  # noqa: E402
+import keras_gan_zoo as zoo  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results" / "throughput.md"
 

@@ -17,7 +17,7 @@ import tensorflow as tf
 
 import keras
 
-from export import serving_files
+from keras_gan_zoo.export import serving_files
 
 # `sample` refuses larger requests: one call should not hold a server for long.
 MAX_SAMPLES_PER_REQUEST = 10_000

@@ -24,7 +24,7 @@ from tensorflow_serving.apis import (
 )
 from tensorflow_serving.apis import model_pb2
 
-from serving.repository import ModelRepository, ServingError
+from keras_gan_zoo.serving.repository import ModelRepository, ServingError
 
 DEFAULT_MAX_REQUEST_BYTES = 16 * 1024 * 1024
 

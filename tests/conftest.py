@@ -16,7 +16,7 @@ tf.config.set_logical_device_configuration(
     _cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
 )
 
-import zoo  # noqa: E402
+import keras_gan_zoo as zoo  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from training import callbacks, cli, run
+import keras_gan_zoo as zoo
+from keras_gan_zoo.training import callbacks, cli, run
 
 STEPS = 5
 
@@ -120,7 +120,7 @@ def test_export_of_a_run_writes_a_servable_model(finished_run, tmp_path, capsys)
     out = tmp_path / "export"
     # In a new process, as a user runs it: nothing imported beforehand.
     subprocess.run(
-        [sys.executable, "-m", "training.cli", "export", str(finished_run), "--out", str(out), "--version", "3"],
+        [sys.executable, "-m", "keras_gan_zoo.training.cli", "export", str(finished_run), "--out", str(out), "--version", "3"],
         check=True, capture_output=True,
     )
     assert (out / "gan" / "3" / "saved_model.pb").is_file()

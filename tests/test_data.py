@@ -6,8 +6,8 @@ import os
 import numpy as np
 import pytest
 
-from zoo import data
-from zoo.data import images, synthetic
+from keras_gan_zoo import data
+from keras_gan_zoo.data import images, synthetic
 
 
 def test_ring8_matches_the_published_setup():

@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from zoo import losses
+from keras_gan_zoo import losses
 
 LOG2 = math.log(2.0)
 

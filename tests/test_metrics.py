@@ -5,9 +5,9 @@ import pathlib
 import numpy as np
 import pytest
 
-import zoo
-from zoo import classifiers, metrics
-from zoo.data import images, synthetic
+import keras_gan_zoo as zoo
+from keras_gan_zoo import classifiers, metrics
+from keras_gan_zoo.data import images, synthetic
 
 
 def test_a_generator_collapsed_on_one_mode_scores_one_mode_and_full_quality():

@@ -16,13 +16,13 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import export
-import zoo
-from zoo import xla
+from keras_gan_zoo import export
+import keras_gan_zoo as zoo
+from keras_gan_zoo import xla
 from conftest import tiny_batches, tiny_data
-from export import serving_files
+from keras_gan_zoo.export import serving_files
 from google.protobuf import text_format
-from serving.repository import served_signature_defs
+from keras_gan_zoo.serving.repository import served_signature_defs
 from tensorflow_serving.config import model_server_config_pb2
 
 MODELS = zoo.list_models()

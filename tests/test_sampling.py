@@ -4,8 +4,8 @@ import keras
 import numpy as np
 import pytest
 
-import zoo
-from zoo import sampling
+import keras_gan_zoo as zoo
+from keras_gan_zoo import sampling
 
 
 class HalfOffTheData:

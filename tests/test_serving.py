@@ -10,9 +10,9 @@ import time
 import numpy as np
 import pytest
 
-import export
-import zoo
-from serving import Client, LocalServer, ServingError
+from keras_gan_zoo import export
+import keras_gan_zoo as zoo
+from keras_gan_zoo.serving import Client, LocalServer, ServingError
 
 MAX_REQUEST_BYTES = 64 * 1024
 TF_SERVING = shutil.which("tensorflow_model_server")

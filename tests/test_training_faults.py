@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import zoo
-from training import backup, callbacks
+import keras_gan_zoo as zoo
+from keras_gan_zoo.training import backup, callbacks
 
 # 100 steps of batch 1,000 per epoch (ring8 holds 100,000 points): about a second each.
-TRAIN = [sys.executable, "-m", "training.cli", "train", "gan", "--data", "ring8", "--epochs", "3",
+TRAIN = [sys.executable, "-m", "keras_gan_zoo.training.cli", "train", "gan", "--data", "ring8", "--epochs", "3",
          "--batch-size", "1000"]
 
 
@@ -119,7 +119,7 @@ def test_train_under_mirrored_strategy_on_two_cpus_with_xla(tmp_path):
 
 
 def test_multiworker_without_tf_config_says_what_to_set(monkeypatch):
-    from training import strategies
+    from keras_gan_zoo.training import strategies
 
     monkeypatch.delenv("TF_CONFIG", raising=False)
     with pytest.raises(ValueError, match="reads the cluster from TF_CONFIG"):
@@ -149,7 +149,7 @@ def start_workers(out, extra=()):
         tf_config = {"cluster": cluster, "task": {"type": "worker", "index": index}}
         log = open(out.parent / f"worker{index}.log", "w")
         workers.append(subprocess.Popen(
-            [sys.executable, "-m", "training.cli", "train", "gan", "--data", "ring8", "--epochs", "2",
+            [sys.executable, "-m", "keras_gan_zoo.training.cli", "train", "gan", "--data", "ring8", "--epochs", "2",
              "--steps-per-epoch", "5", "--strategy", "multiworker", "--out", str(out), *extra],
             env={**os.environ, "TF_CONFIG": json.dumps(tf_config)}, stdout=log, stderr=subprocess.STDOUT,
         ))

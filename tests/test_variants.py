@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import export
-import zoo
+from keras_gan_zoo import export
+import keras_gan_zoo as zoo
 from conftest import tiny_batches
 
 

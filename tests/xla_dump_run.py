@@ -16,7 +16,7 @@ import tensorflow as tf
 cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 
-import zoo  # noqa: E402
+import keras_gan_zoo as zoo  # noqa: E402
 from conftest import tiny_data  # noqa: E402
 
 

@@ -5,7 +5,7 @@ import pathlib
 
 import keras
 
-from zoo import plots
+from keras_gan_zoo import plots
 
 
 class SampleSnapshot(keras.callbacks.Callback):

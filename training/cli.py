@@ -15,8 +15,8 @@ DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32}
 
 
 def _train(args):
-    import zoo
-    from training.run import train
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo.training.run import train
 
     out = args.out or f"runs/{args.model}-{args.data}"
     batch_size = args.batch_size or DEFAULT_BATCH_SIZE[zoo.data.describe(args.data).kind]
@@ -32,7 +32,7 @@ def _train(args):
 
 
 def _list(args):
-    import zoo
+    import keras_gan_zoo as zoo
 
     descriptions = zoo.describe_models()
     width = max(map(len, descriptions))
@@ -43,8 +43,8 @@ def _list(args):
 def _sample(args):
     import numpy as np
 
-    from training.run import load_run, real_points_for_plots
-    from zoo import plots
+    from keras_gan_zoo.training.run import load_run, real_points_for_plots
+    from keras_gan_zoo import plots
 
     model, run = load_run(args.run_dir)
     samples = model.sample(args.n, seed=args.seed)
@@ -60,8 +60,8 @@ def _sample(args):
 
 
 def _plot(args):
-    from training import plotting
-    from training.run import load_run
+    from keras_gan_zoo.training import plotting
+    from keras_gan_zoo.training.run import load_run
 
     model, run = load_run(args.run_dir)
     out_dir = pathlib.Path(args.out or pathlib.Path(args.run_dir) / "plots")
@@ -72,8 +72,8 @@ def _plot(args):
 def _export(args):
     import keras
 
-    from export import export_model
-    from training.run import load_run  # imports zoo, whose variants load_model must know
+    from keras_gan_zoo.export import export_model
+    from keras_gan_zoo.training.run import load_run  # imports zoo, whose variants load_model must know
 
     source = pathlib.Path(args.source)
     if source.is_dir():
@@ -90,7 +90,7 @@ def _export(args):
 
 
 def _serve(args):
-    from serving import LocalServer
+    from keras_gan_zoo.serving import LocalServer
 
     server = LocalServer(
         args.export_dir, host=args.host, rest_port=args.rest_port, grpc_port=args.grpc_port,
@@ -106,7 +106,7 @@ def _serve(args):
 
 
 def parser():
-    from training.strategies import STRATEGIES
+    from keras_gan_zoo.training.strategies import STRATEGIES
 
     top = argparse.ArgumentParser(prog="ganzoo", description=__doc__)
     commands = top.add_subparsers(dest="command", required=True)

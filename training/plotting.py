@@ -11,7 +11,7 @@
 
 import numpy as np
 
-from zoo import data, plots
+from keras_gan_zoo import data, plots
 
 KINDS = ("latent", "interpolation", "classes")
 

@@ -16,9 +16,9 @@ import shutil
 import keras
 import tensorflow as tf
 
-import zoo
-from training import backup, strategies
-from training.callbacks import SampleSnapshot, StopOnNonFinite
+import keras_gan_zoo as zoo
+from keras_gan_zoo.training import backup, strategies
+from keras_gan_zoo.training.callbacks import SampleSnapshot, StopOnNonFinite
 
 # Real points drawn under the generated ones in the per-epoch scatter.
 SCATTER_REAL_POINTS = 2000

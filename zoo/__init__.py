@@ -11,13 +11,13 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from zoo import classifiers, data, layers, losses, metrics, nets, sampling  # noqa: E402
-from zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
-from zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
-from zoo.gans import (  # noqa: E402
+from keras_gan_zoo import classifiers, data, layers, losses, metrics, nets, sampling  # noqa: E402
+from keras_gan_zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
+from keras_gan_zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
+from keras_gan_zoo.gans import (  # noqa: E402
     BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, GuidedGAN, InfoGAN, LatentGAN, UnrolledGAN,
 )
-from zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
+from keras_gan_zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
 
 __all__ = [
     "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",

@@ -13,8 +13,8 @@ import tensorflow as tf
 
 import keras
 
-from zoo import data as zoo_data
-from zoo import losses, xla
+from keras_gan_zoo import data as zoo_data
+from keras_gan_zoo import losses, xla
 
 
 def _as_model(network):

@@ -3,7 +3,7 @@
 The metrics (class consistency of conditional samples) and later the guided
 latent-space GAN read generated images through them. Train one with
 
-    python -m zoo.classifiers fashion_mnist
+    python -m keras_gan_zoo.classifiers fashion_mnist
 
 which writes `zoo/weights/fashion_mnist_classifier.weights.h5` and a JSON
 record of its test accuracy next to it.
@@ -19,7 +19,7 @@ import time
 import keras
 import numpy as np
 
-from zoo import data
+from keras_gan_zoo import data
 
 WEIGHTS_DIR = pathlib.Path(__file__).resolve().parent / "weights"
 # Datasets that have a domain classifier, with the accuracy its test split must reach.
@@ -82,7 +82,7 @@ def train_domain_classifier(dataset="fashion_mnist", epochs=5, batch_size=128, d
     record_path(dataset).write_text(json.dumps({
         "dataset": dataset, "test_accuracy": round(float(test_accuracy), 4), "epochs": epochs,
         "batch_size": batch_size, "seed": seed, "train_seconds": round(time.time() - started),
-        "command": f"python -m zoo.classifiers {dataset} --epochs {epochs}",
+        "command": f"python -m keras_gan_zoo.classifiers {dataset} --epochs {epochs}",
         "trained": datetime.date.today().isoformat(),
     }, indent=2) + "\n")
     return model, float(test_accuracy)
@@ -95,7 +95,7 @@ def domain_classifier(dataset="fashion_mnist"):
     if not path.exists():
         raise FileNotFoundError(
             f"The {dataset} domain classifier's weights are missing at {path}; "
-            f"train them with: python -m zoo.classifiers {dataset}"
+            f"train them with: python -m keras_gan_zoo.classifiers {dataset}"
         )
     spec = data.describe(dataset)
     model = build_classifier(spec.shape, spec.num_classes)

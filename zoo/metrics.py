@@ -10,7 +10,7 @@ import inspect
 
 import numpy as np
 
-from zoo.data import synthetic
+from keras_gan_zoo.data import synthetic
 
 # A sample is high quality within this many standard deviations of a mode (VEEGAN).
 QUALITY_THRESHOLDS = {"ring8": 3.0, "grid25": 3.0, "gauss1200": 10.0}

@@ -40,7 +40,7 @@ def register(name, description, defaults, tiny, data_kinds=("image", "vector"), 
         for key in (name, *aliases):
             if key in _ENTRIES or key in _ALIASES:
                 raise ValueError(f"A model named {key!r} is already registered.")
-        cls = keras.saving.register_keras_serializable(package="zoo")(cls)
+        cls = keras.saving.register_keras_serializable(package="keras_gan_zoo")(cls)
         cls.registered_name = name
         _ENTRIES[name] = ModelEntry(
             name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds), tuple(aliases)

@@ -23,7 +23,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.layers import FourierFeatures
+from keras_gan_zoo.layers import FourierFeatures
 
 # Drawn at once from the generator, for fitting and for the rejection loop.
 CHUNK = 10_000

@@ -1,7 +1,7 @@
 """Autoencoder variants, one module each."""
 
-from zoo.autoencoders.aae import AAE
-from zoo.autoencoders.autoencoder import Autoencoder
-from zoo.autoencoders.vae import VAE
+from keras_gan_zoo.autoencoders.aae import AAE
+from keras_gan_zoo.autoencoders.autoencoder import Autoencoder
+from keras_gan_zoo.autoencoders.vae import VAE
 
 __all__ = ["AAE", "Autoencoder", "VAE"]

@@ -4,9 +4,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import losses, nets
-from zoo.base import AutoencoderModel, _as_model
-from zoo.registry import register
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import AutoencoderModel, _as_model
+from keras_gan_zoo.registry import register
 
 PRIORS = ("gaussian", "mog")
 

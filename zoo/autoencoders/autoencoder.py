@@ -2,9 +2,9 @@
 
 import tensorflow as tf
 
-from zoo import losses, nets
-from zoo.base import AutoencoderModel
-from zoo.registry import register
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import AutoencoderModel
+from keras_gan_zoo.registry import register
 
 
 @register(

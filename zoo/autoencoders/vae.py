@@ -4,9 +4,9 @@ import tensorflow as tf
 
 import keras
 
-from zoo import losses, nets
-from zoo.base import AutoencoderModel
-from zoo.registry import register
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import AutoencoderModel
+from keras_gan_zoo.registry import register
 
 LIKELIHOODS = ("bernoulli", "gaussian")
 

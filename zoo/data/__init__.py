@@ -10,8 +10,8 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from zoo.data import images, synthetic
-from zoo.data.images import DatasetNotFoundError
+from keras_gan_zoo.data import images, synthetic
+from keras_gan_zoo.data.images import DatasetNotFoundError
 
 
 @dataclasses.dataclass(frozen=True)

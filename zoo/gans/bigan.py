@@ -5,9 +5,9 @@ import tensorflow as tf
 
 import keras
 
-from zoo import nets
-from zoo.base import AdversarialModel, _as_model
-from zoo.registry import register
+from keras_gan_zoo import nets
+from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.registry import register
 
 
 @register(

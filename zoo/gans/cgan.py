@@ -1,8 +1,8 @@
 """CGAN: Mirza and Osindero 2014, "Conditional Generative Adversarial Nets"."""
 
-from zoo import nets
-from zoo.base import AdversarialModel
-from zoo.registry import register
+from keras_gan_zoo import nets
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -3,9 +3,9 @@ Gradients"."""
 
 import tensorflow as tf
 
-from zoo import losses, nets
-from zoo.gans.wgan_gp import WGANGP
-from zoo.registry import register
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.gans.wgan_gp import WGANGP
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -1,9 +1,9 @@
 """DCGAN: Radford et al. 2016, "Unsupervised Representation Learning with Deep
 Convolutional Generative Adversarial Networks"."""
 
-from zoo import nets
-from zoo.base import AdversarialModel
-from zoo.registry import register
+from keras_gan_zoo import nets
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -1,8 +1,8 @@
 """GAN: Goodfellow et al. 2014, "Generative Adversarial Nets", with MLP players."""
 
-from zoo import nets
-from zoo.base import AdversarialModel
-from zoo.registry import register
+from keras_gan_zoo import nets
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.registry import register
 
 
 @register(

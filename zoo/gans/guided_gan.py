@@ -6,9 +6,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import classifiers, losses, nets
-from zoo.base import AdversarialModel, _as_model
-from zoo.registry import register
+from keras_gan_zoo import classifiers, losses, nets
+from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.registry import register
 
 # `classifier=UNTRAINED` builds a classifier with fixed random weights: a
 # model that can be built and trained without any data, for tests and smoke runs.

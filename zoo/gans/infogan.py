@@ -6,10 +6,10 @@ import functools
 import keras
 import tensorflow as tf
 
-from zoo import data as zoo_data
-from zoo import losses, nets
-from zoo.base import AdversarialModel, _as_model
-from zoo.registry import register
+from keras_gan_zoo import data as zoo_data
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.registry import register
 
 
 @register(

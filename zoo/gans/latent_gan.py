@@ -4,10 +4,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import losses, nets
-from zoo.base import GenerativeModel, _as_model
-from zoo.nets import per_class
-from zoo.registry import register
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import GenerativeModel, _as_model
+from keras_gan_zoo.nets import per_class
+from keras_gan_zoo.registry import register
 
 
 def _pick(per_class_values, labels):

@@ -4,10 +4,10 @@ Odena 2016, "Semi-Supervised Learning with Generative Adversarial Networks"."""
 import keras
 import tensorflow as tf
 
-from zoo import data as zoo_data
-from zoo import losses, nets
-from zoo.base import AdversarialModel
-from zoo.registry import register
+from keras_gan_zoo import data as zoo_data
+from keras_gan_zoo import losses, nets
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -2,8 +2,8 @@
 
 import tensorflow as tf
 
-from zoo.gans.gan import GAN
-from zoo.registry import register
+from keras_gan_zoo.gans.gan import GAN
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -3,8 +3,8 @@ Variational Learning"."""
 
 import tensorflow as tf
 
-from zoo.gans.bigan import BiGAN
-from zoo.registry import register
+from keras_gan_zoo.gans.bigan import BiGAN
+from keras_gan_zoo.registry import register
 
 
 @register(

@@ -4,8 +4,8 @@ import tensorflow as tf
 
 import keras
 
-from zoo.gans.wgan import WGAN
-from zoo.registry import register
+from keras_gan_zoo.gans.wgan import WGAN
+from keras_gan_zoo.registry import register
 
 
 @register(

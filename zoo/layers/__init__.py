@@ -1,8 +1,8 @@
 """Layers the "Improved Techniques" options add to networks (Salimans et al. 2016), and the
 Fourier features the density-ratio classifier of `zoo.sampling` can take."""
 
-from zoo.layers.fourier_features import FourierFeatures
-from zoo.layers.minibatch_discrimination import MinibatchDiscrimination
-from zoo.layers.virtual_batch_norm import VirtualBatchNormalization
+from keras_gan_zoo.layers.fourier_features import FourierFeatures
+from keras_gan_zoo.layers.minibatch_discrimination import MinibatchDiscrimination
+from keras_gan_zoo.layers.virtual_batch_norm import VirtualBatchNormalization
 
 __all__ = ["FourierFeatures", "MinibatchDiscrimination", "VirtualBatchNormalization"]

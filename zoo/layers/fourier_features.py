@@ -7,7 +7,7 @@ import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class FourierFeatures(keras.layers.Layer):
     """Appends [sin(2 pi x B), cos(2 pi x B)] to x, B a fixed Gaussian matrix.
 

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class MinibatchDiscrimination(keras.layers.Layer):
     """Appends to each example's features how close it is to the rest of its batch.
 

@@ -4,7 +4,7 @@ import keras
 from keras import ops
 
 
-@keras.saving.register_keras_serializable(package="zoo")
+@keras.saving.register_keras_serializable(package="keras_gan_zoo")
 class VirtualBatchNormalization(keras.layers.Layer):
     """Normalizes each example with a fixed reference batch's statistics and its own.
 

@@ -1,11 +1,11 @@
 """Reusable network bodies, each returned as a standalone functional `keras.Model`."""
 
-from zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
-from zoo.nets.conditional import conditional_discriminator, conditional_generator
-from zoo.nets.conv import conv_decoder, conv_encoder
-from zoo.nets.joint import joint_discriminator
-from zoo.nets.mlp import mlp_decoder, mlp_encoder
-from zoo.nets import per_class
+from keras_gan_zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
+from keras_gan_zoo.nets.conditional import conditional_discriminator, conditional_generator
+from keras_gan_zoo.nets.conv import conv_decoder, conv_encoder
+from keras_gan_zoo.nets.joint import joint_discriminator
+from keras_gan_zoo.nets.mlp import mlp_decoder, mlp_encoder
+from keras_gan_zoo.nets import per_class
 
 __all__ = [
     "conditional_discriminator", "conditional_generator", "conv_decoder", "conv_encoder",

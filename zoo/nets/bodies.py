@@ -1,7 +1,7 @@
 """The usual choice of body: convolutional for (H, W, C) images, fully connected otherwise."""
 
-from zoo.nets.conv import conv_decoder, conv_encoder
-from zoo.nets.mlp import mlp_decoder, mlp_encoder
+from keras_gan_zoo.nets.conv import conv_decoder, conv_encoder
+from keras_gan_zoo.nets.mlp import mlp_decoder, mlp_encoder
 
 
 def is_image_shape(data_shape):

@@ -2,7 +2,7 @@
 
 import keras
 
-from zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
+from keras_gan_zoo.nets.bodies import decoder_for, encoder_for, is_image_shape
 
 
 def conditional_generator(latent_dim, num_classes, data_shape, filters=64, hidden_units=(128, 128), name="generator"):

@@ -9,7 +9,7 @@ Output layers compute in float32 under any dtype policy (see `nets.mlp`).
 
 import keras
 
-from zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
+from keras_gan_zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
 
 
 def check_image_shape(image_shape, who="A convolutional network"):

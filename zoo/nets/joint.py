@@ -2,8 +2,8 @@
 
 import keras
 
-from zoo.nets.bodies import encoder_for
-from zoo.nets.mlp import mlp_encoder
+from keras_gan_zoo.nets.bodies import encoder_for
+from keras_gan_zoo.nets.mlp import mlp_encoder
 
 
 def joint_discriminator(data_shape, latent_dim, filters=64, hidden_units=(128, 128), name="discriminator"):

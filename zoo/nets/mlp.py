@@ -9,7 +9,7 @@ import math
 
 import keras
 
-from zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
+from keras_gan_zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
 
 
 def mlp_encoder(input_shape, output_dim, hidden_units=(128, 128), name="mlp_encoder", minibatch_kernels=None):

@@ -1,0 +1,68 @@
+"""The distribution installs one import package, keras_gan_zoo, and works installed either way."""
+
+import os
+import pathlib
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+import keras_gan_zoo as zoo
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+# The repository's folders and where each lands inside the import package.
+FOLDERS = {"zoo": "keras_gan_zoo", "training": "keras_gan_zoo/training", "export": "keras_gan_zoo/export",
+           "serving": "keras_gan_zoo/serving"}
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory):
+    out = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(out), str(ROOT)],
+        check=True, capture_output=True, cwd=out,
+    )
+    (path,) = out.glob("keras_gan_zoo-*.whl")
+    return path
+
+
+def test_wheel_holds_exactly_one_top_level_package_and_every_module(wheel):
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    top_level = {n.split("/")[0] for n in names if not n.split("/")[0].endswith((".dist-info", ".data"))}
+    assert top_level == {"keras_gan_zoo"}
+    expected = {
+        f"{target}/{path.relative_to(ROOT / folder).as_posix()}"
+        for folder, target in FOLDERS.items()
+        for path in (ROOT / folder).rglob("*.py")
+        if not (folder == "zoo" and path.relative_to(ROOT / folder).parts[0] in FOLDERS)
+    }
+    missing = expected - set(names)
+    assert not missing, f"the wheel lacks {sorted(missing)}: list their packages in setup.cfg"
+    assert any(n.startswith("keras_gan_zoo/weights/") and n.endswith(".weights.h5") for n in names)
+    (top_level_txt,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
+    with zipfile.ZipFile(wheel) as archive:
+        assert "ganzoo = keras_gan_zoo.training.cli:main" in archive.read(top_level_txt).decode()
+
+
+def test_the_regular_install_imports_from_site_packages_and_runs_the_command(wheel, tmp_path):
+    target = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(target), str(wheel)],
+                   check=True, capture_output=True)
+    # The target comes first on sys.path, ahead of the editable install's finder.
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    code = ("import keras_gan_zoo, keras_gan_zoo.training.cli as cli; print(keras_gan_zoo.__file__); "
+            "cli.main(['list'])")
+    done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, capture_output=True,
+                          text=True)
+    first, *rest = done.stdout.splitlines()
+    assert pathlib.Path(first).is_relative_to(target)
+    assert any(line.startswith("gan ") for line in rest)
+
+
+def test_the_editable_install_maps_the_repository_folders():
+    from keras_gan_zoo import export, serving, training
+
+    for module, folder in ((zoo, "zoo"), (training, "training"), (export, "export"), (serving, "serving")):
+        assert pathlib.Path(module.__file__).parent == ROOT / folder
