@@ -1,26 +1,47 @@
-"""One SavedModel per servable part, with signatures named for what they do.
+"""One SavedModel per servable part, a signature per declared capability.
 
-    DIR/<name>/<version>/            sample (serving_default), generate [, decode]
-                                     [, generate_labelled]  (conditional models)
-    DIR/<name>-encoder/<version>/    encode            (models with an encoder)
-    DIR/models.config                every exported model, for --model_config_file
-    DIR/batching_parameters.txt      for --batching_parameters_file
+    DIR/<name>/<version>/             sample (serving_default), generate
+                                      [, sample_labelled, generate_labelled, decode]
+    DIR/<name>-encoder/<version>/     encode [, cluster]         (models that encode)
+    DIR/<name>-classifier/<version>/  classify | predict_codes   (sgan, infogan)
+    DIR/models.config                 every exported model, for --model_config_file
+    DIR/batching_parameters.txt       for --batching_parameters_file
+
+Which signatures a model gets is read from its `capabilities`
+(`keras_gan_zoo.capabilities`); each runs the very TensorFlow method its Python
+twin runs. A SavedModel holds only the variables its signatures read (the
+generator or its average, the encoder, the prior's statistics, a classifier
+head): no discriminator that serving does not use, no optimizer state.
 
 Every signature validates its inputs with plain TensorFlow assertions, which
 TF Serving answers with INVALID_ARGUMENT and the message; there are no
 custom ops and no XLA-compiled functions, so the stock CPU server loads them.
 """
 
+import dataclasses
 import pathlib
 
 import tensorflow as tf
 
 import keras
 
+from keras_gan_zoo import capabilities as caps
 from keras_gan_zoo.export import serving_files
 
 # `sample` refuses larger requests: one call should not hold a server for long.
 MAX_SAMPLES_PER_REQUEST = 10_000
+# Rows in each warm-up request.
+WARMUP_BATCH = 2
+
+
+@dataclasses.dataclass(frozen=True)
+class Endpoint:
+    """One signature: its name, its function, its inputs, and a small valid input for warm-up."""
+
+    name: str
+    fn: object
+    input_signature: list
+    example: dict
 
 
 def _check_rank_and_dims(tensor, expected_dims, what):
@@ -41,92 +62,169 @@ def _check_rank_and_dims(tensor, expected_dims, what):
     return checks
 
 
-def _latent_spec():
+def _checked(tensor, checks):
+    with tf.control_dependencies(checks):
+        return tf.identity(tensor)
+
+
+def _count_checks(count, what):
+    return [
+        tf.debugging.assert_positive(count, message=f"{what} must be >= 1"),
+        tf.debugging.assert_less_equal(
+            count, MAX_SAMPLES_PER_REQUEST, message=f"{what} must be <= {MAX_SAMPLES_PER_REQUEST} per request"
+        ),
+    ]
+
+
+def _label_checks(labels, model, signature, rows=None):
+    checks = [
+        tf.debugging.assert_rank(labels, 1, message=f"{signature}: labels must have shape [batch]"),
+        tf.debugging.assert_non_negative(labels, message=f"{signature}: labels must be >= 0"),
+        tf.debugging.assert_less(labels, model.num_classes,
+                                 message=f"{signature}: labels must be < {model.num_classes}"),
+    ]
+    if rows is not None:
+        checks.append(tf.debugging.assert_equal(
+            tf.shape(labels), rows, message=f"{signature}: labels must hold one class per row of z"))
+    return checks
+
+
+def _z_spec():
     return tf.TensorSpec([None, None], tf.float32, name="z")
 
 
-def _sample_endpoint(model):
+def _x_spec(model):
+    return tf.TensorSpec([None] * (len(model.data_shape) + 1), tf.float32, name="x")
+
+
+def _z_example(model):
+    return {"z": tf.zeros([WARMUP_BATCH, model.latent_dim])}
+
+
+def _x_example(model):
+    return {"x": tf.zeros([WARMUP_BATCH, *model.data_shape])}
+
+
+def _seed_spec():
+    return tf.TensorSpec([], tf.int64, name="seed")
+
+
+def _sample_endpoints(model):
     def sample(num_samples, seed):
-        checks = [
-            tf.debugging.assert_positive(num_samples, message="num_samples must be >= 1"),
-            tf.debugging.assert_less_equal(
-                num_samples, MAX_SAMPLES_PER_REQUEST,
-                message=f"num_samples must be <= {MAX_SAMPLES_PER_REQUEST} per request",
-            ),
-        ]
-        with tf.control_dependencies(checks):
-            z = model.prior_from_seed(num_samples, seed)
-        return {"samples": model.generate(z)}
+        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples"))
+        return {"samples": model.sample_from_seed(num_samples, seed)}
 
-    spec = [tf.TensorSpec([], tf.int32, name="num_samples"), tf.TensorSpec([], tf.int64, name="seed")]
-    return "sample", sample, spec
+    def generate(z):
+        return {"samples": model.generate(_checked(z, _check_rank_and_dims(z, [model.latent_dim], "generate: z")))}
+
+    return [
+        Endpoint("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
+                 {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)}),
+        Endpoint("generate", generate, [_z_spec()], _z_example(model)),
+    ]
 
 
-def _latent_endpoint(model, name, output_key):
-    def from_latent(z):
-        with tf.control_dependencies(_check_rank_and_dims(z, [model.latent_dim], f"{name}: z")):
-            z = tf.identity(z)
-        return {output_key: model.generate(z)}
+def _labelled_sample_endpoints(model):
+    def sample_labelled(labels, seed):
+        checks = _label_checks(labels, model, "sample_labelled")
+        checks += _count_checks(tf.size(labels), "sample_labelled: the number of labels")
+        labels = _checked(labels, checks)
+        return {"samples": model.sample_from_seed(tf.size(labels), seed, labels)}
 
-    return name, from_latent, [_latent_spec()]
+    return [Endpoint("sample_labelled", sample_labelled, [tf.TensorSpec([None], tf.int32, name="labels"), _seed_spec()],
+                     {"labels": tf.zeros([WARMUP_BATCH], tf.int32), "seed": tf.constant(0, tf.int64)})]
 
 
-def _labelled_endpoint(model):
+def _generate_labelled_endpoints(model):
     def generate_labelled(z, labels):
         checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z")
-        checks += [
-            tf.debugging.assert_equal(tf.shape(labels), tf.shape(z)[:1],
-                                      message="generate_labelled: labels must hold one class per row of z"),
-            tf.debugging.assert_non_negative(labels, message="generate_labelled: labels must be >= 0"),
-            tf.debugging.assert_less(labels, model.num_classes,
-                                     message=f"generate_labelled: labels must be < {model.num_classes}"),
-        ]
-        with tf.control_dependencies(checks):
-            z = tf.identity(z)
-        return {"samples": model.generate(z, labels)}
+        checks += _label_checks(labels, model, "generate_labelled", rows=tf.shape(z)[:1])
+        return {"samples": model.generate(_checked(z, checks), labels)}
 
-    return "generate_labelled", generate_labelled, [_latent_spec(), tf.TensorSpec([None], tf.int32, name="labels")]
+    return [Endpoint("generate_labelled", generate_labelled, [_z_spec(), tf.TensorSpec([None], tf.int32, name="labels")],
+                     {**_z_example(model), "labels": tf.zeros([WARMUP_BATCH], tf.int32)})]
 
 
-def _encode_endpoint(model):
-    def encode(x):
-        with tf.control_dependencies(_check_rank_and_dims(x, model.data_shape, "encode: x")):
-            x = tf.identity(x)
-        return {"z": model.encode(x)}
+def _decode_endpoints(model):
+    def decode(z):
+        return {"x": model.decode_op(_checked(z, _check_rank_and_dims(z, [model.latent_dim], "decode: z")))}
 
-    spec = tf.TensorSpec([None] * (len(model.data_shape) + 1), tf.float32, name="x")
-    return "encode", encode, [spec]
+    return [Endpoint("decode", decode, [_z_spec()], _z_example(model))]
+
+
+def _x_endpoint(model, name, outputs):
+    """A signature on examples x: `outputs(x)` gives its dict of outputs."""
+
+    def fn(x):
+        return outputs(_checked(x, _check_rank_and_dims(x, model.data_shape, f"{name}: x")))
+
+    return [Endpoint(name, fn, [_x_spec(model)], _x_example(model))]
+
+
+def _most_probable(key, probabilities_op):
+    """Outputs `key` (the arg-max) and `probabilities` of `probabilities_op(x)`."""
+
+    def outputs(x):
+        probabilities = probabilities_op(x)
+        return {key: tf.argmax(probabilities, axis=-1), "probabilities": probabilities}
+
+    return outputs
+
+
+def _predict_codes_outputs(model):
+    def outputs(x):
+        categories, continuous = model.predict_codes_op(x)
+        return {"categories": categories, "continuous": continuous}
+
+    return outputs
+
+
+# Capability -> (the part whose SavedModel serves it, its endpoints).
+ENDPOINTS = {
+    caps.SAMPLE: ("", _sample_endpoints),
+    caps.LABELLED_SAMPLE: ("", _labelled_sample_endpoints),
+    caps.GENERATE_LABELLED: ("", _generate_labelled_endpoints),
+    caps.DECODE: ("", _decode_endpoints),
+    caps.ENCODE: ("-encoder", lambda m: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)})),
+    caps.CLUSTER: ("-encoder", lambda m: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op))),
+    caps.CLASSIFY: ("-classifier", lambda m: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op))),
+    caps.PREDICT_CODES: ("-classifier", lambda m: _x_endpoint(m, "predict_codes", _predict_codes_outputs(m))),
+}
 
 
 def servable_parts(model):
-    """`{part_suffix: [(signature, fn, input_signature), ...]}` for a zoo model.
+    """`{part_suffix: [Endpoint, ...]}` from the model's declared capabilities.
 
-    The first signature of a part is also its `serving_default`.
+    The first signature of a part is also its `serving_default`: `sample` for
+    the main part.
     """
-    main = [_sample_endpoint(model), _latent_endpoint(model, "generate", "samples")]
-    if getattr(model, "conditional", False):
-        main.append(_labelled_endpoint(model))
-    parts = {"": main}
-    if hasattr(model, "decode") and hasattr(model, "encode"):
-        main.append(_latent_endpoint(model, "decode", "x"))
-        parts["-encoder"] = [_encode_endpoint(model)]
+    parts = {}
+    for capability in caps.ALL:
+        if capability in model.capabilities:
+            suffix, endpoints = ENDPOINTS[capability]
+            parts.setdefault(suffix, []).extend(endpoints(model))
     return parts
 
 
-def _write_saved_model(model, endpoints, path):
+def _write_saved_model(endpoints, path):
+    # Nothing is tracked by hand: the archive keeps exactly the variables its
+    # endpoints read, so the discriminator and the optimizers stay out.
     archive = keras.export.ExportArchive()
-    archive.track(model)
-    for name, fn, input_signature in endpoints:
-        archive.add_endpoint(name=name, fn=fn, input_signature=input_signature)
+    for endpoint in endpoints:
+        archive.add_endpoint(name=endpoint.name, fn=endpoint.fn, input_signature=endpoint.input_signature)
     archive.write_out(str(path), verbose=False)
+
+
+def saved_model_bytes(path):
+    """The size of a SavedModel directory on disk, in bytes."""
+    return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file())
 
 
 def export_model(model, out_dir, name, version=1, base_path_prefix="/models"):
     """Writes the model's servable parts under `out_dir` for TF Serving.
 
     Args:
-        model: a zoo model (anything with `generate`, `prior_from_seed`,
-            `latent_dim`, and optionally `encode`/`decode`).
+        model: a zoo model; its `capabilities` say which signatures it gets.
         out_dir: the export directory; other models already there are kept
             and listed in `models.config` too.
         name: the model name clients ask for.
@@ -148,21 +246,9 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models"):
         path = out_dir / served_name / str(int(version))
         if path.exists():
             raise FileExistsError(f"{path} exists; export with another --version.")
-        _write_saved_model(model, endpoints, path)
-        serving_files.write_warmup_requests(path, served_name, warmup_inputs(model, endpoints))
+        _write_saved_model(endpoints, path)
+        serving_files.write_warmup_requests(path, served_name, {e.name: e.example for e in endpoints})
         written[served_name] = path
     serving_files.write_models_config(out_dir, base_path_prefix)
     serving_files.write_batching_parameters(out_dir)
     return written
-
-
-def warmup_inputs(model, endpoints, batch=2):
-    """One small valid input per signature, for the server's warm-up requests."""
-    examples = {
-        "sample": {"num_samples": tf.constant(batch, tf.int32), "seed": tf.constant(0, tf.int64)},
-        "generate": {"z": tf.zeros([batch, model.latent_dim])},
-        "decode": {"z": tf.zeros([batch, model.latent_dim])},
-        "encode": {"x": tf.zeros([batch, *model.data_shape])},
-        "generate_labelled": {"z": tf.zeros([batch, model.latent_dim]), "labels": tf.zeros([batch], tf.int32)},
-    }
-    return {signature: examples[signature] for signature, _, _ in endpoints}

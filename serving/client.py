@@ -27,7 +27,8 @@ from keras_gan_zoo.serving.repository import ServingError
 _CODE_OF_HTTP_STATUS = {400: "INVALID_ARGUMENT", 404: "NOT_FOUND", 413: "RESOURCE_EXHAUSTED", 500: "INTERNAL"}
 
 # The output each zoo signature returns (see export.saved_model).
-_OUTPUT = {"sample": "samples", "generate": "samples", "decode": "x", "encode": "z"}
+_OUTPUT = {"sample": "samples", "sample_labelled": "samples", "generate": "samples", "generate_labelled": "samples",
+           "decode": "x", "encode": "z"}
 
 
 class _Rest:
@@ -132,7 +133,8 @@ class Client:
     Args:
         target: "http://HOST:PORT" for REST, "HOST:PORT" or "grpc://HOST:PORT"
             for gRPC.
-        model: the served model name; `encode` goes to "<model>-encoder".
+        model: the served model name; `encode` and `cluster` go to "<model>-encoder",
+            `classify` and `predict_codes` to "<model>-classifier".
         version: a version number; None asks for the latest.
         timeout: seconds per request.
 
@@ -153,23 +155,36 @@ class Client:
         """Any signature: `{input: array}` in, `{output: array}` out."""
         return self._transport.predict(model or self.model, self.version, signature, inputs)
 
-    def sample(self, n, seed=0, labels=None):
-        inputs = {"num_samples": np.int32(n), "seed": np.int64(seed)}
+    def sample(self, n=None, seed=0, labels=None):
+        """`n` samples; with `labels` (one class per sample) the classes asked for (`sample_labelled`)."""
         if labels is not None:
-            inputs["labels"] = np.asarray(labels, dtype="int32")
-        return self.predict("sample", inputs)["samples"]
+            labels = np.asarray(labels, dtype="int32")
+            return self.predict("sample_labelled", {"labels": labels, "seed": np.int64(seed)})["samples"]
+        return self.predict("sample", {"num_samples": np.int32(n), "seed": np.int64(seed)})["samples"]
 
     def generate(self, z, labels=None):
         inputs = {"z": np.asarray(z, dtype="float32")}
-        if labels is not None:
-            inputs["labels"] = np.asarray(labels, dtype="int32")
-        return self.predict("generate", inputs)["samples"]
+        if labels is None:
+            return self.predict("generate", inputs)["samples"]
+        inputs["labels"] = np.asarray(labels, dtype="int32")
+        return self.predict("generate_labelled", inputs)["samples"]
 
     def decode(self, z):
         return self.predict("decode", {"z": np.asarray(z, dtype="float32")})["x"]
 
     def encode(self, x):
         return self.predict("encode", {"x": np.asarray(x, dtype="float32")}, model=self.model + "-encoder")["z"]
+
+    def cluster(self, x):
+        return self.predict("cluster", {"x": np.asarray(x, dtype="float32")}, model=self.model + "-encoder")
+
+    def classify(self, x):
+        """`{"classes": ..., "probabilities": ...}` from "<model>-classifier"."""
+        return self.predict("classify", {"x": np.asarray(x, dtype="float32")}, model=self.model + "-classifier")
+
+    def predict_codes(self, x):
+        """`{"categories": ..., "continuous": ...}` from "<model>-classifier"."""
+        return self.predict("predict_codes", {"x": np.asarray(x, dtype="float32")}, model=self.model + "-classifier")
 
     def metadata(self, model=None):
         """`{signature name: SignatureDef as a dict}`."""

@@ -72,7 +72,7 @@ def _plot(args):
 def _export(args):
     import keras
 
-    from keras_gan_zoo.export import export_model
+    from keras_gan_zoo.export import export_model, saved_model_bytes
     from keras_gan_zoo.training.run import load_run  # imports zoo, whose variants load_model must know
 
     source = pathlib.Path(args.source)
@@ -85,7 +85,7 @@ def _export(args):
         raise FileNotFoundError(f"{source} does not exist: give a finished run directory or a .keras file.")
     written = export_model(model, args.out, name=name, version=args.version)
     for served_name, path in written.items():
-        print(f"Exported {served_name} version {args.version} to {path}")
+        print(f"Exported {served_name} version {args.version} to {path} ({saved_model_bytes(path) / 1e6:.2f} MB)")
     print(f"TF Serving: --model_config_file={pathlib.Path(args.out) / 'models.config'} (paths under /models)")
 
 

@@ -11,9 +11,14 @@
 
 import numpy as np
 
+from keras_gan_zoo import capabilities as caps
 from keras_gan_zoo import data, plots
 
 KINDS = ("latent", "interpolation", "classes")
+
+
+def _encodes_and_decodes(offered):
+    return {caps.ENCODE, caps.DECODE} <= offered and caps.GENERATE_LABELLED not in offered
 
 
 def _check(condition, message):
@@ -22,9 +27,9 @@ def _check(condition, message):
 
 
 def _check_unconditional_autoencoder(model, run, kind):
-    _check(hasattr(model, "encode") and hasattr(model, "decode") and not getattr(model, "conditional", False),
+    _check(_encodes_and_decodes(model.capabilities),
            f"--kind {kind} needs an unconditional model with encode and decode (aae, autoencoder, vae); "
-           f"this run trained {run['model']}.")
+           f"this run's {run['model']} offers: {', '.join(sorted(model.capabilities))}.")
 
 
 def _test_split(run, count):
@@ -39,7 +44,7 @@ def latent(model, run, out_dir, seed=0):
            f"--kind latent draws 2-D codes; this {run['model']} has latent_dim {model.latent_dim}. "
            "Train with --latent-dim 2, or use --kind interpolation.")
     x, y = _test_split(run, 5000)
-    codes = np.asarray(model.encode(x))
+    codes = model.encode(x)
     prior = np.asarray(model.prior_sample(len(codes), seed=seed))
     written = [out_dir / "latent_codes.png"]
     plots.save_code_scatter(codes, y, prior, written[0], title=f"{run['model']}: codes of {run['data']} (test)")
@@ -47,7 +52,7 @@ def latent(model, run, out_dir, seed=0):
         # The lattice spans where the prior puts 95% of its mass along each axis.
         low, high = np.percentile(prior, [2.5, 97.5])
         written.append(out_dir / "latent_lattice.png")
-        plots.save_image_grid(np.asarray(model.decode(plots.code_lattice(low, high, 15))), written[1])
+        plots.save_image_grid(model.decode(plots.code_lattice(low, high, 15)), written[1])
     return written
 
 
@@ -59,8 +64,8 @@ def interpolation(model, run, out_dir, pairs=6, steps=10, seed=0):
     x, _ = _test_split(run, 1000)
     rows = []
     for first, second in np.random.default_rng(seed).choice(len(x), size=(pairs, 2), replace=False):
-        codes = np.asarray(model.encode(x[[first, second]]))
-        rows += [x[first], *np.asarray(model.decode(plots.linear_path(codes[0], codes[1], steps))), x[second]]
+        codes = model.encode(x[[first, second]])
+        rows += [x[first], *model.decode(plots.linear_path(codes[0], codes[1], steps)), x[second]]
     path = out_dir / "interpolation.png"
     plots.save_image_grid(np.stack(rows), path, columns=steps + 2)
     return [path]
@@ -68,8 +73,9 @@ def interpolation(model, run, out_dir, pairs=6, steps=10, seed=0):
 
 def classes(model, run, out_dir, per_class=10, seed=0):
     """classes.png: `per_class` samples of each class, one row per class."""
-    _check(model.samples_by_class,
-           f"--kind classes needs a model that samples by class; this run trained {run['model']}.")
+    _check(caps.LABELLED_SAMPLE in model.capabilities,
+           f"--kind classes needs a model that samples by class (labelled_sample); this run's {run['model']} "
+           f"offers: {', '.join(sorted(model.capabilities))}.")
     labels = np.repeat(np.arange(model.num_classes), per_class)
     samples = model.sample(len(labels), labels=labels, seed=seed)
     path = out_dir / "classes.png"

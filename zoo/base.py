@@ -15,6 +15,8 @@ import keras
 
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, xla
+from keras_gan_zoo import capabilities
+from keras_gan_zoo.capabilities import GenerativeAPI
 
 
 def _as_model(network):
@@ -54,7 +56,7 @@ def _spans_several_workers(strategy):
     )
 
 
-class GenerativeModel(keras.Model):
+class GenerativeModel(GenerativeAPI, keras.Model):
     """Data shape, latent size, noise, sampling and the optimizer plumbing.
 
     Args:
@@ -78,6 +80,13 @@ class GenerativeModel(keras.Model):
         self.xla_compiles = None
 
     # -- construction helpers -------------------------------------------------
+
+    def networks(self):
+        """`{attribute: network}` for every trainable standalone network the model holds."""
+        return {
+            name: value for name, value in vars(self).items()
+            if isinstance(value, keras.Model) and value.trainable and not name.startswith("_")
+        }
 
     def _add_trackers(self, *names):
         for name in names:
@@ -308,47 +317,9 @@ class GenerativeModel(keras.Model):
     # the classes asked for.
     conditional = False
 
-    @property
-    def samples_by_class(self):
-        """Whether `sample(n, labels=...)` draws the classes asked for."""
-        return self.conditional
-
     def cycled_labels(self, n):
         """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
         return tf.math.floormod(tf.range(n), self.num_classes)
-
-    def sample(self, n, labels=None, seed=None):
-        """Draws `n` examples in the data's own range as a float32 numpy array.
-
-        Args:
-            n: number of examples.
-            labels: one class per example, for conditional variants only
-                (which cycle through the classes when None).
-            seed: an int makes the draw reproducible across processes.
-        """
-        if labels is not None and not self.conditional:
-            raise ValueError(
-                f"{type(self).__name__} is unconditional; call sample(n) without labels."
-            )
-        if n < 1:
-            raise ValueError(f"sample() needs n >= 1, got {n}.")
-        z = self.prior_sample(n, seed=seed)
-        if not self.conditional:
-            return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
-        if labels is not None:
-            labels = self._checked_labels(labels, n, self.num_classes)
-        return keras.ops.convert_to_numpy(self.generate(z, labels)).astype("float32")
-
-    @staticmethod
-    def _checked_labels(labels, n, num_values, what="class numbers"):
-        """`labels` as a numpy array, if it holds `n` ints in [0, num_values); else a ValueError."""
-        labels = np.asarray(labels)
-        if labels.shape != (n,) or labels.min() < 0 or labels.max() >= num_values:
-            raise ValueError(
-                f"labels must hold {n} {what} in [0, {num_values}), one per sample; "
-                f"got shape {labels.shape} with values in [{labels.min()}, {labels.max()}]."
-            )
-        return labels
 
     def get_config(self):
         config = super().get_config()
@@ -792,6 +763,7 @@ class AutoencoderModel(GenerativeModel):
     """
 
     encoder_output_factor = 1
+    capabilities = frozenset({capabilities.SAMPLE, capabilities.ENCODE, capabilities.DECODE})
 
     def __init__(self, data_shape, latent_dim, encoder=None, decoder=None, seed=None, **kwargs):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
@@ -823,7 +795,7 @@ class AutoencoderModel(GenerativeModel):
         self._minimize(self.optimizer, tape, loss, self.trainable_weights)
 
     def generate(self, z):
-        return self.decode(z)
+        return self.decode_op(z)
 
     def get_config(self):
         config = super().get_config()

@@ -71,7 +71,7 @@ def mode_coverage(samples, dataset, threshold=None, **mixture_options):
         A `ModeCoverage`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> real, _ = zoo.data.synthetic.ring8("test", num_examples=2500)
         >>> coverage = zoo.metrics.mode_coverage(real, "ring8")
         >>> coverage.modes, coverage.high_quality > 0.99

@@ -18,6 +18,9 @@ class ModelEntry:
         tiny: overrides giving a network small enough for the common test base.
         data_kinds: the kinds of data the variant trains on ("image", "vector").
         aliases: other names that create the same variant (e.g. "ali" for "bigan").
+        tiny_options: further overrides of `tiny`, each a case of the common
+            test base of its own: the configs that change what the variant
+            offers or how it trains (conditional, clusters, ...).
     """
 
     name: str
@@ -27,13 +30,18 @@ class ModelEntry:
     tiny: dict
     data_kinds: tuple
     aliases: tuple = ()
+    tiny_options: tuple = ()
+
+    def cases(self):
+        """`[(name, config overrides)]`: the tiny config, then each of `tiny_options`."""
+        return [(self.name, {})] + [(self.name, dict(options)) for options in self.tiny_options]
 
 
 _ENTRIES = {}
 _ALIASES = {}
 
 
-def register(name, description, defaults, tiny, data_kinds=("image", "vector"), aliases=()):
+def register(name, description, defaults, tiny, data_kinds=("image", "vector"), aliases=(), tiny_options=()):
     """Class decorator: makes a variant serializable and creatable by name."""
 
     def decorator(cls):
@@ -43,7 +51,8 @@ def register(name, description, defaults, tiny, data_kinds=("image", "vector"), 
         cls = keras.saving.register_keras_serializable(package="keras_gan_zoo")(cls)
         cls.registered_name = name
         _ENTRIES[name] = ModelEntry(
-            name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds), tuple(aliases)
+            name, cls, description, dict(defaults), dict(tiny), tuple(data_kinds), tuple(aliases),
+            tuple(dict(options) for options in tiny_options),
         )
         _ALIASES.update({alias: name for alias in aliases})
         return cls
@@ -60,6 +69,11 @@ def get_entry(name):
             f"Unknown model {name!r}. Valid names: {', '.join(list_models())}{aliases}."
         )
     return _ENTRIES[name]
+
+
+def all_cases():
+    """Every registered variant's `(name, config overrides)` cases, for the common test base."""
+    return [case for name in list_models() for case in _ENTRIES[name].cases()]
 
 
 def list_models():
@@ -81,7 +95,7 @@ def create(name, **config):
     """Builds a registered variant from its default config updated with `config`.
 
     Example:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> gan = zoo.create("gan", data_shape=(2,), latent_dim=4)
         >>> gan.sample(3, seed=0).shape
         (3, 2)

@@ -11,7 +11,7 @@ frozen until it is calibrated; here a fresh classifier is fitted on the
 frozen generator, which works for any variant
 (critics and packed discriminators included, whose outputs are not ratios).
 
-    >>> import zoo
+    >>> import keras_gan_zoo as zoo
     >>> model = zoo.create("gan", seed=0)
     >>> real, _ = zoo.data.synthetic.ring8("train", num_examples=2000)
     >>> ratio = fit_density_ratio(model, real, steps=20, seed=0)

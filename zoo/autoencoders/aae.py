@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan_zoo import losses, nets
+from keras_gan_zoo import capabilities as caps
 from keras_gan_zoo.base import AutoencoderModel, _as_model
 from keras_gan_zoo.registry import register
 
@@ -16,6 +17,7 @@ PRIORS = ("gaussian", "mog")
     "Makhzani et al. 2015: an autoencoder whose codes a discriminator pushes toward a chosen prior",
     defaults={"data_shape": (28, 28, 1), "latent_dim": 2, "filters": 32, "hidden_units": (512, 512)},
     tiny={"data_shape": (16, 16, 1), "latent_dim": 2, "filters": 8, "hidden_units": (8,)},
+    tiny_options=[{"clusters": 3}, {"supervised": True, "prior": "mog", "num_classes": 3}],
 )
 class AAE(AutoencoderModel):
     """An autoencoder regularized by an adversary on its codes.
@@ -57,7 +59,7 @@ class AAE(AutoencoderModel):
         **kwargs: see `zoo.base.AutoencoderModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> aae = zoo.create("aae", data_shape=(2,), prior_std=5.0, hidden_units=(16,))
         >>> aae.compile()
         >>> aae.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
@@ -106,6 +108,17 @@ class AAE(AutoencoderModel):
     def conditional(self):
         """Supervised and clustering AAEs decode a code together with a category."""
         return self.supervised or bool(self.clusters)
+
+    refuses_labels_because = "is unsupervised (supervised=True or clusters=K decode with a category)"
+
+    @property
+    def capabilities(self):
+        offered = set(super().capabilities)
+        if self.conditional:
+            offered |= {caps.LABELLED_SAMPLE, caps.GENERATE_LABELLED}
+        if self.clusters:
+            offered.add(caps.CLUSTER)
+        return frozenset(offered)
 
     @property
     def trains_on_labels(self):
@@ -253,18 +266,15 @@ class AAE(AutoencoderModel):
             g_loss=tf.reduce_mean(g_losses),
         )
 
-    def encode(self, x):
+    def encode_op(self, x):
         """Codes (the style codes, with `clusters`)."""
         return self._encode_parts(x, training=False)[0]
 
-    def cluster(self, x):
-        """Each example's most probable cluster, as a numpy int array (with `clusters`)."""
-        if not self.clusters:
-            raise ValueError("cluster() needs an aae built with clusters=K.")
-        probabilities = self._encode_parts(tf.convert_to_tensor(x, tf.float32), training=False)[1]
-        return keras.ops.convert_to_numpy(tf.argmax(probabilities, axis=-1)).astype("int64")
+    def cluster_op(self, x):
+        """The cluster probabilities of each example (with `clusters`)."""
+        return self._encode_parts(x, training=False)[1]
 
-    def decode(self, z, labels=None):
+    def decode_op(self, z, labels=None):
         """Codes to data; supervised and clustering AAEs take categories too (cycled through when None)."""
         if not self.conditional:
             if labels is not None:
@@ -276,19 +286,15 @@ class AAE(AutoencoderModel):
         return self.decoder([z, self._one_hot(labels)], training=False)
 
     def generate(self, z, labels=None):
-        return self.decode(z, labels)
+        return self.decode_op(z, labels)
 
-    def sample(self, n, labels=None, seed=None):
-        """`n` decoded prior codes; supervised and clustering AAEs take one category per sample
-        (or cycle them)."""
-        if not self.conditional or labels is None:
-            if labels is not None:
-                raise ValueError("This aae is unsupervised; call sample(n) without labels.")
-            return super().sample(n, seed=seed)
-        labels = self._checked_labels(labels, n, self.num_classes)
+    def sample_from_seed(self, num_samples, seed, labels=None):
+        """Decoded prior codes; supervised and clustering AAEs take one category per sample (or cycle them)."""
+        if labels is None:
+            return self.generate(self.prior_from_seed(num_samples, seed))
         # Under the labelled mixture a class's codes come from its own component.
-        z = self.prior_sample(n, seed, components=labels if self._labelled_prior else None)
-        return keras.ops.convert_to_numpy(self.decode(z, labels)).astype("float32")
+        z = self.prior_from_seed(num_samples, seed, components=labels if self._labelled_prior else None)
+        return self.decode_op(z, labels)
 
     def get_config(self):
         return {

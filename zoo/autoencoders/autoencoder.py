@@ -31,10 +31,11 @@ class Autoencoder(AutoencoderModel):
         **kwargs: see `zoo.base.AutoencoderModel`.
 
     Examples:
-        >>> import numpy as np, zoo
+        >>> import numpy as np
+        >>> import keras_gan_zoo as zoo
         >>> ae = zoo.create("autoencoder", data_shape=(2,), latent_dim=2)
         >>> ae.encode(np.zeros((3, 2), "float32")).shape
-        TensorShape([3, 2])
+        (3, 2)
     """
 
     def __init__(
@@ -71,10 +72,10 @@ class Autoencoder(AutoencoderModel):
     def build_decoder(self):
         return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="decoder")
 
-    def encode(self, x):
+    def encode_op(self, x):
         return self.encoder(x, training=False)
 
-    def decode(self, z):
+    def decode_op(self, z):
         return self.decoder(z, training=False)
 
     def prior_from_seed(self, num_samples, seed):

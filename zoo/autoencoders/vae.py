@@ -37,7 +37,7 @@ class VAE(AutoencoderModel):
         **kwargs: see `zoo.base.AutoencoderModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> vae = zoo.create("vae", data_shape=(16, 16, 1), filters=8, latent_dim=4)
         >>> x = vae.sample(2, seed=0)
         >>> bool(x.min() >= -1 and x.max() <= 1)
@@ -84,11 +84,11 @@ class VAE(AutoencoderModel):
         mean, log_variance = tf.split(self.encoder(x, training=training), 2, axis=-1)
         return mean, log_variance
 
-    def encode(self, x):
+    def encode_op(self, x):
         """The posterior mean, the usual point estimate of the code."""
         return self.posterior(x)[0]
 
-    def decode(self, z):
+    def decode_op(self, z):
         return self._to_data_range(self.decoder(z, training=False))
 
     def _to_data_range(self, decoder_output):

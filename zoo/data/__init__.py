@@ -168,7 +168,7 @@ def load(
         data_dir, download, **options: see `load_arrays`.
 
     Example:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> batch = next(iter(zoo.data.load("ring8", batch_size=4)))
         >>> tuple(batch.shape)
         (4, 2)

@@ -7,6 +7,7 @@ import keras
 
 from keras_gan_zoo import nets
 from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.capabilities import DECODE, ENCODE, SAMPLE
 from keras_gan_zoo.registry import register
 
 
@@ -41,11 +42,14 @@ class BiGAN(AdversarialModel):
             and their z side by side).
 
     Examples:
-        >>> import numpy as np, zoo
+        >>> import numpy as np
+        >>> import keras_gan_zoo as zoo
         >>> bigan = zoo.create("ali", hidden_units=(16,))
         >>> type(bigan).__name__, bigan.encode(np.zeros((3, 2), "float32")).shape
-        ('BiGAN', TensorShape([3, 8]))
+        ('BiGAN', (3, 8))
     """
+
+    capabilities = frozenset({SAMPLE, ENCODE, DECODE})
 
     # The joint discriminator takes pairs; packing packs both halves of them.
     techniques = frozenset({"packing"})
@@ -89,10 +93,10 @@ class BiGAN(AdversarialModel):
     def generator_side_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables
 
-    def encode(self, x):
+    def encode_op(self, x):
         return self.encoder(x, training=False)
 
-    def decode(self, z):
+    def decode_op(self, z):
         return self.generate(z)
 
     def train_step(self, data):

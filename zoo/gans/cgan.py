@@ -1,6 +1,7 @@
 """CGAN: Mirza and Osindero 2014, "Conditional Generative Adversarial Nets"."""
 
 from keras_gan_zoo import nets
+from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.base import AdversarialModel
 from keras_gan_zoo.registry import register
 
@@ -28,7 +29,7 @@ class CGAN(AdversarialModel):
         **kwargs: see `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> cgan = zoo.create("cgan", data_shape=(2,), num_classes=8, hidden_units=(16,))
         >>> cgan.compile()
         >>> cgan.fit(zoo.data.load("ring8", batch_size=100, with_labels=True), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
@@ -38,6 +39,7 @@ class CGAN(AdversarialModel):
     """
 
     conditional = True
+    capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
     # The conditional discriminator takes [x, y], which none of the options handle.
     techniques = frozenset()
 

@@ -37,7 +37,7 @@ class CramerGAN(WGANGP):
             `filters`, `hidden_units`).
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> cramer = zoo.create("cramer_gan", data_shape=(2,), hidden_units=(16,), critic_dim=8)
         >>> cramer.compile()
         >>> cramer.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS

@@ -29,7 +29,7 @@ class DCGAN(AdversarialModel):
         **kwargs: see `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> dcgan = zoo.create("dcgan", data_shape=(16, 16, 1), filters=8)
         >>> dcgan.sample(4, seed=0).shape
         (4, 16, 16, 1)

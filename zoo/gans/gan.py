@@ -10,6 +10,8 @@ from keras_gan_zoo.registry import register
     "Goodfellow et al. 2014: MLP generator and discriminator, non-saturating loss",
     defaults={"data_shape": (2,), "latent_dim": 8, "hidden_units": (128, 128)},
     tiny={"data_shape": (2,), "latent_dim": 4, "hidden_units": (8,)},
+    # Feature matching averages features over the global batch.
+    tiny_options=[{"feature_matching": True}],
 )
 class GAN(AdversarialModel):
     """The original GAN with fully connected players.
@@ -26,7 +28,7 @@ class GAN(AdversarialModel):
             generator, discriminator, seed).
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> gan = zoo.create("gan")
         >>> gan.compile()
         >>> gan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from keras_gan_zoo import classifiers, losses, nets
 from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.capabilities import LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.registry import register
 
 # `classifier=UNTRAINED` builds a classifier with fixed random weights: a
@@ -76,7 +77,7 @@ class GuidedGAN(AdversarialModel):
         **kwargs: see `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> guided = zoo.create("guided_gan", data_shape=(2,), num_classes=8, classifier="untrained",
         ...                     hidden_units=(16,))
         >>> guided.compile()
@@ -86,6 +87,8 @@ class GuidedGAN(AdversarialModel):
         >>> guided.sample(3, labels=[0, 4, 7], seed=0).shape
         (3, 2)
     """
+
+    capabilities = frozenset({SAMPLE, LABELLED_SAMPLE})
 
     # Each sample's class is where its noise lies, not a second input.
     techniques = frozenset()
@@ -110,10 +113,6 @@ class GuidedGAN(AdversarialModel):
     def trains_on_labels(self):
         return True
 
-    @property
-    def samples_by_class(self):
-        return True
-
     def build_generator(self):
         return nets.decoder_for(self.latent_dim, self.data_shape, self.filters, self.hidden_units, name="generator")
 
@@ -134,13 +133,9 @@ class GuidedGAN(AdversarialModel):
         noise = tf.random.stateless_normal(tf.stack([num_samples, self.subspace_dim]), seed=seed_pair)
         return self.place_in_subspaces(noise, self.cycled_labels(num_samples) if labels is None else labels)
 
-    def sample(self, n, labels=None, seed=None):
-        """`n` samples; `labels` (one class per sample) picks their subspaces, else the classes are cycled."""
-        if labels is None:
-            return super().sample(n, seed=seed)
-        labels = self._checked_labels(labels, n, self.num_classes)
-        z = self.prior_sample(n, seed, labels=tf.constant(labels, tf.int32))
-        return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+    def sample_from_seed(self, num_samples, seed, labels=None):
+        """Prior draws in the subspaces of `labels` (one class per sample), else of the classes in turn."""
+        return self.generate(self.prior_from_seed(num_samples, seed, labels=labels))
 
     # -- training ---------------------------------------------------------------
 

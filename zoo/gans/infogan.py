@@ -9,6 +9,7 @@ import tensorflow as tf
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
 from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.capabilities import LABELLED_SAMPLE, PREDICT_CODES, SAMPLE
 from keras_gan_zoo.registry import register
 
 
@@ -60,7 +61,7 @@ class InfoGAN(AdversarialModel):
         **kwargs: see `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> info = zoo.create("infogan", data_shape=(2,), noise_dim=4, num_categories=8, hidden_units=(16,))
         >>> info.latent_dim
         14
@@ -72,6 +73,10 @@ class InfoGAN(AdversarialModel):
         >>> info.sample(4, labels=[0, 1, 2, 7], seed=0).shape
         (4, 2)
     """
+
+    # Labels are categorical codes: sample(n, labels=codes).
+    capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, PREDICT_CODES})
+    label_kind = "categorical codes"
 
     # Q shares the discriminator's input: packing or minibatch features would
     # mix the codes of several samples, and reference noise has no codes.
@@ -230,18 +235,17 @@ class InfoGAN(AdversarialModel):
             reported["label_loss"] = self._average(label_losses) * replicas
         return self._report(**reported)
 
-    def sample(self, n, labels=None, seed=None):
-        """`n` samples; `labels` (one categorical code per sample) fixes their categories."""
-        if labels is None:
-            return super().sample(n, seed=seed)
-        labels = self._checked_labels(labels, n, self.num_categories, what="categorical codes")
-        noise, _, continuous = self._split(self.prior_sample(n, seed=seed))
-        z = tf.concat([noise, tf.one_hot(labels, self.num_categories), continuous], axis=-1)
-        return keras.ops.convert_to_numpy(self.generate(z)).astype("float32")
+    def sample_from_seed(self, num_samples, seed, labels=None):
+        """Prior draws; `labels` (one categorical code per sample) fixes their categories."""
+        z = self.prior_from_seed(num_samples, seed)
+        if labels is not None:
+            noise, _, continuous = self._split(z)
+            z = tf.concat([noise, tf.one_hot(labels, self.num_categories), continuous], axis=-1)
+        return self.generate(z)
 
-    def predict_codes(self, x):
+    def predict_codes_op(self, x):
         """Q's reading of examples: (category probabilities, continuous code means)."""
-        _, features = self._features_and_logit(tf.convert_to_tensor(x, tf.float32), training=False)
+        _, features = self._features_and_logit(x, training=False)
         q = self.q_head(features, training=False)
         return tf.nn.softmax(q[:, :self.num_categories]), q[:, self.num_categories:]
 

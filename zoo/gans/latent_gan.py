@@ -6,6 +6,7 @@ import tensorflow as tf
 
 from keras_gan_zoo import losses, nets
 from keras_gan_zoo.base import GenerativeModel, _as_model
+from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.nets import per_class
 from keras_gan_zoo.registry import register
 
@@ -61,7 +62,8 @@ class LatentGAN(GenerativeModel):
         seed: seed of the training noise.
 
     Examples:
-        >>> import numpy as np, zoo
+        >>> import numpy as np
+        >>> import keras_gan_zoo as zoo
         >>> lgan = zoo.create("latent_gan", data_shape=(2,), num_classes=2, code_dim=2, basis_size=2)
         >>> lgan.compile()
         >>> x, y = zoo.data.synthetic.ring8(num_examples=400)
@@ -72,6 +74,7 @@ class LatentGAN(GenerativeModel):
     """
 
     conditional = True
+    capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
     trains_on_labels = True
 
     def __init__(

@@ -7,6 +7,7 @@ import tensorflow as tf
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
 from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.capabilities import CLASSIFY, SAMPLE
 from keras_gan_zoo.registry import register
 
 
@@ -46,7 +47,8 @@ class SGAN(AdversarialModel):
             defaults to True here).
 
     Examples:
-        >>> import numpy as np, zoo
+        >>> import numpy as np
+        >>> import keras_gan_zoo as zoo
         >>> x, y = zoo.data.load_arrays("mnist_5k")
         >>> sgan = zoo.create("sgan", num_labelled=50, filters=8)
         >>> sgan.compile()
@@ -57,6 +59,8 @@ class SGAN(AdversarialModel):
         >>> sgan.classify(x[:5]).shape
         (5,)
     """
+
+    capabilities = frozenset({SAMPLE, CLASSIFY})
 
     trains_on_labels = True
     # Labels belong to single examples, so packing, which merges them, is out.
@@ -128,13 +132,9 @@ class SGAN(AdversarialModel):
             x, y, self.num_labelled, self.num_classes, batch_size=batch_size, seed=seed, who="sgan"
         )
 
-    def class_probabilities(self, x):
+    def classify_op(self, x):
         """p(class k | x, real) for the K classes."""
-        return tf.nn.softmax(self.discriminator(tf.convert_to_tensor(x, tf.float32), training=False))
-
-    def classify(self, x):
-        """The most probable of the K classes for each example, as a numpy int array."""
-        return keras.ops.convert_to_numpy(tf.argmax(self.class_probabilities(x), axis=-1)).astype("int64")
+        return tf.nn.softmax(self.discriminator(x, training=False))
 
     def get_config(self):
         return {

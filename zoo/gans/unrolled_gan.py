@@ -34,7 +34,7 @@ class UnrolledGAN(GAN):
         **kwargs: see `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> gan = zoo.create("unrolled_gan", hidden_units=(16,), unrolling_steps=3)
         >>> gan.compile()
         >>> gan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS

@@ -52,7 +52,8 @@ class VEEGAN(BiGAN):
             for F).
 
     Examples:
-        >>> import numpy as np, zoo
+        >>> import numpy as np
+        >>> import keras_gan_zoo as zoo
         >>> veegan = zoo.create("veegan", hidden_units=(16,))
         >>> veegan.compile()
         >>> veegan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
@@ -60,7 +61,7 @@ class VEEGAN(BiGAN):
         >>> sorted(veegan.get_metrics_result())
         ['d_loss', 'g_loss', 'reconstruction']
         >>> veegan.encode(np.zeros((3, 2), "float32")).shape
-        TensorShape([3, 8])
+        (3, 8)
     """
 
     def __init__(self, data_shape=(2,), latent_dim=8, reconstruction_weight=1.0, reconstructor_noise=0.5, **kwargs):

@@ -37,7 +37,7 @@ class WGAN(AdversarialModel):
         **kwargs: see `zoo.base.AdversarialModel` (`ema_decay`, `seed`, ...).
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> wgan = zoo.create("wgan", data_shape=(2,), hidden_units=(16,))
         >>> wgan.compile()
         >>> wgan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS

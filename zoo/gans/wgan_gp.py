@@ -4,6 +4,7 @@ import tensorflow as tf
 
 import keras
 
+from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.gans.wgan import WGAN
 from keras_gan_zoo.registry import register
 
@@ -13,6 +14,7 @@ from keras_gan_zoo.registry import register
     "Gulrajani et al. 2017: Wasserstein critic with a gradient penalty, 5 critic steps per generator step",
     defaults={"data_shape": (28, 28, 1), "latent_dim": 100, "filters": 64, "hidden_units": (128, 128)},
     tiny={"data_shape": (16, 16, 1), "latent_dim": 8, "filters": 8, "hidden_units": (8,), "critic_steps": 2},
+    tiny_options=[{"conditional": True, "num_classes": 3}],
 )
 class WGANGP(WGAN):
     """Wasserstein GAN whose critic is kept 1-Lipschitz by a gradient penalty.
@@ -33,7 +35,7 @@ class WGANGP(WGAN):
             `critic_steps`) and `zoo.base.AdversarialModel`.
 
     Examples:
-        >>> import zoo
+        >>> import keras_gan_zoo as zoo
         >>> wgan = zoo.create("wgan_gp", data_shape=(2,), hidden_units=(16,))
         >>> wgan.compile()
         >>> wgan.fit(zoo.data.load("ring8", batch_size=100), epochs=1, steps_per_epoch=2, verbose=0)  # doctest: +ELLIPSIS
@@ -61,6 +63,12 @@ class WGANGP(WGAN):
             self.techniques = frozenset()
         super().__init__(data_shape, latent_dim, clip_value=None, **kwargs)
         self._add_trackers("gradient_penalty")
+
+    @property
+    def capabilities(self):
+        if self.conditional:
+            return frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
+        return frozenset({SAMPLE})
 
     def default_optimizer(self):
         """Adam(1e-4, beta_1=0, beta_2=0.9), the paper's setting."""
