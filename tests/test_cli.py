@@ -10,6 +10,7 @@ import pytest
 
 import keras_gan_zoo as zoo
 from keras_gan_zoo.training import callbacks, cli, run
+from keras_gan_zoo.training.config import RECIPES_DIR, TrainConfig
 
 STEPS = 5
 
@@ -40,7 +41,7 @@ def test_model_loads_in_a_new_process_with_the_same_samples(finished_run, tmp_pa
     in_process = tmp_path / "here.npy"
     assert cli.main(["sample", str(finished_run), "--n", "16", "--seed", "7", "--out", str(in_process)]) == 0
     script = (
-        "import sys, numpy as np, keras, zoo;"
+        "import sys, numpy as np, keras, keras_gan_zoo;"
         "m = keras.models.load_model(sys.argv[1]);"
         "np.save(sys.argv[2], m.sample(16, seed=7))"
     )
@@ -80,8 +81,14 @@ def test_unknown_model_lists_valid_names(tmp_path, capsys):
 
 
 def test_sample_of_an_unfinished_run_says_how_to_resume(tmp_path, capsys):
+    (tmp_path / "backup").mkdir()
     assert cli.main(["sample", str(tmp_path), "--out", str(tmp_path / "x.npy")]) == 2
     assert "same `ganzoo train` command" in capsys.readouterr().err
+
+
+def test_sample_of_a_missing_run_says_there_is_none(tmp_path, capsys):
+    assert cli.main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.npy")]) == 2
+    assert f"There is no run directory {tmp_path / 'nowhere'}" in capsys.readouterr().err
 
 
 def test_a_crashed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
@@ -96,11 +103,12 @@ def test_a_crashed_run_resumes_where_it_stopped(tmp_path, monkeypatch):
 
     monkeypatch.setattr(callbacks.SampleSnapshot, "on_epoch_end", crash_after_second_epoch)
     out = tmp_path / "run"
+    config = TrainConfig("gan", "ring8", epochs=3, batch_size=100, steps_per_epoch=STEPS)
     with pytest.raises(KeyboardInterrupt):
-        run.train("gan", "ring8", out, epochs=3, batch_size=100, steps_per_epoch=STEPS, verbose=0)
+        run.train(config, out, verbose=0)
     assert (out / "backup").exists() and not (out / "model.keras").exists()
 
-    model = run.train("gan", "ring8", out, epochs=3, batch_size=100, steps_per_epoch=STEPS, verbose=0)
+    model = run.train(config, out, verbose=0)
     # The crash came before the second epoch was backed up: the resumed run
     # redoes that epoch, but not the first.
     assert epochs_seen == [0, 1, 1, 2]
@@ -134,7 +142,7 @@ def test_mixed_precision_run_computes_in_bfloat16_and_saves_float32_samples(tmp_
     assert cli.main(train_args(out, "--mixed-precision")) == 0
     assert "Precision: mixed_bfloat16" in capsys.readouterr().out
     model, arguments = run.load_run(out)
-    assert arguments["mixed_precision"] is True
+    assert arguments.mixed_precision is True
     assert model.generator.layers[1].compute_dtype == "bfloat16"
     samples = model.sample(8, seed=0)
     assert samples.dtype == np.float32 and np.all(np.isfinite(samples))
@@ -145,7 +153,7 @@ def test_ema_run_samples_with_the_averaged_generator(tmp_path):
     out = tmp_path / "run"
     assert cli.main(train_args(out, "--ema-decay", "0.99")) == 0
     model, arguments = run.load_run(out)
-    assert arguments["ema_decay"] == 0.99 and model.ema_decay == 0.99
+    assert arguments.model_options["ema_decay"] == 0.99 and model.ema_decay == 0.99
     z = model.prior_sample(4, seed=0)
     np.testing.assert_array_equal(model.generate(z), model.ema_generator(z))
 
@@ -178,9 +186,9 @@ def test_packing_from_the_command_line(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(train_args(out, "--packing", "4")) == 0
     model, arguments = run.load_run(out)
-    assert arguments["packing"] == 4 and model.packing == 4
+    assert arguments.model_options["packing"] == 4 and model.packing == 4
     assert cli.main(["train", "vae", "--data", "mnist_5k", "--packing", "2", "--out", str(tmp_path / "v")]) == 2
-    assert "has no discriminator" in capsys.readouterr().err
+    assert "vae has no discriminator that takes it" in capsys.readouterr().err
 
 
 def png_shape(path):
@@ -224,3 +232,85 @@ def test_guided_gan_needs_a_dataset_with_a_domain_classifier_and_latent_models_r
     assert "ships one for fashion_mnist, not for mnist_5k" in capsys.readouterr().err
     assert cli.main(["train", "latent_gan", "--data", "mnist_5k", "--latent-dim", "4", "--out", out]) == 2
     assert "--latent-dim does not apply to latent_gan" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("flags, says", [
+    (["--epochs", "-1"], "argument --epochs: must be an integer >= 1, got -1"),
+    (["--batch-size", "0"], "argument --batch-size: must be an integer >= 1, got 0"),
+    (["--steps-per-epoch", "0"], "argument --steps-per-epoch: must be an integer >= 1, got 0"),
+])
+def test_bad_numbers_exit_non_zero_with_one_line(flags, says, tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["train", "gan", "--data", "ring8", "--out", str(tmp_path / "r"), *flags])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert says in err and len(err.strip().splitlines()) == 1, err
+    assert not (tmp_path / "r").exists()
+
+
+def test_sample_refuses_an_unknown_extension_before_loading_anything(tmp_path, capsys):
+    # No run there at all: the extension is what the error names.
+    assert cli.main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.jpg")]) == 2
+    err = capsys.readouterr().err
+    assert "--out must end in .png (a picture) or .npy (an array), got" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_finished_run_is_not_trained_again_unless_overwrite(finished_run, tmp_path, capsys):
+    assert cli.main(train_args(finished_run)) == 2
+    err = capsys.readouterr().err
+    assert "holds a finished run. Give another --out, or --overwrite" in err and len(err.strip().splitlines()) == 1
+    copy = tmp_path / "copy"
+    assert cli.main(train_args(copy)) == 0
+    before = (copy / "model.keras").stat().st_mtime_ns
+    assert cli.main(train_args(copy, "--overwrite", "--seed", "3")) == 0
+    assert (copy / "model.keras").stat().st_mtime_ns != before
+    assert run.load_run(copy)[1].seed == 3
+
+
+def test_ctrl_c_says_in_one_line_what_is_saved_and_how_to_resume(tmp_path, monkeypatch, capsys):
+    def interrupt(self, epoch, logs=None):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(callbacks.SampleSnapshot, "on_epoch_end", interrupt)
+    out = tmp_path / "run"
+    assert cli.main(train_args(out, "--backup-every-steps", "2")) == 130
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1, err
+    assert f"saved in {out / 'backup'}: the same command resumes from there" in err[0]
+
+
+def test_version_names_the_distribution(capsys):
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["--version"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith("ganzoo 0.")
+
+
+def test_recipes_are_listed_and_a_recipe_file_trains(tmp_path, capsys):
+    assert cli.main(["recipes"]) == 0
+    listed = [line.split()[0] for line in capsys.readouterr().out.strip().splitlines()]
+    assert {"packed_critic_ring8", "packed_critic_grid25", "packed_critic_gauss1200"} <= set(listed)
+    recipe = json.loads((RECIPES_DIR / "packed_critic_ring8.json").read_text())
+    recipe.update(epochs=1, steps_per_epoch=STEPS, sampling={"rejection_steps": 20, "max_quantile": 0.9})
+    path = tmp_path / "mine.json"
+    path.write_text(json.dumps(recipe))
+    out = tmp_path / "run"
+    assert cli.main(["train", "--recipe", str(path), "--out", str(out)]) == 0
+    model, config = run.load_run(out)
+    assert config.model_options["packing"] == 4 and model.packing == 4
+    assert config.optimizers["g_optimizer"].schedule == "cosine"
+    assert (out / "ratio.keras").is_file() and model.sampler is not None
+    # The recipe's settings reach the optimizers: cosine-decayed from 1e-3.
+    assert float(model.g_optimizer.learning_rate) < 1e-3
+    assert cli.main(["train", "--recipe", "no_such_recipe", "--out", str(tmp_path / "x")]) == 2
+    assert "Unknown recipe 'no_such_recipe'; the shipped ones are: packed_critic_gauss1200" in capsys.readouterr().err
+
+
+def test_tensorboard_gets_each_epochs_sample_picture(finished_run):
+    import tensorflow as tf
+
+    events = sorted((finished_run / "logs" / "samples").glob("events.out.tfevents.*"))
+    assert events, "no sample pictures in TensorBoard's logs"
+    steps = [e.step for path in events for e in tf.compat.v1.train.summary_iterator(str(path))
+             if any(v.tag == "samples" for v in e.summary.value)]
+    assert steps == [1, 2]

@@ -15,6 +15,8 @@ LIBRARY_MODULES = [
     "keras_gan_zoo",
     "keras_gan_zoo.registry",
     "keras_gan_zoo.capabilities",
+    "keras_gan_zoo.serialization",
+    "keras_gan_zoo.training.config",
     "keras_gan_zoo.data",
     "keras_gan_zoo.metrics",
     "keras_gan_zoo.sampling",

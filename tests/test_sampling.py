@@ -3,9 +3,10 @@
 import keras
 import numpy as np
 import pytest
+import tensorflow as tf
 
 import keras_gan_zoo as zoo
-from keras_gan_zoo import sampling
+from keras_gan_zoo import export, sampling
 
 
 class HalfOffTheData:
@@ -178,3 +179,25 @@ def test_fourier_features_let_the_logit_fall_as_sharply_as_a_narrow_modes_edge()
     # The true log ratio falls by 4.4 from the centre to 3 standard deviations out.
     assert fall_to_the_edge(None) < 1.0
     assert fall_to_the_edge((16, 1.0)) > 2.0
+
+
+def test_an_attached_rejection_sampler_draws_the_same_in_python_and_in_the_export(tmp_path):
+    model = zoo.create("gan", hidden_units=(16,), seed=0)
+    real, _ = zoo.data.synthetic.ring8("train", num_examples=2000)
+    classifier = sampling.fit_density_ratio(model, real, steps=50, seed=0)
+    direct = model.sample(300, seed=3)
+    model.attach_sampler(sampling.RejectionSampler(classifier, chunk=1000))
+    drawn = model.sample(300, seed=3)
+    np.testing.assert_array_equal(drawn, model.sample(300, seed=3))
+    assert not np.allclose(drawn, direct), "the sampler changed nothing"
+    # What it keeps scores higher under the classifier than what the generator draws.
+    assert classifier(drawn).numpy().mean() > classifier(direct).numpy().mean()
+    served = tf.saved_model.load(str(export.export_model(model, tmp_path, name="gan")["gan"]))
+    got = served.signatures["sample"](num_samples=tf.constant(300), seed=tf.constant(3, tf.int64))["samples"]
+    np.testing.assert_allclose(got, drawn, atol=1e-6)
+    # Labelled or not, a bounded number of rounds: a sampler that keeps nothing fails the request.
+    model.attach_sampler(sampling.RejectionSampler(classifier, chunk=1000, max_draws=1000, gamma=50.0))
+    with pytest.raises(tf.errors.InvalidArgumentError, match="rejection sampling kept too few of 1000 draws"):
+        model.sample(300, seed=3)
+    model.attach_sampler(None)
+    np.testing.assert_array_equal(model.sample(300, seed=3), direct)

@@ -4,6 +4,7 @@ import math
 import pathlib
 
 import keras
+import tensorflow as tf
 
 from keras_gan_zoo import plots
 
@@ -12,20 +13,27 @@ class SampleSnapshot(keras.callbacks.Callback):
     """Writes a PNG of samples after every epoch: `DIR/epoch_001.png`, ...
 
     The same seed every epoch, so the pictures show one set of latent codes
-    evolving. Vector data is drawn over `real` points.
+    evolving. Vector data is drawn over `real` points. With `log_dir`, the
+    picture also goes to TensorBoard's Images tab (`samples`, one step per epoch).
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, real=None):
+    def __init__(self, directory, num_samples=64, seed=0, real=None, log_dir=None):
         super().__init__()
         self.directory = pathlib.Path(directory)
         self.num_samples = num_samples
         self.seed = seed
         self.real = real
+        self.writer = None if log_dir is None else tf.summary.create_file_writer(str(pathlib.Path(log_dir) / "samples"))
 
     def on_epoch_end(self, epoch, logs=None):
         samples = self.model.sample(self.num_samples, seed=self.seed)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
         plots.save_samples_png(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+        if self.writer is not None:
+            picture = tf.io.decode_png(tf.io.read_file(str(path)))
+            with self.writer.as_default():
+                tf.summary.image("samples", picture[None], step=epoch + 1)
+            self.writer.flush()
 
 
 class StopOnNonFinite(keras.callbacks.Callback):

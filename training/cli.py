@@ -8,27 +8,54 @@ import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-# PacGAN's batch of 100 for the mixtures. Images get 32 instead of DCGAN's 128:
-# on a CPU an epoch then makes four times the updates in about the same time,
-# and one epoch of Fashion-MNIST already draws recognisable garments.
-DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32}
+def _train_config(args):
+    """The run's TrainConfig: the recipe's (if any), the flags given on top of it."""
+    from keras_gan_zoo.training.config import TrainConfig, load_recipe
+
+    if args.recipe:
+        config = load_recipe(args.recipe)
+        if args.model and args.model != config.model:
+            raise ValueError(f"The recipe {args.recipe} trains {config.model}, not {args.model}: drop one of them.")
+    elif not (args.model and args.data):
+        raise ValueError("Name a model and --data (ganzoo train gan --data ring8), or a --recipe (ganzoo recipes).")
+    else:
+        config = TrainConfig(model=args.model, data=args.data)
+    fields = {name: getattr(args, name) for name in (
+        "data", "epochs", "batch_size", "seed", "steps_per_epoch", "strategy", "backup_every_steps", "data_dir")}
+    fields = {name: value for name, value in fields.items() if value is not None}
+    fields.update({name: True for name in ("xla", "mixed_precision") if getattr(args, name)})
+    if args.devices:
+        fields["devices"] = tuple(args.devices.split(","))
+    options = {name: getattr(args, name) for name in ("latent_dim", "ema_decay", "packing")
+               if getattr(args, name) is not None}
+    return TrainConfig.from_dict({**config.to_dict(), **fields,
+                                  "model_options": {**config.model_options, **options}})
 
 
 def _train(args):
-    import keras_gan_zoo as zoo
+    from keras_gan_zoo.training import backup
     from keras_gan_zoo.training.run import train
 
-    out = args.out or f"runs/{args.model}-{args.data}"
-    batch_size = args.batch_size or DEFAULT_BATCH_SIZE[zoo.data.describe(args.data).kind]
-    train(
-        args.model, args.data, out, epochs=args.epochs, batch_size=batch_size,
-        latent_dim=args.latent_dim, seed=args.seed, xla=args.xla, data_dir=args.data_dir,
-        steps_per_epoch=args.steps_per_epoch, strategy=args.strategy,
-        devices=args.devices.split(",") if args.devices else None,
-        mixed_precision=args.mixed_precision, ema_decay=args.ema_decay,
-        backup_every_steps=args.backup_every_steps, packing=args.packing,
-    )
-    print(f"Saved {pathlib.Path(out) / 'model.keras'}; samples in {pathlib.Path(out) / 'samples'}")
+    config = _train_config(args)
+    name = pathlib.Path(args.recipe).stem if args.recipe else f"{config.model}-{config.data}"
+    out = pathlib.Path(args.out or f"runs/{name}")
+    try:
+        train(config, out, overwrite=args.overwrite)
+    except KeyboardInterrupt:
+        position = backup.read_position(out / "backup")
+        saved = (f"{position.epoch} epoch(s)" + (f" and {position.step} step(s)" if position.step else "")
+                 if position else "nothing yet")
+        raise Interrupted(f"stopped; {saved} saved in {out / 'backup'}: the same command resumes from there.")
+    print(f"Saved {out / 'model.keras'}; samples in {out / 'samples'}")
+
+
+def _recipes(args):
+    from keras_gan_zoo.training.config import recipe_description, recipe_names
+
+    names = recipe_names()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {recipe_description(name)}")
 
 
 def _list(args):
@@ -43,19 +70,19 @@ def _list(args):
 def _sample(args):
     import numpy as np
 
-    from keras_gan_zoo.training.run import load_run, real_points_for_plots
     from keras_gan_zoo import plots
+    from keras_gan_zoo.training.run import load_run, real_points_for_plots
 
+    out = pathlib.Path(args.out)
+    if out.suffix not in (".png", ".npy"):
+        raise ValueError(f"--out must end in .png (a picture) or .npy (an array), got {out}.")
     model, run = load_run(args.run_dir)
     samples = model.sample(args.n, seed=args.seed)
-    out = pathlib.Path(args.out)
     if out.suffix == ".npy":
         np.save(out, samples)
-    elif out.suffix == ".png":
-        real = real_points_for_plots(run["data"], run.get("data_dir"))
-        plots.save_samples_png(samples, out, real=real, title=f"{run['model']} on {run['data']}")
     else:
-        raise SystemExit(f"--out must end in .png or .npy, got {out}.")
+        real = real_points_for_plots(run.data, run.data_dir)
+        plots.save_samples_png(samples, out, real=real, title=f"{run.model} on {run.data}")
     print(f"Wrote {len(samples)} samples to {out}")
 
 
@@ -78,7 +105,7 @@ def _export(args):
     source = pathlib.Path(args.source)
     if source.is_dir():
         model, run = load_run(source)
-        name = args.name or run["model"]
+        name = args.name or run.model
     elif source.is_file():
         model, name = keras.models.load_model(source), args.name or source.stem
     else:
@@ -105,20 +132,45 @@ def _serve(args):
         server.stop()
 
 
+class _Parser(argparse.ArgumentParser):
+    """Reports a bad command line in one line (what to change), not the usage block."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
+def _positive(value):
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be an integer >= 1, got {value}")
+    return number
+
+
+def _offering(technique):
+    """The registered variants that take `technique`, for the help of its flag."""
+    import keras_gan_zoo as zoo
+
+    return ", ".join(name for name in zoo.list_models() if technique in zoo.get_entry(name).cls.techniques)
+
+
 def parser():
     from keras_gan_zoo.training.strategies import STRATEGIES
 
-    top = argparse.ArgumentParser(prog="ganzoo", description=__doc__)
-    commands = top.add_subparsers(dest="command", required=True)
+    top = _Parser(prog="ganzoo", description=__doc__)
+    top.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = top.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
-    train = commands.add_parser("train", help="train a variant on a dataset")
-    train.add_argument("model", help="a name from `ganzoo list`")
-    train.add_argument("--data", required=True, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k")
-    train.add_argument("--epochs", type=int, default=10)
-    train.add_argument("--batch-size", type=int, default=None, help="default: 100 for vectors, 32 for images")
-    train.add_argument("--latent-dim", type=int, default=None, help="default: the model's")
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA")
+    train = commands.add_parser("train", help="train a variant on a dataset, or a recipe")
+    train.add_argument("model", nargs="?", help="a name from `ganzoo list` (optional with --recipe)")
+    train.add_argument("--recipe", default=None,
+                       help="a name from `ganzoo recipes`, or a recipe file path.json; the flags below override it")
+    train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k")
+    train.add_argument("--epochs", type=_positive, default=None, help="default: 10, or the recipe's")
+    train.add_argument("--batch-size", type=_positive, default=None, help="default: 100 for vectors, 32 for images")
+    train.add_argument("--latent-dim", type=_positive, default=None, help="default: the model's")
+    train.add_argument("--seed", type=int, default=None, help="default: 0")
+    train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA (runs/RECIPE)")
+    train.add_argument("--overwrite", action="store_true", help="train a finished run's directory again, from the start")
     train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     train.add_argument(
         "--mixed-precision", action="store_true",
@@ -129,28 +181,32 @@ def parser():
         help="keep a moving average of the generator's weights (e.g. 0.999) for sampling and export",
     )
     train.add_argument(
-        "--backup-every-steps", type=int, default=None,
+        "--backup-every-steps", type=_positive, default=None,
         help="checkpoint every N steps as well as every epoch; a re-run resumes from the last one",
     )
     train.add_argument(
-        "--packing", type=int, default=None,
-        help="PacGAN: the discriminator judges M examples at once (gan, dcgan, wgan); the batch must divide by M",
+        "--packing", type=_positive, default=None,
+        help=f"PacGAN: the discriminator judges M examples at once ({_offering('packing')}); the batch must divide "
+             "by M",
     )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
-    train.add_argument("--steps-per-epoch", type=int, default=None, help="default: one pass over the data")
+    train.add_argument("--steps-per-epoch", type=_positive, default=None, help="default: one pass over the data")
     train.add_argument(
-        "--strategy", default="auto", choices=STRATEGIES,
-        help="auto: every GPU with MirroredStrategy, else one device; multiworker reads TF_CONFIG",
+        "--strategy", default=None, choices=STRATEGIES,
+        help="auto (default): every GPU with MirroredStrategy, else one device; multiworker reads TF_CONFIG",
     )
     train.add_argument("--devices", default=None, help="comma-separated devices for --strategy mirrored")
     train.set_defaults(handler=_train)
+
+    recipes = commands.add_parser("recipes", help="the named training recipes, one line each")
+    recipes.set_defaults(handler=_recipes)
 
     listing = commands.add_parser("list", help="the variants, one line each")
     listing.set_defaults(handler=_list)
 
     sample = commands.add_parser("sample", help="draw samples from a finished run")
     sample.add_argument("run_dir")
-    sample.add_argument("--n", type=int, default=64)
+    sample.add_argument("--n", type=_positive, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True, help="FILE.png (picture) or FILE.npy (array)")
     sample.set_defaults(handler=_sample)
@@ -194,6 +250,19 @@ def _request_cpu_auto_clustering():
         os.environ["TF_XLA_FLAGS"] = " ".join(flags + ["--tf_xla_cpu_global_jit"])
 
 
+class Interrupted(Exception):
+    """Ctrl-C, with what was kept and how to go on."""
+
+
+def _version():
+    from importlib import metadata
+
+    try:
+        return metadata.version("keras-gan-zoo")
+    except metadata.PackageNotFoundError:
+        return "unknown (not installed)"
+
+
 def main(argv=None):
     args = parser().parse_args(argv)
     if getattr(args, "xla", False):
@@ -203,6 +272,9 @@ def main(argv=None):
     except (ValueError, OSError, FloatingPointError) as error:
         print(f"ganzoo {args.command}: {error}", file=sys.stderr)
         return 2
+    except (Interrupted, KeyboardInterrupt) as stop:
+        print(f"ganzoo {args.command}: {stop or 'stopped.'}", file=sys.stderr)
+        return 130
     return 0
 
 

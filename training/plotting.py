@@ -29,11 +29,11 @@ def _check(condition, message):
 def _check_unconditional_autoencoder(model, run, kind):
     _check(_encodes_and_decodes(model.capabilities),
            f"--kind {kind} needs an unconditional model with encode and decode (aae, autoencoder, vae); "
-           f"this run's {run['model']} offers: {', '.join(sorted(model.capabilities))}.")
+           f"this run's {run.model} offers: {', '.join(sorted(model.capabilities))}.")
 
 
 def _test_split(run, count):
-    x, y = data.load_arrays(run["data"], "test", data_dir=run.get("data_dir"))
+    x, y = data.load_arrays(run.data, "test", data_dir=run.data_dir)
     return x[:count], y[:count]
 
 
@@ -41,13 +41,13 @@ def latent(model, run, out_dir, seed=0):
     """latent_codes.png, and latent_lattice.png for image data."""
     _check_unconditional_autoencoder(model, run, "latent")
     _check(model.latent_dim == 2,
-           f"--kind latent draws 2-D codes; this {run['model']} has latent_dim {model.latent_dim}. "
+           f"--kind latent draws 2-D codes; this {run.model} has latent_dim {model.latent_dim}. "
            "Train with --latent-dim 2, or use --kind interpolation.")
     x, y = _test_split(run, 5000)
     codes = model.encode(x)
     prior = np.asarray(model.prior_sample(len(codes), seed=seed))
     written = [out_dir / "latent_codes.png"]
-    plots.save_code_scatter(codes, y, prior, written[0], title=f"{run['model']}: codes of {run['data']} (test)")
+    plots.save_code_scatter(codes, y, prior, written[0], title=f"{run.model}: codes of {run.data} (test)")
     if len(model.data_shape) == 3:
         # The lattice spans where the prior puts 95% of its mass along each axis.
         low, high = np.percentile(prior, [2.5, 97.5])
@@ -60,7 +60,7 @@ def interpolation(model, run, out_dir, pairs=6, steps=10, seed=0):
     """interpolation.png: per row a real image, `steps` decoded codes on the line between two codes,
     the other real image."""
     _check_unconditional_autoencoder(model, run, "interpolation")
-    _check(len(model.data_shape) == 3, f"--kind interpolation draws images; {run['data']} holds vectors.")
+    _check(len(model.data_shape) == 3, f"--kind interpolation draws images; {run.data} holds vectors.")
     x, _ = _test_split(run, 1000)
     rows = []
     for first, second in np.random.default_rng(seed).choice(len(x), size=(pairs, 2), replace=False):
@@ -74,7 +74,7 @@ def interpolation(model, run, out_dir, pairs=6, steps=10, seed=0):
 def classes(model, run, out_dir, per_class=10, seed=0):
     """classes.png: `per_class` samples of each class, one row per class."""
     _check(caps.LABELLED_SAMPLE in model.capabilities,
-           f"--kind classes needs a model that samples by class (labelled_sample); this run's {run['model']} "
+           f"--kind classes needs a model that samples by class (labelled_sample); this run's {run.model} "
            f"offers: {', '.join(sorted(model.capabilities))}.")
     labels = np.repeat(np.arange(model.num_classes), per_class)
     samples = model.sample(len(labels), labels=labels, seed=seed)
@@ -82,7 +82,7 @@ def classes(model, run, out_dir, per_class=10, seed=0):
     if samples.ndim == 4:
         plots.save_image_grid(samples, path, columns=per_class)
     else:
-        plots.save_scatter(samples, path, title=f"{run['model']}: {per_class} samples per class")
+        plots.save_scatter(samples, path, title=f"{run.model}: {per_class} samples per class")
     return [path]
 
 

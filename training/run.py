@@ -1,8 +1,9 @@
 """One training run: data, model, callbacks, `fit`, and what it leaves in RUN_DIR.
 
 RUN_DIR/
-    run.json          the arguments of the run (read by `ganzoo sample`)
+    run.json          the run's TrainConfig (read by `ganzoo sample`, `export`, `plot`)
     model.keras       the trained model, written when `fit` ends
+    ratio.keras       the density-ratio classifier, when the config samples through rejection
     backup/           the last checkpoint (training/backup.py): run the same command to resume
     logs/             TensorBoard logs
     samples/          one PNG of samples per epoch
@@ -17,7 +18,9 @@ import keras
 import tensorflow as tf
 
 import keras_gan_zoo as zoo
+from keras_gan_zoo import sampling
 from keras_gan_zoo.training import backup, strategies
+from keras_gan_zoo.training.config import TrainConfig
 from keras_gan_zoo.training.callbacks import SampleSnapshot, StopOnNonFinite
 
 # Real points drawn under the generated ones in the per-epoch scatter.
@@ -26,48 +29,62 @@ SCATTER_REAL_POINTS = 2000
 PICTURE_SAMPLES = {"image": 64, "vector": 1000}
 
 
-def build_model(model_name, data_name, latent_dim=None, seed=None, ema_decay=None, packing=None):
-    """The registry's default for `model_name`, shaped for `data_name`."""
-    entry = zoo.get_entry(model_name)
-    spec = zoo.data.describe(data_name)
+def build_model(config):
+    """The registry's default for `config.model`, shaped for `config.data`, with its model options."""
+    entry = zoo.get_entry(config.model)
+    spec = zoo.data.describe(config.data)
     if spec.kind not in entry.data_kinds:
         raise ValueError(
-            f"{model_name} trains on {' or '.join(entry.data_kinds)} data; {data_name} holds "
+            f"{config.model} trains on {' or '.join(entry.data_kinds)} data; {config.data} holds "
             f"{spec.kind}s of shape {spec.shape}. Pick another dataset or model "
             f"(ganzoo list)."
         )
-    config = {"data_shape": spec.shape, "seed": seed}
-    # Conditional and semi-supervised variants learn the dataset's classes.
-    if spec.num_classes and "num_classes" in inspect.signature(entry.cls.__init__).parameters:
-        config["num_classes"] = spec.num_classes
+    options = {"data_shape": spec.shape, "seed": config.seed}
     parameters = inspect.signature(entry.cls.__init__).parameters
+    # Conditional and semi-supervised variants learn the dataset's classes.
+    if spec.num_classes and "num_classes" in parameters:
+        options["num_classes"] = spec.num_classes
     if "classifier" in parameters:
         # A guiding classifier must know the data's domain.
-        if data_name not in zoo.classifiers.REQUIRED_TEST_ACCURACY:
+        if config.data not in zoo.classifiers.REQUIRED_TEST_ACCURACY:
             raise ValueError(
-                f"{model_name} is guided by a domain classifier, and the zoo ships one for "
-                f"{', '.join(zoo.classifiers.REQUIRED_TEST_ACCURACY)}, not for {data_name}. "
-                f"From Python, pass your own: zoo.create({model_name!r}, classifier=<keras.Model>)."
+                f"{config.model} is guided by a domain classifier, and the zoo ships one for "
+                f"{', '.join(zoo.classifiers.REQUIRED_TEST_ACCURACY)}, not for {config.data}. "
+                f"From Python, pass your own: zoo.create({config.model!r}, classifier=<keras.Model>)."
             )
-        config["classifier"] = data_name
-    if latent_dim is not None:
-        if "latent_dim" not in parameters:
-            raise ValueError(
-                f"--latent-dim does not apply to {model_name}, whose latent size follows from its other "
-                f"options (ganzoo list; zoo.get_entry({model_name!r}).defaults)."
-            )
-        config["latent_dim"] = latent_dim
-    if ema_decay is not None:
-        if not issubclass(entry.cls, zoo.AdversarialModel):
-            raise ValueError(
-                f"--ema-decay averages a generator's weights; {model_name} has no generator."
-            )
-        config["ema_decay"] = ema_decay
-    if packing is not None:
-        if not issubclass(entry.cls, zoo.AdversarialModel):
-            raise ValueError(f"--packing packs a discriminator's inputs; {model_name} has no discriminator.")
-        config["packing"] = packing
-    return zoo.create(model_name, **config)
+        options["classifier"] = config.data
+    model_options = dict(config.model_options)
+    if "latent_dim" in model_options and "latent_dim" not in parameters:
+        raise ValueError(
+            f"--latent-dim does not apply to {config.model}, whose latent size follows from its other "
+            f"options (ganzoo list; zoo.get_entry({config.model!r}).defaults)."
+        )
+    if "ema_decay" in model_options and not issubclass(entry.cls, zoo.AdversarialModel):
+        raise ValueError(f"--ema-decay averages a generator's weights; {config.model} has no generator.")
+    if "packing" in model_options and "packing" not in entry.cls.techniques:
+        raise ValueError(f"--packing packs a discriminator's inputs; {config.model} has no discriminator that takes it "
+                         f"(ganzoo train --help names the variants that do).")
+    return zoo.create(config.model, **{**options, **model_options})
+
+
+def compile_model(model, config, steps_per_epoch):
+    """Compiles with each player's optimizer as `config.optimizers` sets it, the model's defaults otherwise.
+
+    Call it inside the strategy's scope.
+    """
+    model.compile(jit_compile=bool(config.xla))
+    unknown = set(config.optimizers) - set(model.optimizer_names)
+    if unknown:
+        raise ValueError(f"{config.model} has no player {', '.join(sorted(unknown))}; its optimizers are "
+                         f"{', '.join(model.optimizer_names)}.")
+    if config.optimizers:
+        # The defaults just compiled, unwrapped from loss scaling, give each player's optimizer class and settings.
+        defaults = {player: getattr(model, player) for player in config.optimizers}
+        defaults = {player: optimizer.inner_optimizer if isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+                    else optimizer for player, optimizer in defaults.items()}
+        total = config.total_steps(steps_per_epoch)
+        model.compile(jit_compile=bool(config.xla), **{
+            player: options.build(defaults[player], total) for player, options in config.optimizers.items()})
 
 
 def real_points_for_plots(data_name, data_dir=None, train_examples=None):
@@ -83,96 +100,92 @@ def real_points_for_plots(data_name, data_dir=None, train_examples=None):
     return train_examples[:SCATTER_REAL_POINTS]
 
 
-def train(
-    model_name,
-    data_name,
-    run_dir,
-    epochs=10,
-    batch_size=128,
-    latent_dim=None,
-    seed=0,
-    xla=False,
-    data_dir=None,
-    steps_per_epoch=None,
-    verbose=1,
-    strategy="auto",
-    devices=None,
-    mixed_precision=False,
-    ema_decay=None,
-    backup_every_steps=None,
-    packing=None,
-):
-    """Trains `model_name` on `data_name`, resuming from RUN_DIR/backup if present.
+# Global batch by the kind of data, when a config leaves it unset: PacGAN's 100 for
+# the mixtures; 32 for images, DCGAN's 128 divided by 4: on a CPU an epoch then makes
+# four times the updates in about the same time, and one epoch of Fashion-MNIST
+# already draws recognisable garments.
+DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32}
+RATIO_FILE = "ratio.keras"
 
-    `batch_size` is the global batch, split across the strategy's replicas.
-    `backup_every_steps` adds mid-epoch checkpoints to the per-epoch ones.
-    `packing` m lets the discriminator judge m examples at once (PacGAN).
-    `ema_decay` keeps an averaged generator for sampling and export.
-    `mixed_precision` computes in float16 on GPUs (with loss scaling) and in
-    bfloat16 elsewhere, keeping variables, outputs and losses in float32.
+
+def batch_size_of(config):
+    return config.batch_size or DEFAULT_BATCH_SIZE[zoo.data.describe(config.data).kind]
+
+
+def train(config, run_dir, verbose=1, overwrite=False):
+    """Trains as the `TrainConfig` says, resuming from RUN_DIR/backup if present.
+
+    The batch is global, split across the strategy's replicas. A finished run
+    (RUN_DIR/model.keras) is not trained again unless `overwrite`. With
+    rejection sampling in `config.sampling`, a density-ratio classifier is
+    fitted on the trained model and kept as RUN_DIR/ratio.keras: the model
+    returned, and `load_run`'s, sample through it.
     Returns the trained model; RUN_DIR holds what the module docstring lists.
     """
+    run_dir = pathlib.Path(run_dir)
+    if (run_dir / "model.keras").exists() and not overwrite:
+        raise FileExistsError(
+            f"{run_dir} holds a finished run. Give another --out, or --overwrite to train it again from the start.")
     # First: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
-    distribution = strategies.make_strategy(strategy, devices)
-    keras.utils.set_random_seed(seed)
-    policy = mixed_precision_policy() if mixed_precision else "float32"
+    distribution = strategies.make_strategy(config.strategy, config.devices)
+    keras.utils.set_random_seed(config.seed)
+    batch_size = batch_size_of(config)
+    policy = mixed_precision_policy() if config.mixed_precision else "float32"
+    x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
     # Built first, so that a wrong model or dataset name leaves no run directory.
     previous_policy = keras.mixed_precision.global_policy()
     keras.mixed_precision.set_dtype_policy(policy)
     try:
         with distribution.scope():
-            model = build_model(
-                model_name, data_name, latent_dim=latent_dim, seed=seed, ema_decay=ema_decay,
-                packing=packing,
-            )
-            model.compile(jit_compile=bool(xla))
+            model = build_model(config)
+        data = model.training_data(x, y, batch_size=batch_size, seed=config.seed)
+        steps = config.steps_per_epoch or int(data.cardinality())
+        with distribution.scope():
+            compile_model(model, config, steps)
     finally:
         # The model's layers keep their policy; nothing built later inherits it.
         keras.mixed_precision.set_dtype_policy(previous_policy)
-    x, y = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
-    data = model.training_data(x, y, batch_size=batch_size, seed=seed)
-    steps = steps_per_epoch or int(data.cardinality())
+    if config.steps_per_epoch:
+        # Epochs of a set length run on, through the data again.
+        data = data.repeat()
 
-    run_dir = pathlib.Path(run_dir)
+    if overwrite and (run_dir / "model.keras").exists():
+        shutil.rmtree(run_dir / "backup", ignore_errors=True)
+        (run_dir / "model.keras").unlink()
     # In a multi-worker run every worker trains; the chief alone writes.
     chief = distribution.extended.should_checkpoint
-    arguments = {
-        "model": model_name, "data": data_name, "epochs": epochs, "batch_size": batch_size,
-        "latent_dim": latent_dim, "seed": seed, "xla": xla, "data_dir": data_dir,
-        "steps_per_epoch": steps_per_epoch, "strategy": strategy, "devices": devices,
-        "mixed_precision": mixed_precision, "ema_decay": ema_decay,
-        "backup_every_steps": backup_every_steps, "packing": packing,
-    }
     if chief:
         run_dir.mkdir(parents=True, exist_ok=True)
-        (run_dir / "run.json").write_text(json.dumps(arguments, indent=2) + "\n")
+        (run_dir / "run.json").write_text(json.dumps(config.to_dict(), indent=2) + "\n")
+    kind = zoo.data.describe(config.data).kind
     callbacks = [StopOnNonFinite()]
     if chief:
         callbacks += [
             keras.callbacks.TensorBoard(str(run_dir / "logs")),
             SampleSnapshot(
                 run_dir / "samples",
-                num_samples=PICTURE_SAMPLES[zoo.data.describe(data_name).kind],
-                seed=seed,
-                real=real_points_for_plots(data_name, train_examples=x),
+                num_samples=PICTURE_SAMPLES[kind],
+                seed=config.seed,
+                real=real_points_for_plots(config.data, train_examples=x),
+                log_dir=run_dir / "logs",
             ),
         ]
     if verbose:
-        callbacks.append(EpochProgress(epochs))
+        callbacks.append(EpochProgress(config.epochs))
 
     backup_dir = run_dir / "backup"
     start = backup.restore(model, backup_dir) or backup.Position()
     if verbose:
-        print(f"Training {model_name} on {data_name} under {strategies.describe(distribution)}, "
+        print(f"Training {config.model} on {config.data} under {strategies.describe(distribution)}, "
               f"global batch {batch_size}.")
         print(f"XLA: {model.xla_compiles or 'off'}. Precision: {policy}.")
         if start != backup.Position():
-            print(f"Resuming from {backup_dir}: {start.epoch} of {epochs} epochs were done"
+            print(f"Resuming from {backup_dir}: {start.epoch} of {config.epochs} epochs were done"
                   + (f", and {start.step} of {steps} steps of epoch {start.epoch + 1}." if start.step else "."))
 
     def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
         # The backup comes last, so that an epoch it records has its picture and logs.
-        saver = backup.RunBackup(backup_dir, backup_every_steps, start=position, enabled=chief)
+        saver = backup.RunBackup(backup_dir, config.backup_every_steps, start=position, enabled=chief)
         try:
             model.fit(
                 data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
@@ -189,16 +202,31 @@ def train(
     if start.step:
         # Finish the interrupted epoch with the steps it had left.
         remaining = steps - start.step
-        rest_of_epoch = data if steps_per_epoch else data.skip(start.step)
+        rest_of_epoch = data if config.steps_per_epoch else data.skip(start.step)
         fit(rest_of_epoch, start.epoch, start.epoch + 1, remaining, start)
         start = backup.Position(start.epoch + 1, 0)
-    if start.epoch < epochs:
-        fit(data, start.epoch, epochs, steps_per_epoch, start)
+    if start.epoch < config.epochs:
+        fit(data, start.epoch, config.epochs, config.steps_per_epoch, start)
+    if config.sampling.rejection_steps:
+        if verbose:
+            print(f"Fitting the density-ratio classifier for rejection sampling "
+                  f"({config.sampling.rejection_steps:,} steps).")
+        classifier = sampling.fit_density_ratio(
+            model, x, steps=config.sampling.rejection_steps, hidden_units=config.sampling.ratio_hidden_units,
+            fourier_features=config.sampling.fourier_features, seed=config.seed)
+        if chief:
+            backup.write_atomically(run_dir / RATIO_FILE, classifier.save)
+        model.attach_sampler(_sampler(classifier, config))
     if chief:
         backup.write_atomically(run_dir / "model.keras", model.save)
         # Finished: nothing is left to resume.
         shutil.rmtree(backup_dir, ignore_errors=True)
     return model
+
+
+def _sampler(classifier, config):
+    return sampling.RejectionSampler(classifier, gamma=config.sampling.gamma,
+                                     max_quantile=config.sampling.max_quantile)
 
 
 class EpochProgress(keras.callbacks.ProgbarLogger):
@@ -222,13 +250,20 @@ def mixed_precision_policy():
 
 
 def load_run(run_dir):
-    """The trained model and the run's arguments."""
+    """The trained model (sampling through the run's rejection sampler, if it has one) and its `TrainConfig`."""
     run_dir = pathlib.Path(run_dir)
     model_path = run_dir / "model.keras"
+    if not run_dir.is_dir():
+        raise FileNotFoundError(f"There is no run directory {run_dir}: train one with `ganzoo train ... --out {run_dir}`.")
     if not model_path.exists():
-        raise FileNotFoundError(
-            f"{model_path} does not exist: the run has not finished. Resume it with the "
-            f"same `ganzoo train` command, which restores {run_dir / 'backup'}."
-        )
-    arguments = json.loads((run_dir / "run.json").read_text())
-    return keras.models.load_model(model_path), arguments
+        if (run_dir / "backup").exists():
+            raise FileNotFoundError(
+                f"{model_path} does not exist: the run has not finished. Resume it with the "
+                f"same `ganzoo train` command, which restores {run_dir / 'backup'}."
+            )
+        raise FileNotFoundError(f"{run_dir} holds no trained model ({model_path} is missing) and no backup to resume.")
+    config = TrainConfig.from_dict(json.loads((run_dir / "run.json").read_text()))
+    model = keras.models.load_model(model_path)
+    if config.sampling.rejection_steps:
+        model.attach_sampler(_sampler(keras.models.load_model(run_dir / RATIO_FILE), config))
+    return model, config

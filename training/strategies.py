@@ -43,10 +43,12 @@ def make_strategy(name="auto", devices=None):
 
 def describe(strategy):
     """One line for the run log: which strategy, how many replicas."""
-    # MultiWorkerMirroredStrategy's class calls itself CollectiveAllReduceStrategy.
-    name = (
-        "MultiWorkerMirroredStrategy"
-        if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy)
-        else type(strategy).__name__
-    )
+    # MultiWorkerMirroredStrategy's class calls itself CollectiveAllReduceStrategy,
+    # and the default strategy's class is private.
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        name = "MultiWorkerMirroredStrategy"
+    elif isinstance(strategy, tf.distribute.MirroredStrategy):
+        name = "MirroredStrategy"
+    else:
+        return "one device (no distribution strategy)"
     return f"{name} with {strategy.num_replicas_in_sync} replica(s)"

@@ -11,7 +11,9 @@ import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from keras_gan_zoo import capabilities, classifiers, data, layers, losses, metrics, nets, sampling  # noqa: E402
+from keras_gan_zoo import (  # noqa: E402
+    capabilities, classifiers, data, layers, losses, metrics, nets, sampling, serialization,
+)
 from keras_gan_zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
 from keras_gan_zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
 from keras_gan_zoo.gans import (  # noqa: E402
@@ -22,6 +24,6 @@ from keras_gan_zoo.registry import create, describe_models, get_entry, list_mode
 __all__ = [
     "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
     "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
-    "capabilities", "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models", "losses", "metrics",
-    "nets", "sampling",
+    "capabilities", "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models",
+    "losses", "metrics", "nets", "sampling", "serialization",
 ]

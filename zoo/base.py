@@ -5,7 +5,6 @@ attributes), one optimizer per player, and a `train_step` written per replica,
 so that one code path runs on one device, under tf.distribute and under XLA.
 """
 
-import copy
 import functools
 
 import numpy as np
@@ -17,14 +16,7 @@ from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, xla
 from keras_gan_zoo import capabilities
 from keras_gan_zoo.capabilities import GenerativeAPI
-
-
-def _as_model(network):
-    """Accepts a `keras.Model` or its serialized config (as found in `get_config`)."""
-    if network is None or isinstance(network, keras.Model):
-        return network
-    # Deserialization consumes the dict it is given; keep the caller's intact.
-    return keras.saving.deserialize_keras_object(copy.deepcopy(network))
+from keras_gan_zoo.serialization import ConstructorConfig, as_network
 
 
 def _share_overflow(gradients):
@@ -56,7 +48,7 @@ def _spans_several_workers(strategy):
     )
 
 
-class GenerativeModel(GenerativeAPI, keras.Model):
+class GenerativeModel(ConstructorConfig, GenerativeAPI, keras.Model):
     """Data shape, latent size, noise, sampling and the optimizer plumbing.
 
     Args:
@@ -67,6 +59,8 @@ class GenerativeModel(GenerativeAPI, keras.Model):
 
     # Set by `zoo.registry.register`: the name `zoo.create` knows the class by.
     registered_name = None
+    # The training options (packing, feature matching, ...) the variant takes; none here.
+    techniques = frozenset()
 
     def __init__(self, data_shape, latent_dim, seed=None, **kwargs):
         super().__init__(**kwargs)
@@ -321,17 +315,6 @@ class GenerativeModel(GenerativeAPI, keras.Model):
         """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
         return tf.math.floormod(tf.range(n), self.num_classes)
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            data_shape=list(self.data_shape), latent_dim=self.latent_dim, seed=self.seed
-        )
-        return config
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
 
 class AdversarialModel(GenerativeModel):
     """A generator against a discriminator, one tape and one optimizer each.
@@ -431,8 +414,8 @@ class AdversarialModel(GenerativeModel):
         self.generator_loss_fn, self.discriminator_loss_fn = losses.adversarial_loss_pair(loss)
         self.loss_name = loss
         self.label_smoothing = float(label_smoothing)
-        self.generator = _as_model(generator) or self.build_generator()
-        self.discriminator = _as_model(discriminator) or self.build_discriminator()
+        self.generator = as_network(generator) or self.build_generator()
+        self.discriminator = as_network(discriminator) or self.build_discriminator()
         self._check_generator()
         self._check_discriminator()
         self.feature_matching = bool(feature_matching)
@@ -729,23 +712,6 @@ class AdversarialModel(GenerativeModel):
         self._update_ema_generator()
         return g_losses
 
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            generator=keras.saving.serialize_keras_object(self.generator),
-            discriminator=keras.saving.serialize_keras_object(self.discriminator),
-            loss=self.loss_name,
-            label_smoothing=self.label_smoothing,
-            packing=self.packing,
-            feature_matching=self.feature_matching,
-            minibatch_discrimination=self.minibatch_discrimination,
-            virtual_batch_norm=self.virtual_batch_norm,
-            historical_averaging=self.historical_averaging,
-            gradient_penalty=self.gradient_penalty,
-            ema_decay=self.ema_decay,
-        )
-        return config
-
 
 class AutoencoderModel(GenerativeModel):
     """An encoder and a decoder trained together by one optimizer.
@@ -767,8 +733,8 @@ class AutoencoderModel(GenerativeModel):
 
     def __init__(self, data_shape, latent_dim, encoder=None, decoder=None, seed=None, **kwargs):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
-        self.encoder = _as_model(encoder) or self.build_encoder()
-        self.decoder = _as_model(decoder) or self.build_decoder()
+        self.encoder = as_network(encoder) or self.build_encoder()
+        self.decoder = as_network(decoder) or self.build_decoder()
         code_size = self.encoder_output_factor * self.latent_dim
         self._check_network(self.encoder, "encoder", self.data_shape, (code_size,))
         self._check_network(self.decoder, "decoder", (self.latent_dim,), self.data_shape)
@@ -796,11 +762,3 @@ class AutoencoderModel(GenerativeModel):
 
     def generate(self, z):
         return self.decode_op(z)
-
-    def get_config(self):
-        config = super().get_config()
-        config.update(
-            encoder=keras.saving.serialize_keras_object(self.encoder),
-            decoder=keras.saving.serialize_keras_object(self.decoder),
-        )
-        return config

@@ -100,11 +100,31 @@ class GenerativeAPI:
             seed = int(np.random.default_rng().integers(2**31))
         return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), labels))
 
+    # A `zoo.sampling.RejectionSampler` the unlabelled draws go through, when attached.
+    sampler = None
+
+    def attach_sampler(self, sampler):
+        """Draws `sample(n)` (and the exported `sample` signature) through `sampler`; None detaches it.
+
+        Kept out of the model's saved state: a run keeps the sampler's
+        classifier in a file of its own beside model.keras.
+        """
+        # Past Keras's attribute tracking, so that model.keras stays what the config rebuilds.
+        object.__setattr__(self, "sampler", sampler)
+
     def sample_from_seed(self, num_samples, seed, labels=None):
         """The draw of `sample` as TensorFlow ops, stateless in `seed` (int64).
 
-        What the exported `sample` and `sample_labelled` signatures run.
+        What the exported `sample` and `sample_labelled` signatures run:
+        through the attached sampler for unlabelled draws, else straight from
+        the prior (`generate_from_seed`).
         """
+        if self.sampler is not None and labels is None:
+            return self.sampler.sample_from_seed(self, num_samples, seed)
+        return self.generate_from_seed(num_samples, seed, labels)
+
+    def generate_from_seed(self, num_samples, seed, labels=None):
+        """Prior draws through the generator (the classes `labels`, when given), as TensorFlow ops."""
         z = self.prior_from_seed(num_samples, seed)
         return self.generate(z) if labels is None else self.generate(z, labels)
 

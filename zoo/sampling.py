@@ -176,3 +176,74 @@ def rejection_sample(model, classifier, n, max_draws=10_000_000, seed=0, return_
     samples = np.concatenate(accepted)
     acceptance = kept / drawn
     return (samples[:n], acceptance) if return_acceptance else samples[:n]
+
+
+class RejectionSampler:
+    """`rejection_sample` as TensorFlow ops: what a served `sample` signature runs.
+
+    Attached to a model (`model.attach_sampler(sampler)`), it makes
+    `model.sample(n, seed=s)` and the exported `sample` signature draw the same
+    samples: chunk k of `chunk` draws comes from the generator at a seed folded
+    from (s, k), is kept with probability ratio / max ratio as in
+    `rejection_sample` (the maximum from chunk 0's logits), and the loop stops
+    once `n` are kept, or fails after `max_draws`, so no request runs unbounded.
+
+    Args:
+        classifier: from `fit_density_ratio` on the model it samples.
+        gamma, max_quantile: as in `rejection_sample`.
+        chunk: draws per round.
+        max_draws: draws tried before the request fails.
+    """
+
+    def __init__(self, classifier, gamma=0.0, max_quantile=1.0, chunk=CHUNK, max_draws=5_000_000):
+        if not 0.0 < max_quantile <= 1.0:
+            raise ValueError(f"max_quantile must lie in (0, 1] (1.0: the largest logit), got {max_quantile}.")
+        if not np.isfinite(gamma):
+            raise ValueError(f"gamma shifts the acceptance logit and must be finite, got {gamma}.")
+        self.classifier, self.gamma, self.max_quantile = classifier, float(gamma), float(max_quantile)
+        self.chunk, self.max_rounds = int(chunk), max(1, int(max_draws) // int(chunk))
+
+    def options(self):
+        """The acceptance options, as a recipe or run.json records them."""
+        return {"gamma": self.gamma, "max_quantile": self.max_quantile}
+
+    def _round(self, model, seed, k):
+        """Chunk k's draws, their logits, and the uniform draws that decide them."""
+        seeds = tf.random.experimental.stateless_fold_in(tf.stack([seed, tf.constant(0, tf.int64)]), k)
+        samples = model.generate_from_seed(self.chunk, seeds[0])
+        logits = tf.reshape(self.classifier(tf.reshape(samples, [self.chunk, -1]), training=False), [-1])
+        uniforms = tf.random.stateless_uniform([self.chunk], seed=seeds)
+        return samples, tf.cast(logits, tf.float32), uniforms
+
+    def _acceptance(self, log_ratio):
+        log_p = tf.minimum(log_ratio, 0.0)
+        if self.gamma == 0.0:
+            return tf.exp(log_p)
+        logit = log_p - tf.math.log(-tf.math.expm1(log_p - 1e-6))
+        return tf.sigmoid(logit - self.gamma)
+
+    def sample_from_seed(self, model, num_samples, seed):
+        seed = tf.cast(seed, tf.int64)
+        num_samples = tf.cast(num_samples, tf.int32)
+        _, first, _ = self._round(model, seed, 0)
+        ranked = tf.sort(first)
+        max_logit = ranked[min(self.chunk - 1, int(np.ceil(self.max_quantile * self.chunk)) - 1)]
+
+        def more(k, kept, found):
+            return tf.logical_and(found < num_samples, k < self.max_rounds)
+
+        def one_round(k, kept, found):
+            samples, logits, uniforms = self._round(model, seed, k)
+            keep = uniforms < self._acceptance(logits - max_logit)
+            kept = kept.write(k, tf.boolean_mask(samples, keep))
+            return k + 1, kept, found + tf.reduce_sum(tf.cast(keep, tf.int32))
+
+        kept = tf.TensorArray(tf.float32, size=0, dynamic_size=True, infer_shape=False,
+                              element_shape=tf.TensorShape([None, *model.data_shape]))
+        rounds, kept, found = tf.while_loop(more, one_round, (tf.constant(0), kept, tf.constant(0)))
+        check = tf.debugging.assert_greater_equal(
+            found, num_samples,
+            message=f"rejection sampling kept too few of {self.max_rounds * self.chunk} draws: the ratio classifier "
+                    "rejects nearly everything the generator makes")
+        with tf.control_dependencies([check]):
+            return kept.concat()[:num_samples]

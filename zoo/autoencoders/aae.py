@@ -6,7 +6,8 @@ import tensorflow as tf
 
 from keras_gan_zoo import losses, nets
 from keras_gan_zoo import capabilities as caps
-from keras_gan_zoo.base import AutoencoderModel, _as_model
+from keras_gan_zoo.base import AutoencoderModel
+from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.registry import register
 
 PRIORS = ("gaussian", "mog")
@@ -95,10 +96,10 @@ class AAE(AutoencoderModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, latent_dim, **kwargs)
-        self.code_discriminator = _as_model(code_discriminator) or self.build_code_discriminator()
+        self.code_discriminator = as_network(code_discriminator) or self.build_code_discriminator()
         self.category_discriminator = None
         if self.clusters:
-            self.category_discriminator = _as_model(category_discriminator) or nets.mlp_encoder(
+            self.category_discriminator = as_network(category_discriminator) or nets.mlp_encoder(
                 (self.clusters,), 1, self.hidden_units, name="category_discriminator"
             )
         self._add_trackers("reconstruction_loss", "d_loss", "g_loss")
@@ -288,26 +289,10 @@ class AAE(AutoencoderModel):
     def generate(self, z, labels=None):
         return self.decode_op(z, labels)
 
-    def sample_from_seed(self, num_samples, seed, labels=None):
+    def generate_from_seed(self, num_samples, seed, labels=None):
         """Decoded prior codes; supervised and clustering AAEs take one category per sample (or cycle them)."""
         if labels is None:
             return self.generate(self.prior_from_seed(num_samples, seed))
         # Under the labelled mixture a class's codes come from its own component.
         z = self.prior_from_seed(num_samples, seed, components=labels if self._labelled_prior else None)
         return self.decode_op(z, labels)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "prior": self.prior,
-            "prior_std": self.prior_std,
-            "mog_radius": self.mog_radius,
-            "supervised": self.supervised,
-            "num_classes": self.num_classes,
-            "clusters": self.clusters,
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "code_discriminator": keras.saving.serialize_keras_object(self.code_discriminator),
-            "category_discriminator": (keras.saving.serialize_keras_object(self.category_discriminator)
-                                       if self.clusters else None),
-        }

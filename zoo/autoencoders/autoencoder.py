@@ -99,11 +99,3 @@ class Autoencoder(AutoencoderModel):
         self._apply(loss, tape)
         self._track_codes(codes)
         return self._report(loss=tf.reduce_mean(per_example))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "code_momentum": self.code_momentum,
-        }

@@ -117,12 +117,3 @@ class VAE(AutoencoderModel):
             reconstruction_loss=tf.reduce_mean(reconstruction),
             kl_loss=tf.reduce_mean(kl),
         )
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "likelihood": self.likelihood,
-            "observation_std": self.observation_std,
-        }

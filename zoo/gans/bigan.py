@@ -6,7 +6,8 @@ import tensorflow as tf
 import keras
 
 from keras_gan_zoo import nets
-from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import DECODE, ENCODE, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -62,7 +63,7 @@ class BiGAN(AdversarialModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, latent_dim, **kwargs)
-        self.encoder = _as_model(encoder) or self.build_encoder()
+        self.encoder = as_network(encoder) or self.build_encoder()
         self._check_network(self.encoder, "encoder", self.data_shape, (self.latent_dim,))
 
     def build_generator(self):
@@ -115,11 +116,3 @@ class BiGAN(AdversarialModel):
         self._minimize(self.g_optimizer, ge_tape, ge_loss, self.generator_side_variables())
         self._update_ema_generator()
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(ge_losses))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "encoder": keras.saving.serialize_keras_object(self.encoder),
-        }

@@ -61,11 +61,3 @@ class CGAN(AdversarialModel):
 
     def build_discriminator(self):
         return nets.conditional_discriminator(self.data_shape, self.num_classes, self.filters, self.hidden_units)
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-        }

@@ -99,6 +99,3 @@ class CramerGAN(WGANGP):
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
         self._update_ema_generator()
         return g_losses
-
-    def get_config(self):
-        return {**super().get_config(), "critic_dim": self.critic_dim}

@@ -55,6 +55,3 @@ class DCGAN(AdversarialModel):
             self.discriminator_input_shape, 1, self.filters, name="discriminator",
             minibatch_kernels=self.minibatch_discrimination,
         )
-
-    def get_config(self):
-        return {**super().get_config(), "filters": self.filters}

@@ -57,6 +57,3 @@ class GAN(AdversarialModel):
             self.discriminator_input_shape, 1, self.hidden_units, name="discriminator",
             minibatch_kernels=self.minibatch_discrimination,
         )
-
-    def get_config(self):
-        return {**super().get_config(), "hidden_units": list(self.hidden_units)}

@@ -7,7 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan_zoo import classifiers, losses, nets
-from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -35,7 +36,7 @@ def _classifier_from(classifier, data_shape, num_classes):
             "guided_gan needs a pretrained classifier: pass classifier=<a keras.Model from data to class logits> "
             f"or the name of a zoo domain classifier ({', '.join(classifiers.REQUIRED_TEST_ACCURACY)})."
         )
-    return _as_model(classifier)
+    return as_network(classifier)
 
 
 @register(
@@ -133,7 +134,7 @@ class GuidedGAN(AdversarialModel):
         noise = tf.random.stateless_normal(tf.stack([num_samples, self.subspace_dim]), seed=seed_pair)
         return self.place_in_subspaces(noise, self.cycled_labels(num_samples) if labels is None else labels)
 
-    def sample_from_seed(self, num_samples, seed, labels=None):
+    def generate_from_seed(self, num_samples, seed, labels=None):
         """Prior draws in the subspaces of `labels` (one class per sample), else of the classes in turn."""
         return self.generate(self.prior_from_seed(num_samples, seed, labels=labels))
 
@@ -210,14 +211,3 @@ class GuidedGAN(AdversarialModel):
         samples = self.sample(len(labels), labels=labels, seed=seed)
         cross_entropy = self._classifier_losses(tf.constant(samples), tf.constant(labels, tf.int32))
         return keras.ops.convert_to_numpy(tf.reduce_mean(tf.reshape(cross_entropy, [self.num_classes, -1]), axis=1))
-
-    def get_config(self):
-        config = super().get_config()
-        config.pop("latent_dim")
-        config.update(
-            num_classes=self.num_classes, subspace_dim=self.subspace_dim,
-            classifier=keras.saving.serialize_keras_object(self.classifier),
-            classifier_weight=self.classifier_weight, variance_weight=self.variance_weight,
-            filters=self.filters, hidden_units=list(self.hidden_units),
-        )
-        return config

@@ -8,7 +8,8 @@ import tensorflow as tf
 
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
-from keras_gan_zoo.base import AdversarialModel, _as_model
+from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import LABELLED_SAMPLE, PREDICT_CODES, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -110,7 +111,7 @@ class InfoGAN(AdversarialModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, total, **kwargs)
-        self.q_head = _as_model(q_head) or self.build_q_head()
+        self.q_head = as_network(q_head) or self.build_q_head()
         self._check_network(self.q_head, "Q head", self._features_and_logit.output_shape[1][1:],
                             (self.num_categories + self.num_continuous,))
         self._add_trackers("info_loss")
@@ -235,7 +236,7 @@ class InfoGAN(AdversarialModel):
             reported["label_loss"] = self._average(label_losses) * replicas
         return self._report(**reported)
 
-    def sample_from_seed(self, num_samples, seed, labels=None):
+    def generate_from_seed(self, num_samples, seed, labels=None):
         """Prior draws; `labels` (one categorical code per sample) fixes their categories."""
         z = self.prior_from_seed(num_samples, seed)
         if labels is not None:
@@ -248,18 +249,3 @@ class InfoGAN(AdversarialModel):
         _, features = self._features_and_logit(x, training=False)
         q = self.q_head(features, training=False)
         return tf.nn.softmax(q[:, :self.num_categories]), q[:, self.num_categories:]
-
-    def get_config(self):
-        config = {
-            **super().get_config(),
-            "noise_dim": self.noise_dim,
-            "num_categories": self.num_categories,
-            "num_continuous": self.num_continuous,
-            "info_weight": self.info_weight,
-            "num_labelled": self.num_labelled,
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "q_head": keras.saving.serialize_keras_object(self.q_head),
-        }
-        del config["latent_dim"]
-        return config

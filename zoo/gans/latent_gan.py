@@ -5,7 +5,8 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan_zoo import losses, nets
-from keras_gan_zoo.base import GenerativeModel, _as_model
+from keras_gan_zoo.base import GenerativeModel
+from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.nets import per_class
 from keras_gan_zoo.registry import register
@@ -95,10 +96,10 @@ class LatentGAN(GenerativeModel):
         self.gan_units = tuple(int(u) for u in gan_units)
         self.orthogonality_weight = float(orthogonality_weight)
         super().__init__(data_shape, self.noise_dim + self.basis_size, seed=seed, **kwargs)
-        self.encoder = _as_model(encoder) or self._per_class_encoders()
-        self.decoder = _as_model(decoder) or self._per_class_decoders()
-        self.generator = _as_model(generator) or self._per_class_generators()
-        self.code_discriminator = _as_model(code_discriminator) or self._per_class_code_discriminators()
+        self.encoder = as_network(encoder) or self._per_class_encoders()
+        self.decoder = as_network(decoder) or self._per_class_decoders()
+        self.generator = as_network(generator) or self._per_class_generators()
+        self.code_discriminator = as_network(code_discriminator) or self._per_class_code_discriminators()
         self._check_shapes()
         self._add_trackers("reconstruction_loss", "d_loss", "g_loss", "orthogonality")
         self._finish_build()
@@ -227,16 +228,3 @@ class LatentGAN(GenerativeModel):
         every = self.generator(noise, training=False)[:, :, 1:]
         cosines = [losses.basis_cosines(every[:, k]) for k in range(self.num_classes)]
         return np.abs(keras.ops.convert_to_numpy(tf.stack(cosines)))
-
-    def get_config(self):
-        config = super().get_config()
-        # Derived: the noise and the coefficients.
-        config.pop("latent_dim")
-        config.update(
-            num_classes=self.num_classes, code_dim=self.code_dim, basis_size=self.basis_size,
-            noise_dim=self.noise_dim, hidden_units=list(self.hidden_units), gan_units=list(self.gan_units),
-            orthogonality_weight=self.orthogonality_weight,
-            **{name: keras.saving.serialize_keras_object(getattr(self, name))
-               for name in ("encoder", "decoder", "generator", "code_discriminator")},
-        )
-        return config

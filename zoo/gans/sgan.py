@@ -135,12 +135,3 @@ class SGAN(AdversarialModel):
     def classify_op(self, x):
         """p(class k | x, real) for the K classes."""
         return tf.nn.softmax(self.discriminator(x, training=False))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "num_classes": self.num_classes,
-            "num_labelled": self.num_labelled,
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-        }

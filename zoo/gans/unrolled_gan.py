@@ -86,10 +86,3 @@ class UnrolledGAN(GAN):
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
         self._update_ema_generator()
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "unrolling_steps": self.unrolling_steps,
-            "unrolling_learning_rate": self.unrolling_learning_rate,
-        }

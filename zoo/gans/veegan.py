@@ -104,7 +104,3 @@ class VEEGAN(BiGAN):
             g_loss=tf.reduce_mean(ratio_losses) + self.reconstruction_weight * tf.reduce_mean(reconstruction),
             reconstruction=tf.reduce_mean(reconstruction),
         )
-
-    def get_config(self):
-        return {**super().get_config(), "reconstruction_weight": self.reconstruction_weight,
-                "reconstructor_noise": self.reconstructor_noise}

@@ -131,12 +131,3 @@ class WGAN(AdversarialModel):
             critic_metrics = self._critic_step(real, batch_size, condition)
         g_losses = self._generator_step(batch_size, condition, real)
         return self._report(**critic_metrics, g_loss=tf.reduce_mean(g_losses))
-
-    def get_config(self):
-        return {
-            **super().get_config(),
-            "filters": self.filters,
-            "hidden_units": list(self.hidden_units),
-            "critic_steps": self.critic_steps,
-            "clip_value": self.clip_value,
-        }

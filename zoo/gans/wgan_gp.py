@@ -49,10 +49,11 @@ class WGANGP(WGAN):
     # minibatch discrimination would mix with the rest of the batch's.
     techniques = frozenset({"feature_matching", "virtual_batch_norm"})
 
-    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, clip_value=None,
-                 conditional=False, num_classes=10, **kwargs):
-        if clip_value is not None:
+    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, penalty_weight=10.0, conditional=False,
+                 num_classes=10, **kwargs):
+        if kwargs.get("clip_value") is not None:
             raise ValueError("wgan_gp replaces weight clipping by the gradient penalty; leave clip_value unset.")
+        kwargs.pop("clip_value", None)
         self.penalty_weight = float(penalty_weight)
         self.conditional = bool(conditional)
         self.num_classes = int(num_classes)
@@ -79,11 +80,3 @@ class WGANGP(WGAN):
         # Under a condition only x moves: the penalty is on D(., y) for the example's own y.
         penalty = self._penalty_between(real, fake, condition)
         return wasserstein + self.penalty_weight * penalty, {"gradient_penalty": tf.reduce_mean(penalty)}
-
-    def get_config(self):
-        config = {
-            **super().get_config(), "penalty_weight": self.penalty_weight, "conditional": self.conditional,
-            "num_classes": self.num_classes,
-        }
-        del config["clip_value"]
-        return config
