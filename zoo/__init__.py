@@ -12,10 +12,11 @@ import os
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_gan_zoo import (  # noqa: E402
-    capabilities, classifiers, data, layers, losses, metrics, nets, sampling, serialization,
+    capabilities, classifiers, data, layers, losses, metrics, nets, sampling, serialization, steps, techniques,
 )
 from keras_gan_zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
-from keras_gan_zoo.base import AdversarialModel, AutoencoderModel, GenerativeModel  # noqa: E402
+from keras_gan_zoo.adversarial import AdversarialModel  # noqa: E402
+from keras_gan_zoo.base import AutoencoderModel, GenerativeModel  # noqa: E402
 from keras_gan_zoo.gans import (  # noqa: E402
     BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, GuidedGAN, InfoGAN, LatentGAN, UnrolledGAN,
 )
@@ -25,5 +26,5 @@ __all__ = [
     "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
     "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
     "capabilities", "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models",
-    "losses", "metrics", "nets", "sampling", "serialization",
+    "losses", "metrics", "nets", "sampling", "serialization", "steps", "techniques",
 ]

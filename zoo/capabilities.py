@@ -6,7 +6,7 @@ aae's clusters do). Export writes one signature per capability, plotting
 and the CLI pick what they can draw from it, and the common tests check each
 one; nothing asks `hasattr`.
 
-`GenerativeAPI` is the Python side: the numpy methods users call, each a thin
+`GenerativeAPI` is the Python side: the prior, and the numpy methods users call, each a thin
 wrapper over a TensorFlow method the variant implements (`sample_from_seed`,
 `encode_op`, ...), which is also what the exported signature runs, so Python
 and TF Serving compute the same thing.
@@ -99,6 +99,29 @@ class GenerativeAPI:
         if seed is None:
             seed = int(np.random.default_rng().integers(2**31))
         return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), labels))
+
+    def prior_sample(self, n, seed=None, **prior_options):
+        """`n` latent codes from the prior; the same seed gives the same codes anywhere.
+
+        `prior_options` go to `prior_from_seed`, for priors that take more (classes, components).
+        """
+        if seed is None:
+            seed = int(np.random.default_rng().integers(2**31))
+        return self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), **prior_options)
+
+    def prior_from_seed(self, num_samples, seed):
+        """The prior draw as TensorFlow ops on tensors: `num_samples` int32, `seed` int64.
+
+        Stateless, so an exported `sample` signature returns exactly what
+        `sample(n, seed=...)` returns in Python.
+        """
+        seed_pair = tf.stack([tf.cast(seed, tf.int64), tf.constant(0, tf.int64)])
+        shape = tf.stack([tf.cast(num_samples, tf.int32), self.latent_dim])
+        return tf.random.stateless_normal(shape, seed=seed_pair)
+
+    def cycled_labels(self, n):
+        """0, 1, ..., K-1, 0, 1, ...: `n` labels covering every class in turn."""
+        return tf.math.floormod(tf.range(n), self.num_classes)
 
     # A `zoo.sampling.RejectionSampler` the unlabelled draws go through, when attached.
     sampler = None

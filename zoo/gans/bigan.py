@@ -3,10 +3,8 @@
 
 import tensorflow as tf
 
-import keras
-
 from keras_gan_zoo import nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import DECODE, ENCODE, SAMPLE
 from keras_gan_zoo.registry import register
@@ -38,7 +36,7 @@ class BiGAN(AdversarialModel):
         filters: convolutional width for images, default 32.
         hidden_units: fully connected widths, default `(128, 128)`.
         encoder: a `keras.Model` from data to codes; built when None.
-        **kwargs: see `zoo.base.AdversarialModel` (the discriminator given,
+        **kwargs: see `zoo.adversarial.AdversarialModel` (the discriminator given,
             if any, takes `[x, z]`; with `packing` m, m pairs' x side by side
             and their z side by side).
 
@@ -114,5 +112,4 @@ class BiGAN(AdversarialModel):
             d_loss, ge_loss = self._average(d_losses), self._average(ge_losses)
         self._minimize(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_weights)
         self._minimize(self.g_optimizer, ge_tape, ge_loss, self.generator_side_variables())
-        self._update_ema_generator()
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(ge_losses))

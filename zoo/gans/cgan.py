@@ -2,7 +2,7 @@
 
 from keras_gan_zoo import nets
 from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.registry import register
 
 
@@ -26,7 +26,7 @@ class CGAN(AdversarialModel):
         num_classes: K, default 10.
         filters: convolutional width for images, default 64.
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
-        **kwargs: see `zoo.base.AdversarialModel`.
+        **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo

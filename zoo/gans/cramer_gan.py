@@ -97,5 +97,4 @@ class CramerGAN(WGANGP):
             )
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
-        self._update_ema_generator()
         return g_losses

@@ -2,7 +2,7 @@
 Convolutional Generative Adversarial Networks"."""
 
 from keras_gan_zoo import nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.registry import register
 
 
@@ -26,7 +26,7 @@ class DCGAN(AdversarialModel):
         latent_dim: size of the noise, default 100.
         filters: width of the first discriminator layer (the generator mirrors
             it), default 64.
-        **kwargs: see `zoo.base.AdversarialModel`.
+        **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo

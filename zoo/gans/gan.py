@@ -1,7 +1,7 @@
 """GAN: Goodfellow et al. 2014, "Generative Adversarial Nets", with MLP players."""
 
 from keras_gan_zoo import nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.registry import register
 
 
@@ -24,7 +24,7 @@ class GAN(AdversarialModel):
         data_shape: shape of one example, default `(2,)`.
         latent_dim: size of the noise, default 8.
         hidden_units: ReLU layer widths of both players, default `(128, 128)`.
-        **kwargs: see `zoo.base.AdversarialModel` (loss, label_smoothing,
+        **kwargs: see `zoo.adversarial.AdversarialModel` (loss, label_smoothing,
             generator, discriminator, seed).
 
     Examples:

@@ -7,7 +7,7 @@ import numpy as np
 import tensorflow as tf
 
 from keras_gan_zoo import classifiers, losses, nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import LABELLED_SAMPLE, SAMPLE
 from keras_gan_zoo.registry import register
@@ -75,7 +75,7 @@ class GuidedGAN(AdversarialModel):
         variance_weight: weight of the variance-matching loss, default 1.
         filters: convolutional width for images, default 64.
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
-        **kwargs: see `zoo.base.AdversarialModel`.
+        **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo
@@ -199,7 +199,6 @@ class GuidedGAN(AdversarialModel):
             g_loss = (self._average(adversarial + self.classifier_weight * classifier_losses)
                       + self.variance_weight * variance_loss / replicas)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
-        self._update_ema_generator()
         return self._report(
             d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(adversarial),
             classifier_loss=tf.reduce_mean(classifier_losses), variance_loss=variance_loss,

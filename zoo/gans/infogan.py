@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import LABELLED_SAMPLE, PREDICT_CODES, SAMPLE
 from keras_gan_zoo.registry import register
@@ -59,7 +59,7 @@ class InfoGAN(AdversarialModel):
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
         q_head: a `keras.Model` from the discriminator's last hidden features
             to `num_categories + num_continuous` outputs; built when None.
-        **kwargs: see `zoo.base.AdversarialModel`.
+        **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo
@@ -228,7 +228,6 @@ class InfoGAN(AdversarialModel):
             g_losses = self.generator_loss_fn(fake_logits)
             g_loss = self._average(g_losses + self.info_weight * info_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator_side_variables())
-        self._update_ema_generator()
         reported = {"d_loss": tf.reduce_mean(d_losses), "g_loss": tf.reduce_mean(g_losses),
                     "info_loss": tf.reduce_mean(info_losses)}
         if self.num_labelled:

@@ -1,12 +1,11 @@
 """Semi-supervised GAN: Salimans et al. 2016, "Improved Techniques for Training GANs" (section 5);
 Odena 2016, "Semi-Supervised Learning with Generative Adversarial Networks"."""
 
-import keras
 import tensorflow as tf
 
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.capabilities import CLASSIFY, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -43,7 +42,7 @@ class SGAN(AdversarialModel):
             default 100.
         filters: convolutional width for images, default 64.
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
-        **kwargs: see `zoo.base.AdversarialModel` (`feature_matching`
+        **kwargs: see `zoo.adversarial.AdversarialModel` (`feature_matching`
             defaults to True here).
 
     Examples:

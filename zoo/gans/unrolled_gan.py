@@ -31,7 +31,7 @@ class UnrolledGAN(GAN):
         hidden_units: ReLU widths of both players, default `(128, 128)`.
         unrolling_steps: k, default 5.
         unrolling_learning_rate: step size of the unrolled updates, default 1e-2.
-        **kwargs: see `zoo.base.AdversarialModel`.
+        **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo
@@ -84,5 +84,4 @@ class UnrolledGAN(GAN):
             g_losses = self.generator_loss_fn(fake_logits)
             g_loss = self._average(g_losses)
         self._minimize(self.g_optimizer, tape, g_loss, self.generator.trainable_weights)
-        self._update_ema_generator()
         return self._report(d_loss=tf.reduce_mean(d_losses), g_loss=tf.reduce_mean(g_losses))

@@ -98,7 +98,6 @@ class VEEGAN(BiGAN):
             gf_loss = self._average(ratio_losses) + self.reconstruction_weight * self._average(reconstruction)
         self._minimize(self.d_optimizer, d_tape, d_loss, self.discriminator.trainable_weights)
         self._minimize(self.g_optimizer, gf_tape, gf_loss, self.generator_side_variables())
-        self._update_ema_generator()
         return self._report(
             d_loss=tf.reduce_mean(d_losses),
             g_loss=tf.reduce_mean(ratio_losses) + self.reconstruction_weight * tf.reduce_mean(reconstruction),

@@ -5,7 +5,7 @@ import tensorflow as tf
 import keras
 
 from keras_gan_zoo import nets
-from keras_gan_zoo.base import AdversarialModel
+from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.registry import register
 
 
@@ -34,7 +34,7 @@ class WGAN(AdversarialModel):
         hidden_units: fully connected widths for vectors, default `(128, 128)`.
         critic_steps: critic updates per generator update, default 5.
         clip_value: c, default 0.01.
-        **kwargs: see `zoo.base.AdversarialModel` (`ema_decay`, `seed`, ...).
+        **kwargs: see `zoo.adversarial.AdversarialModel` (`ema_decay`, `seed`, ...).
 
     Examples:
         >>> import keras_gan_zoo as zoo

@@ -32,7 +32,7 @@ class WGANGP(WGAN):
         latent_dim: size of the noise, default 100.
         penalty_weight: lambda, default 10.
         **kwargs: see `zoo.gans.WGAN` (`filters`, `hidden_units`,
-            `critic_steps`) and `zoo.base.AdversarialModel`.
+            `critic_steps`) and `zoo.adversarial.AdversarialModel`.
 
     Examples:
         >>> import keras_gan_zoo as zoo

@@ -1,0 +1,140 @@
+"""Training techniques that many variants can take, as parts a model composes.
+
+- `HistoricalAveraging` and `GeneratorAverage` hook on the minimize step
+  (`zoo.steps.StepHook`): a gradient term before each update, state after it.
+- Feature matching is a loss on `global_feature_mean`s; minibatch
+  discrimination and virtual batch norm are network options (`zoo.layers`,
+  `zoo.nets`); packing is `zoo.nets.packing`; the gradient penalty is
+  `zoo.losses.gradient_penalty` at `points_between` real and generated data.
+
+A variant lists the ones it takes in `techniques`; `check_techniques` turns a
+request for another into an error naming what it offers.
+"""
+
+import numpy as np
+import tensorflow as tf
+
+import keras
+
+from keras_gan_zoo import losses
+from keras_gan_zoo.steps import StepHook, update_across_replicas
+
+# Every option a variant may list in `techniques`.
+ALL = ("packing", "feature_matching", "minibatch_discrimination", "virtual_batch_norm", "gradient_penalty")
+
+
+def check_techniques(model, **requested):
+    """Raises a ValueError naming what `model` offers if any requested technique is not among them."""
+    for technique, wanted in requested.items():
+        if wanted and technique not in model.techniques:
+            offered = ", ".join(sorted(model.techniques)) or "none of them"
+            raise ValueError(f"{type(model).__name__} does not support {technique}; it offers {offered}.")
+
+
+class HistoricalAveraging(StepHook):
+    """Adds lambda ||theta - mean of past theta||^2 to each player's loss (Salimans et al. 2016, 3.3).
+
+    The running means are non-trainable weights of `model`, so they are saved with it.
+    """
+
+    def __init__(self, model, weight, weights):
+        self.weight = float(weight)
+        self.weights = list(weights)
+        self.means = [
+            model.add_weight(shape=w.shape, initializer=keras.initializers.Constant(w.numpy()),
+                             trainable=False, name=f"historical_mean_{i}")
+            for i, w in enumerate(self.weights)
+        ]
+
+    def penalty(self):
+        """||theta - mean of past theta||^2 over the averaged weights, as a float."""
+        return float(losses.historical_averaging_penalty(self.weights, self.means))
+
+    def _means_of(self, weights):
+        means = dict(zip(map(id, self.weights), self.means))
+        return {id(w): means[id(w)] for w in weights if id(w) in means}
+
+    def regularize(self, gradients, weights, loss_scale):
+        means = self._means_of(weights)
+        if not means:
+            return gradients
+        # d/dtheta of lambda ||theta - mean||^2, scaled like the loss; every
+        # replica adds it and the replicas' gradients are summed, hence the share.
+        share = loss_scale * 2.0 * self.weight / tf.distribute.get_replica_context().num_replicas_in_sync
+        return [
+            g if id(w) not in means else g + share * (tf.convert_to_tensor(w) - tf.convert_to_tensor(means[id(w)]))
+            for g, w in zip(gradients, weights)
+        ]
+
+    def after_update(self, optimizer, weights):
+        means = self._means_of(weights)
+        if not means:
+            return
+        # Running mean of the values after updates 0..t: m += (theta - m) / (t + 1).
+        rate = 1.0 / (tf.cast(optimizer.iterations, tf.float32) + 1.0)
+        update_across_replicas([
+            (means[id(w)], lambda m, v, r: m.assign(m + (v - m) * r), (w.value, rate))
+            for w in weights if id(w) in means
+        ])
+
+
+class GeneratorAverage(StepHook):
+    """Keeps `model.ema_generator`, an exponential moving average of the generator's weights.
+
+    After every step of `model.g_optimizer` the average moves towards the
+    generator just updated; the decay warms up as `min(decay, (1 + t) / (10 + t))`
+    over generator steps t, so early weights fade fast. Trainable weights are
+    averaged, the rest (batch-norm statistics) copied.
+    """
+
+    def __init__(self, model, decay):
+        if not 0.0 < decay < 1.0:
+            raise ValueError(f"ema_decay must lie strictly between 0 and 1 (e.g. 0.999), got {decay}.")
+        self.model, self.decay = model, float(decay)
+        model.ema_generator = keras.models.clone_model(model.generator)
+        model.ema_generator.set_weights(model.generator.get_weights())
+        model.ema_generator.trainable = False
+
+    def after_update(self, optimizer, weights):
+        model = self.model
+        if optimizer is not model.g_optimizer:
+            return
+        step = tf.cast(optimizer.iterations, tf.float32)
+        decay = tf.minimum(self.decay, (1.0 + step) / (10.0 + step))
+        trainable = {id(w) for w in model.generator.trainable_weights}
+        update_across_replicas([
+            (average, lambda a, w, r: a.assign(r * a + (1.0 - r) * w),
+             (weight.value, decay if id(weight) in trainable else 0.0))
+            for average, weight in zip(model.ema_generator.weights, model.generator.weights)
+        ])
+
+
+def feature_model(discriminator):
+    """The discriminator up to the layer feeding its output: its last hidden features."""
+    return keras.Model(discriminator.inputs, discriminator.layers[-2].output)
+
+
+def global_feature_mean(features):
+    """The mean of per-example features over the global batch, in float32, the same on every replica."""
+    # float32 under mixed precision: the distance between means is the generator's loss.
+    features = tf.cast(features, tf.float32)
+    context = tf.distribute.get_replica_context()
+    global_batch = tf.cast(tf.shape(features)[0] * context.num_replicas_in_sync, features.dtype)
+    return context.all_reduce("sum", tf.reduce_sum(features, axis=0) / global_batch)
+
+
+def points_between(real, fake, mixing):
+    """Points on the segments from each real example to its fake, at `mixing` in [0, 1) per example."""
+    return mixing * real + (1.0 - mixing) * tf.cast(fake, real.dtype)
+
+
+def mixing_shape(real):
+    """One mixing weight per example, broadcast over its other axes."""
+    return tf.concat([[tf.shape(real)[0]], tf.ones([len(real.shape) - 1], tf.int32)], axis=0)
+
+
+def reference_noise(model, size, latent_dim, seed):
+    """Virtual batch norm's fixed reference batch of `size` codes, a non-trainable weight of `model`."""
+    reference = np.random.default_rng(seed or 0).standard_normal((size, latent_dim))
+    return model.add_weight(shape=reference.shape, initializer=keras.initializers.Constant(reference),
+                            trainable=False, name="reference_noise")
