@@ -1,6 +1,7 @@
 """The `ganzoo` command: train, list, sample, resume, and its error messages."""
 
 import json
+import pathlib
 import subprocess
 import sys
 
@@ -314,3 +315,17 @@ def test_tensorboard_gets_each_epochs_sample_picture(finished_run):
     steps = [e.step for path in events for e in tf.compat.v1.train.summary_iterator(str(path))
              if any(v.tag == "samples" for v in e.summary.value)]
     assert steps == [1, 2]
+
+
+def test_the_command_prints_what_the_user_needs_and_no_native_start_up_log(tmp_path):
+    ganzoo = pathlib.Path(sys.executable).with_name("ganzoo")
+    done = subprocess.run([str(ganzoo), *train_args(tmp_path / "run")], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "Training gan on ring8 under one device (no distribution strategy)" in done.stdout
+    for noise in ("absl::InitializeLog", "cudart_stub", "cuInit", "oneDNN custom operations", "I0000"):
+        assert noise not in done.stderr, done.stderr
+    refused = subprocess.run([str(ganzoo), "train", "gan", "--data", "ring8", "--batch-size", "0"],
+                             capture_output=True, text=True)
+    assert refused.returncode == 2
+    assert refused.stderr.strip().splitlines() == [
+        "ganzoo train: argument --batch-size: must be an integer >= 1, got 0 (see ganzoo train --help)"]

@@ -49,7 +49,7 @@ def test_wheel_holds_exactly_one_top_level_package_and_every_module(wheel):
     assert any(n.startswith("keras_gan_zoo/weights/") and n.endswith(".weights.h5") for n in names)
     (top_level_txt,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     with zipfile.ZipFile(wheel) as archive:
-        assert "ganzoo = keras_gan_zoo.training.cli:main" in archive.read(top_level_txt).decode()
+        assert "ganzoo = keras_gan_zoo.training.cli:run" in archive.read(top_level_txt).decode()
 
 
 def test_the_regular_install_imports_from_site_packages_and_runs_the_command(wheel, tmp_path):

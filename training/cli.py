@@ -8,6 +8,8 @@ import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_gan_zoo.training import console  # noqa: E402
+
 def _train_config(args):
     """The run's TrainConfig: the recipe's (if any), the flags given on top of it."""
     from keras_gan_zoo.training.config import TrainConfig, load_recipe
@@ -278,5 +280,11 @@ def main(argv=None):
     return 0
 
 
-if __name__ == "__main__":
+def run():
+    """The `ganzoo` console command (keras_gan_zoo's import has set `console.quiet_native_log` up)."""
+    console.quiet_native_log()
     sys.exit(main())
+
+
+if __name__ == "__main__":
+    run()

@@ -8,8 +8,14 @@
 """
 
 import os
+import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.path.basename(sys.argv[0] if sys.argv else "") == "ganzoo":
+    # The command's terminal: TensorFlow logs its start-up as it loads, below.
+    from keras_gan_zoo.training import console
+
+    console.quiet_native_log()
 
 from keras_gan_zoo import (  # noqa: E402
     capabilities, classifiers, data, layers, losses, metrics, nets, sampling, serialization, steps, techniques,
