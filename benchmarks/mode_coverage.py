@@ -7,8 +7,13 @@ modes reached and the fraction of high-quality samples, averaged over seeds.
     python benchmarks/mode_coverage.py                     # all of it, 2 runs at a time
     python benchmarks/mode_coverage.py --configs veegan --datasets ring8 --seeds 1
 
-Each run is a single-threaded child process with a fixed step budget (batch
-100); `--jobs` of them run at once. Runs are appended to
+The configurations are `TrainConfig`s (keras_gan_zoo.training.config), kept
+as data in benchmarks/mode_coverage_configs.json: the fields of a config and
+its step budget and sampling per dataset, or the shipped recipes it runs (the
+best one is `ganzoo train --recipe packed_critic_{ring8,grid25,gauss1200}`).
+The child builds and compiles the model as `ganzoo train` does. Each run is a
+single-threaded child process with a fixed step budget (batch 100 unless the
+config sets one); `--jobs` of them run at once. Runs are appended to
 docs/results/mode_coverage.jsonl as they finish and the report
 docs/results/mode_coverage.md is rewritten after each, so a cut-off benchmark
 keeps what it measured and a re-run skips the runs on record (`--fresh`
@@ -32,160 +37,46 @@ REPORT = RESULTS_DIR / "mode_coverage.md"
 RECORD = RESULTS_DIR / "mode_coverage.jsonl"
 PLOTS = RESULTS_DIR / "mode_coverage"
 NOTES_HEADING = "## Notes"
-SAMPLING_OPTIONS = ("rejection_sampling", "ratio_hidden_units", "ratio_fourier_features", "rejection_gamma",
-                    "rejection_max_quantile")
-# zoo.sampling.rejection_sample's acceptance options, set per configuration as rejection_{name}.
+CONFIGS_FILE = pathlib.Path(__file__).with_name("mode_coverage_configs.json")
+# rejection_sample's acceptance options; a run's record names those set otherwise.
 REJECTION_DEFAULTS = {"gamma": 0.0, "max_quantile": 1.0}
-# The density-ratio classifier's layers unless a configuration sets them (as zoo.sampling's default).
-RATIO_HIDDEN_UNITS = (256, 256)
 DATASETS = ("ring8", "grid25", "gauss1200")
 NUM_SAMPLES = 2500
 BATCH_SIZE = 100
 
-# Packing 4, three 400-unit layers in both players, Adam at 1e-3 cosine-decayed
-# to 0, batch 400: the base of the best configurations found.
-PACKED_WIDE_B400 = {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3, "cosine_decay": True,
-                    "batch_size": 400}
-PACKED_CRITIC_B400 = {**PACKED_WIDE_B400, "loss": "wasserstein", "gradient_penalty": 10.0}
 
-# name -> (registered model, options). The registry defaults otherwise: MLP
-# players of two 128-unit ReLU layers, 8-d noise, the model's default optimizer.
-CONFIGS = {
-    "gan": ("gan", {}),
-    "bigan": ("bigan", {}),
-    "unrolled_gan": ("unrolled_gan", {}),
-    "veegan": ("veegan", {}),
-    "wgan_gp": ("wgan_gp", {}),
-    "pacgan4": ("gan", {"packing": 4}),
-    # Candidates tried for the best configuration (run them with --configs).
-    "pacgan4_ema": ("gan", {"packing": 4, "ema_decay": 0.999}),
-    "gan_cosine": ("gan", {"cosine_decay": True}),
-    "gan_wide": ("gan", {"hidden_units": (400, 400, 400)}),
-    "pacgan4_wide": ("gan", {"packing": 4, "hidden_units": (400, 400, 400)}),
-    "gan_pacnets": ("gan", {"pacgan_networks": True}),
-    "pacgan4_pacnets": ("gan", {"packing": 4, "pacgan_networks": True}),
-    "gan_wide_mbd": ("gan", {"hidden_units": (400, 400, 400), "minibatch_discrimination": (50, 5)}),
-    "gan_wide_lr1e3_cosine": ("gan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3, "cosine_decay": True}),
-    "pacgan4_wide_lr1e3_cosine": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                          "cosine_decay": True}),
-    "pacgan4_wide_lr5e4_cosine": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 5e-4,
-                                          "cosine_decay": True}),
-    "pacgan5_wide_lr1e3_cosine": ("gan", {"packing": 5, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                          "cosine_decay": True}),
-    "pacgan4_wide_lr1e3_cosine_b400": ("gan", PACKED_WIDE_B400),
-    # The same trained models, sampled through discriminator rejection sampling
-    # (zoo.sampling) with a density-ratio classifier fitted for this many steps.
-    "pacgan4_wide_lr1e3_cosine_b400_drs": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 100_000}),
-    "veegan_drs": ("veegan", {"rejection_sampling": 100_000}),
-    "pacgan4_wide_lr1e3_cosine_b400_drs50k": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 50_000}),
-    "pacgan4_wide_lr1e3_cosine_b400_drs20k": ("gan", {**PACKED_WIDE_B400, "rejection_sampling": 20_000}),
-    # Probes of gauss1200, where the batch-400 configuration finds 7 to 9 of the 10 modes.
-    "pacgan4_wide_lr2e4_cosine_b400": ("gan", {**PACKED_WIDE_B400, "learning_rate": 2e-4}),
-    "pacgan4_wide_lr1e3_cosine_b400_z32": ("gan", {**PACKED_WIDE_B400, "latent_dim": 32}),
-    "pacgan4_wide_lr1e3_cosine_b400_smooth": ("gan", {**PACKED_WIDE_B400, "label_smoothing": 0.1}),
-    "pacgan4_wide_lr1e3_cosine_b400_dlr2e4": ("gan", {**PACKED_WIDE_B400, "d_learning_rate": 2e-4}),
-    "pacgan4_wide_lr1e3_cosine_b400_smooth3": ("gan", {**PACKED_WIDE_B400, "label_smoothing": 0.3}),
-    "pacgan4_wide_lr1e3_cosine_b400_dlr2e3": ("gan", {**PACKED_WIDE_B400, "d_learning_rate": 2e-3}),
-    "pacgan4_wide_lr1e3_cosine_b400_z100": ("gan", {**PACKED_WIDE_B400, "latent_dim": 100}),
-    # The same with a gradient penalty on the discriminator (see AdversarialModel),
-    # and with a Wasserstein critic under that penalty.
-    "pacgan4_wide_lr1e3_cosine_b400_gp10": ("gan", {**PACKED_WIDE_B400, "gradient_penalty": 10.0}),
-    "pacgan4_wide_lr1e3_cosine_b400_gp1": ("gan", {**PACKED_WIDE_B400, "gradient_penalty": 1.0}),
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10": ("gan", PACKED_CRITIC_B400),
-    # The packed critic sampled through rejection on the 2-D sets; on gauss1200
-    # a ratio classifier fitted in 1,200 dimensions adds no mode (see the notes).
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": ("gan", {**PACKED_CRITIC_B400,
-                                                         "rejection_sampling": {"ring8": 100_000, "grid25": 100_000}}),
-    # The same, its grid25 samples judged by a ratio classifier of three 512-unit
-    # layers: the two-layer one of 256 lets through stragglers at the modes' edges.
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": ("gan", {
-        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 100_000},
-        "ratio_hidden_units": {"grid25": (512, 512, 512)}}),
-    # The same with the grid25 classifier fitted twice as long: on the non-saturating
-    # models 50,000 to 100,000 steps raised the high-quality share by about a point.
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": ("gan", {
-        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000}}),
-    # The same classifiers with Azadi et al.'s acceptance shift gamma on grid25
-    # (zoo.sampling.rejection_sample), meant to cut the stragglers at the modes' edges.
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma1": ("gan", {
-        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
-        "rejection_gamma": {"grid25": 1.0}}),
-    # The same classifiers with the grid25 ratio capped at the first pool's 0.999
-    # quantile: the classifier overrates the few draws with the highest logits,
-    # most of them just outside a mode (see the notes).
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999": ("gan", {
-        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
-        "rejection_max_quantile": {"grid25": 0.999}}),
-    # The same models, the grid25 ratio classifier on random Fourier features of x
-    # (zoo.layers.FourierFeatures, 128 frequencies of scale 1): a plain ReLU MLP
-    # learns the log ratio's sharp turn at a mode's edge last (see the notes).
-    "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier": ("gan", {
-        **PACKED_CRITIC_B400, "rejection_sampling": {"ring8": 100_000, "grid25": 200_000},
-        "ratio_fourier_features": {"grid25": (128, 1.0)}}),
-    "wgan_gp_z8": ("wgan_gp", {"latent_dim": 8}),
-    "wgan_gp_lr3e4_cosine": ("wgan_gp", {"learning_rate": 3e-4, "cosine_decay": True}),
-    "pacgan8_wide_lr1e3_cosine_b400": ("gan", {"packing": 8, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                               "cosine_decay": True, "batch_size": 400}),
-    "pacgan4_wide_lr1e3_cosine_ema": ("gan", {"packing": 4, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                              "cosine_decay": True, "ema_decay": 0.999}),
-    "pacgan2_wide_lr1e3_cosine": ("gan", {"packing": 2, "hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                          "cosine_decay": True}),
-    "gan_lr1e3": ("gan", {"learning_rate": 1e-3}),
-    "pacgan4_lr1e3": ("gan", {"packing": 4, "learning_rate": 1e-3}),
-    "pacgan4_lr1e3_cosine": ("gan", {"packing": 4, "learning_rate": 1e-3, "cosine_decay": True}),
-    "veegan_lr1e3": ("veegan", {"learning_rate": 1e-3}),
-    "veegan_lr1e3_cosine": ("veegan", {"learning_rate": 1e-3, "cosine_decay": True}),
-    "veegan_lr1e4": ("veegan", {"learning_rate": 1e-4}),
-    "veegan_rw10": ("veegan", {"reconstruction_weight": 10.0}),
-    "veegan_z2": ("veegan", {"latent_dim": 2}),
-    "veegan_z256": ("veegan", {"latent_dim": 256, "learning_rate": 1e-3, "d_learning_rate": 1e-4}),
-    "veegan_smooth": ("veegan", {"label_smoothing": 0.1}),
-    "veegan_noise1": ("veegan", {"reconstructor_noise": 1.0}),
-    "veegan_noise0": ("veegan", {"reconstructor_noise": 0.0}),
-    "veegan_wide_lr1e3_cosine_b400": ("veegan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                                 "cosine_decay": True, "batch_size": 400}),
-    "veegan_wide": ("veegan", {"hidden_units": (400, 400, 400)}),
-    "veegan_d_lr2e5": ("veegan", {"d_learning_rate": 2e-5}),
-    # veegan's joint discriminator judging 4 (x, z) pairs at once.
-    "veegan_pac4": ("veegan", {"packing": 4}),
-    "veegan_pac4_drs": ("veegan", {"packing": 4, "rejection_sampling": {"ring8": 100_000, "grid25": 100_000}}),
-    "veegan_pac4_wide_lr1e3_cosine_b400": ("veegan", PACKED_WIDE_B400),
-    "wgan_gp_wide": ("wgan_gp", {"hidden_units": (400, 400, 400)}),
-    "wgan_gp_wide_lr1e3_cosine": ("wgan_gp", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                              "cosine_decay": True}),
-    "veegan_wide_lr1e3_cosine": ("veegan", {"hidden_units": (400, 400, 400), "learning_rate": 1e-3,
-                                            "cosine_decay": True}),
-}
+def load_configs():
+    """name -> {"train": TrainConfig fields, "steps": {dataset: generator steps}, "sampling": {dataset: ...}}
+    or {"recipes": {dataset: a shipped recipe}}: the configurations on record, as data.
+
+    Fields a configuration leaves out are the registry's defaults (MLP players of
+    two 128-unit ReLU layers, 8-d noise, the model's default optimizer).
+    """
+    return json.loads(CONFIGS_FILE.read_text())
+
+
+CONFIGS = load_configs()
 DEFAULT_CONFIGS = ("gan", "bigan", "unrolled_gan", "veegan", "wgan_gp", "pacgan4")
-# Generator steps per run on the 2-D sets: 10,000 unless named here. Steps
-# that do more work (5 critic or 5 unrolled updates) get fewer, so that each
-# run takes about a minute on one thread; gauss1200's larger players get half
-# as many.
-DEFAULT_STEPS = 10_000
-STEPS = {"unrolled_gan": 3_000, "wgan_gp": 3_000, "gan_wide_lr1e3_cosine": 20_000,
-         "pacgan4_wide_lr1e3_cosine": 20_000, "pacgan2_wide_lr1e3_cosine": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_drs20k": 20_000, "pacgan4_wide_lr1e3_cosine_b400_drs50k": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs": 20_000, "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma1": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999": 20_000,
-         "pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier": 20_000}
-DATASET_STEP_SCALE = {"ring8": 1.0, "grid25": 1.0, "gauss1200": 0.5}
-# Budgets set for one dataset: the packed critic holds 10 of 10 gauss1200 modes
-# at full quality from 1,500 steps on (seed 1's trace), so 3,000 suffice there.
-DATASET_STEPS = {("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs3x512", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_gamma1", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_q999", "gauss1200"): 3_000,
-                 ("pacgan4_wide_lr1e3_cosine_b400_wgp10_drs200k_fourier", "gauss1200"): 3_000}
+
+
+def train_config(config, dataset, seed=0, scale=1.0):
+    """The `TrainConfig` of one run of `config` on `dataset`: one epoch of its step budget."""
+    from keras_gan_zoo.training.config import TrainConfig, load_recipe
+
+    entry = CONFIGS[config]
+    if "recipes" in entry:
+        recipe = load_recipe(entry["recipes"][dataset])
+        fields = {**recipe.to_dict(), "epochs": 1, "steps_per_epoch": recipe.total_steps()}
+    else:
+        fields = {**entry["train"], "data": dataset, "steps_per_epoch": entry["steps"][dataset],
+                  "sampling": entry.get("sampling", {}).get(dataset, {})}
+        fields.setdefault("batch_size", BATCH_SIZE)
+    fields.update(seed=seed, epochs=1, steps_per_epoch=max(1, round(fields["steps_per_epoch"] * scale)))
+    return TrainConfig.from_dict(fields)
 
 
 def steps_for(config, dataset, scale=1.0):
-    if (config, dataset) in DATASET_STEPS:
-        return max(1, round(DATASET_STEPS[config, dataset] * scale))
-    return max(1, round(STEPS.get(config, DEFAULT_STEPS) * DATASET_STEP_SCALE[dataset] * scale))
+    return train_config(config, dataset, scale=scale).steps_per_epoch
 
 
 PUBLISHED = [
@@ -197,43 +88,6 @@ PUBLISHED = [
     ("ALI (PacGAN Table 1)", "6.6 / 97.6", "24.1 / 95.7", ""),
     ("PacGAN4 (PacGAN Table 1)", "7.8 / 95.9", "24.8 / 93.6", ""),
 ]
-
-
-def optimizers_for(model, steps, learning_rate=None, d_learning_rate=None, cosine_decay=False):
-    """Both players' default optimizers, at `learning_rate` when given (the
-    discriminator's at `d_learning_rate` when that is given), cosine-decayed to 0
-    over the run when asked."""
-    import keras
-
-    optimizers = {}
-    for name, default in (("g_optimizer", model.default_generator_optimizer), ("d_optimizer", model.default_optimizer)):
-        config = default().get_config()
-        rate = (d_learning_rate if name == "d_optimizer" else None) or learning_rate or config["learning_rate"]
-        config["learning_rate"] = keras.optimizers.schedules.CosineDecay(rate, steps) if cosine_decay else rate
-        optimizers[name] = type(default()).from_config(config)
-    return optimizers
-
-
-def pacgan_networks(data_dim, latent_dim, packing):
-    """PacGAN's 2-D players (Lin et al. 2018, appendix): a generator of four
-    400-unit ReLU layers with batch norm, a discriminator of three 200-unit
-    maxout layers of 5 pieces over `packing` concatenated samples."""
-    import keras
-
-    z = keras.Input((latent_dim,), name="z")
-    h = z
-    for _ in range(4):
-        h = keras.layers.Dense(400, use_bias=False)(h)
-        h = keras.layers.ReLU()(keras.layers.BatchNormalization()(h))
-    generator = keras.Model(z, keras.layers.Dense(data_dim, dtype="float32")(h), name="generator")
-
-    x = keras.Input((data_dim * packing,), name="x")
-    h = x
-    for _ in range(3):
-        pieces = keras.layers.Reshape((200, 5))(keras.layers.Dense(200 * 5)(h))
-        h = keras.layers.Lambda(lambda t: keras.ops.max(t, axis=-1))(pieces)
-    discriminator = keras.Model(x, keras.layers.Dense(1, dtype="float32")(h), name="discriminator")
-    return generator, discriminator
 
 
 def coverage_trace(model, dataset, seed, every):
@@ -253,36 +107,31 @@ def coverage_trace(model, dataset, seed, every):
     return Trace()
 
 
-def training_of(config):
-    """(registered model, its options but the sampling ones): what shapes the trained model."""
-    model_name, options = CONFIGS[config]
-    return model_name, {k: v for k, v in options.items() if k not in SAMPLING_OPTIONS}
+def training_of(config, dataset):
+    """What shapes the trained model: its TrainConfig's fields but the seed and the sampling."""
+    fields = train_config(config, dataset).to_dict()
+    for name in ("seed", "sampling"):
+        fields.pop(name)
+    return fields
 
 
-def trained_model_key(config, steps):
-    """Names a trained model by what shaped it: the model, its options but the sampling ones, the steps."""
-    model_name, training = training_of(config)
-    digest = hashlib.sha1(json.dumps([model_name, training, steps], sort_keys=True).encode()).hexdigest()[:10]
-    return f"{model_name}_{digest}"
+def trained_model_key(config, dataset, steps):
+    """Names a trained model by what shaped it: its training fields and steps."""
+    training = {**training_of(config, dataset), "steps_per_epoch": steps}
+    digest = hashlib.sha1(json.dumps(training, sort_keys=True).encode()).hexdigest()[:10]
+    return f"{training['model']}_{digest}"
 
 
-def for_dataset(option, dataset, default):
-    """A sampling option set once for every dataset, or per dataset in a dict."""
-    return option.get(dataset, default) if isinstance(option, dict) else option
-
-
-def sampling_for(options, dataset):
-    """(ratio classifier steps, its build options, rejection_sample's acceptance options)
-    on `dataset`; (0, None, None) for direct sampling."""
-    ratio_steps = for_dataset(options.get("rejection_sampling", 0), dataset, 0)
-    if not ratio_steps:
+def sampling_of(config, dataset):
+    """(ratio classifier steps, its build options, rejection_sample's acceptance options) on
+    `dataset`; (0, None, None) for direct sampling."""
+    sampling = train_config(config, dataset).sampling
+    if not sampling.rejection_steps:
         return 0, None, None
-    units = for_dataset(options.get("ratio_hidden_units", RATIO_HIDDEN_UNITS), dataset, RATIO_HIDDEN_UNITS)
-    fourier = for_dataset(options.get("ratio_fourier_features"), dataset, None)
-    classifier = {"hidden_units": tuple(units), "fourier_features": tuple(fourier) if fourier else None}
-    acceptance = {name: for_dataset(options.get(f"rejection_{name}", default), dataset, default)
-                  for name, default in REJECTION_DEFAULTS.items()}
-    return ratio_steps, classifier, acceptance
+    classifier = {"hidden_units": tuple(sampling.ratio_hidden_units),
+                  "fourier_features": tuple(sampling.fourier_features) if sampling.fourier_features else None}
+    acceptance = {name: getattr(sampling, name) for name in REJECTION_DEFAULTS}
+    return sampling.rejection_steps, classifier, acceptance
 
 
 def ratio_file_stem(model_stem, ratio_steps, classifier):
@@ -297,7 +146,7 @@ def same_run(config, other, dataset):
     """Whether `other`'s runs on `dataset` compute exactly what `config`'s would:
     the same model, training options, budget and sampling there."""
     def run(c):
-        return training_of(c), steps_for(c, dataset), sampling_for(CONFIGS[c][1], dataset)
+        return training_of(c, dataset), sampling_of(c, dataset)
 
     return run(config) == run(other)
 
@@ -309,33 +158,27 @@ def train_and_score(config, dataset, seed, steps, plot, trace_every=0, save=None
     tf.config.threading.set_intra_op_parallelism_threads(1)
     tf.config.threading.set_inter_op_parallelism_threads(1)
     import keras
-    import numpy as np
 
     import keras_gan_zoo as zoo
     from keras_gan_zoo import plots
+    from keras_gan_zoo.training.run import build_model, compile_model
 
     keras.utils.set_random_seed(seed)
     x, _ = zoo.data.synthetic.GENERATORS[dataset]("train")
-    model_name, options = training_of(config)
-    ratio_steps, ratio_classifier, acceptance = sampling_for(CONFIGS[config][1], dataset)
-    schedule = {"learning_rate": options.pop("learning_rate", None),
-                "d_learning_rate": options.pop("d_learning_rate", None),
-                "cosine_decay": options.pop("cosine_decay", False)}
-    batch_size = options.pop("batch_size", BATCH_SIZE)
-    if options.pop("pacgan_networks", False):
-        options["generator"], options["discriminator"] = pacgan_networks(
-            x.shape[1], zoo.registry.get_entry(model_name).defaults["latent_dim"], options.get("packing", 1))
+    config_ = train_config(config, dataset, seed=seed)
+    config_ = type(config_).from_dict({**config_.to_dict(), "steps_per_epoch": steps})
+    ratio_steps, ratio_classifier, acceptance = sampling_of(config, dataset)
     # With --keep-models, trained models are kept there, so that configurations
     # differing only in how they sample (rejection_sampling) share them.
     models_dir = os.environ.get("MODE_COVERAGE_MODELS")
-    cached = models_dir and pathlib.Path(models_dir) / f"{trained_model_key(config, steps)}_{dataset}_seed{seed}.keras"
+    cached = models_dir and pathlib.Path(models_dir) / f"{trained_model_key(config, dataset, steps)}_{dataset}_seed{seed}.keras"
     if cached and cached.exists() and not trace_every:
         model = keras.saving.load_model(cached)
         trained = json.loads(cached.with_suffix(".json").read_text())
     else:
-        model = zoo.create(model_name, data_shape=x.shape[1:], seed=seed, **options)
-        model.compile(**optimizers_for(model, steps, **schedule))
-        data = zoo.data.pipeline(x, batch_size=batch_size, seed=seed).repeat()
+        model = build_model(config_)
+        compile_model(model, config_, steps)
+        data = zoo.data.pipeline(x, batch_size=config_.batch_size, seed=seed).repeat()
         started = time.perf_counter()
         callbacks = [coverage_trace(model, dataset, seed, trace_every)] if trace_every else []
         history = model.fit(data, epochs=1, steps_per_epoch=steps, verbose=0, callbacks=callbacks)
@@ -459,8 +302,9 @@ def write_report(rows, args):
         "defaults (MLP players with two ReLU layers of 128 units, 8-d Gaussian noise (100-d for wgan_gp), "
         "the model's default optimizer: Adam(2e-4, 0.5) for gan, bigan, veegan and "
         "unrolled_gan's outer updates, Adam(1e-4, 0, 0.9) with 5 critic steps for wgan_gp); unrolled_gan "
-        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as `CONFIGS` "
-        "in the script names them; the _drs ones sample through discriminator rejection sampling "
+        "unrolls 5 steps; veegan's reconstructor adds noise of std 0.5. Other configurations as "
+        "benchmarks/mode_coverage_configs.json sets them (the best one runs the recipes packed_critic_ring8, "
+        "_grid25 and _gauss1200); the _drs ones sample through discriminator rejection sampling "
         "(`zoo.sampling`, see the notes), and their cells also give the figures before rejection. "
         "Data: 100,000 training points for the 2-D sets, 20,000 for gauss1200. "
         "Budget (generator steps per run, ring8 and grid25 / gauss1200): "
@@ -496,7 +340,7 @@ def read_record():
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated names from CONFIGS")
+    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated names from mode_coverage_configs.json")
     parser.add_argument("--datasets", default=",".join(DATASETS))
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--jobs", type=int, default=2, help="runs at once")
