@@ -213,7 +213,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
                   f"({config.sampling.rejection_steps:,} steps).")
         classifier = sampling.fit_density_ratio(
             model, x, steps=config.sampling.rejection_steps, hidden_units=config.sampling.ratio_hidden_units,
-            fourier_features=config.sampling.fourier_features, seed=config.seed)
+            fourier_features=config.sampling.fourier_features, seed=config.seed, verbose=verbose)
         if chief:
             backup.write_atomically(run_dir / RATIO_FILE, classifier.save)
         model.attach_sampler(_sampler(classifier, config))

@@ -27,6 +27,8 @@ from keras_gan_zoo.layers import FourierFeatures
 
 # Drawn at once from the generator, for fitting and for the rejection loop.
 CHUNK = 10_000
+# Steps between updates of fit_density_ratio's progress bar.
+PROGRESS_EVERY = 500
 
 
 def build_ratio_classifier(data_dim, hidden_units=(256, 256), fourier_features=None, seed=0,
@@ -51,7 +53,7 @@ def _generated(model, n, seed):
 
 
 def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256, 256), learning_rate=1e-3,
-                      fourier_features=None, seed=0):
+                      fourier_features=None, seed=0, verbose=0):
     """Fits a classifier between `real` and `model`'s samples, the generator frozen.
 
     Args:
@@ -63,6 +65,8 @@ def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256
             dimensions: on grid25 (modes of std 0.05), (128, 1.0) took the
             high-quality share after rejection from about 96% to 99%.
         seed: fixes the classifier's initialisation and the generated points.
+        verbose: 1 shows a progress bar with the loss (fits of 100,000 steps
+            and more take minutes).
 
     Returns:
         A `keras.Model` from flattened x to the logit log p_data(x) / p_g(x).
@@ -89,13 +93,16 @@ def fit_density_ratio(model, real, steps=2000, batch_size=256, hidden_units=(256
 
     rng = np.random.default_rng(seed)
     fake = _generated(model, CHUNK, seed)
+    progress = keras.utils.Progbar(steps, unit_name="step") if verbose else None
     for i in range(steps):
         # A fresh pool of generated points every CHUNK // half steps, so the
         # classifier sees the generator's distribution, not a fixed sample of it.
         if i and i % (CHUNK // half) == 0:
             fake = _generated(model, CHUNK, seed + i)
         x = np.concatenate([real[rng.integers(len(real), size=half)], fake[rng.integers(CHUNK, size=half)]])
-        step(tf.constant(x))
+        loss = step(tf.constant(x))
+        if progress is not None and ((i + 1) % PROGRESS_EVERY == 0 or i + 1 == steps):
+            progress.update(i + 1, [("loss", float(loss))])
     return classifier
 
 
