@@ -10,6 +10,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from keras_gan_zoo.training import console  # noqa: E402
 
+
 def _train_config(args):
     """The run's TrainConfig: the recipe's (if any), the flags given on top of it."""
     from keras_gan_zoo.training.config import TrainConfig, load_recipe
