@@ -52,6 +52,11 @@ def _numpy(tensor, dtype="float32"):
     return keras.ops.convert_to_numpy(tensor).astype(dtype)
 
 
+def _seed(seed):
+    """The int64 seed tensor of a draw; a random one when `seed` is None."""
+    return tf.constant(int(np.random.default_rng().integers(2**31)) if seed is None else seed, tf.int64)
+
+
 def _examples(x):
     return tf.convert_to_tensor(np.asarray(x, dtype="float32"))
 
@@ -61,8 +66,9 @@ class GenerativeAPI:
 
     A variant declares `capabilities` and implements the TensorFlow methods of
     what it declares: `generate` and `prior_from_seed` (sample), `encode_op`,
-    `decode_op`, `classify_op`, `predict_codes_op`, `cluster_op`; labelled
-    sampling goes through `sample_from_seed(num_samples, seed, labels)`.
+    `decode_op`, `classify_op`, `predict_codes_op`, `cluster_op`; a variant
+    whose labelled draws are not `generate(z, labels)` overrides
+    `generate_from_seed(num_samples, seed, labels)`.
     """
 
     capabilities = frozenset({SAMPLE})
@@ -96,18 +102,14 @@ class GenerativeAPI:
             raise ValueError(f"sample() needs n >= 1, got {n}.")
         if labels is not None:
             labels = tf.constant(self._checked_labels(labels, n, self.num_classes, self.label_kind), tf.int32)
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
-        return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), labels))
+        return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), _seed(seed), labels))
 
     def prior_sample(self, n, seed=None, **prior_options):
         """`n` latent codes from the prior; the same seed gives the same codes anywhere.
 
         `prior_options` go to `prior_from_seed`, for priors that take more (classes, components).
         """
-        if seed is None:
-            seed = int(np.random.default_rng().integers(2**31))
-        return self.prior_from_seed(tf.constant(n, tf.int32), tf.constant(seed, tf.int64), **prior_options)
+        return self.prior_from_seed(tf.constant(n, tf.int32), _seed(seed), **prior_options)
 
     def prior_from_seed(self, num_samples, seed):
         """The prior draw as TensorFlow ops on tensors: `num_samples` int32, `seed` int64.
