@@ -173,7 +173,8 @@ def parser():
     train.add_argument("--latent-dim", type=_positive, default=None, help="default: the model's")
     train.add_argument("--seed", type=int, default=None, help="default: 0")
     train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA (runs/RECIPE)")
-    train.add_argument("--overwrite", action="store_true", help="train a finished run's directory again, from the start")
+    train.add_argument("--overwrite", action="store_true",
+                       help="train a finished run's directory again from the start, deleting its model, pictures and logs")
     train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
     train.add_argument(
         "--mixed-precision", action="store_true",

@@ -116,7 +116,8 @@ def train(config, run_dir, verbose=1, overwrite=False):
     """Trains as the `TrainConfig` says, resuming from RUN_DIR/backup if present.
 
     The batch is global, split across the strategy's replicas. A finished run
-    (RUN_DIR/model.keras) is not trained again unless `overwrite`. With
+    (RUN_DIR/model.keras) is not trained again unless `overwrite`, which
+    deletes its model, backup, pictures and logs first. With
     rejection sampling in `config.sampling`, a density-ratio classifier is
     fitted on the trained model and kept as RUN_DIR/ratio.keras: the model
     returned, and `load_run`'s, sample through it.
@@ -150,8 +151,11 @@ def train(config, run_dir, verbose=1, overwrite=False):
         data = data.repeat()
 
     if overwrite and (run_dir / "model.keras").exists():
-        shutil.rmtree(run_dir / "backup", ignore_errors=True)
-        (run_dir / "model.keras").unlink()
+        # Starting over: nothing of the finished run is left to mix with the new one.
+        for folder in ("backup", "samples", "logs"):
+            shutil.rmtree(run_dir / folder, ignore_errors=True)
+        for name in ("model.keras", RATIO_FILE):
+            (run_dir / name).unlink(missing_ok=True)
     # In a multi-worker run every worker trains; the chief alone writes.
     chief = distribution.extended.should_checkpoint
     if chief:
