@@ -93,6 +93,9 @@ def measure(recipe, seed, work):
            "commands": {k: " ".join(["ganzoo", *c[3:]]) for k, c in commands.items()}}
     row["train_seconds"] = timed(commands["train"], work / f"{name}-seed{seed}.train.log")
     row["export_seconds"] = timed(commands["export"], work / f"{name}-seed{seed}.export.log")
+    from keras_gan_zoo.export import saved_model_bytes
+
+    row["saved_model_mb"] = saved_model_bytes(exports / name / "1") / 1e6
     rest_port = free_port()
     server = subprocess.Popen([*GANZOO, "serve", str(exports), "--rest-port", str(rest_port),
                                "--grpc-port", str(free_port())],
@@ -122,22 +125,25 @@ def write_report(rows):
         "Each row: `ganzoo train --recipe RECIPE --seed SEED`, `ganzoo export`, `ganzoo serve`, and one REST "
         f"`sample` request for {NUM_SAMPLES:,} points, scored as above (`python benchmarks/served_recipes.py`). "
         f"Seeds below {FIRST_HELD_OUT_SEED} chose the configurations; the held-out column says which rows are "
-        "fresh. Seconds on 2 cores, training including the ratio classifier's fit.",
+        "fresh. Seconds are wall time on 2 cores, training including the ratio classifier's fit, and include "
+        "whatever else the machine ran at the time; MB is the size of the served SavedModel (generator and "
+        "ratio classifier).",
         "",
         f"Runs attempted: {len(rows)}; failed: {sum('error' in r for r in rows)}; "
         f"reported: {sum('error' not in r for r in rows)}.",
         "",
-        "| recipe | seed | held out | modes | % high quality | train s | export s | request s |",
-        "|---|---|---|---|---|---|---|---|",
+        "| recipe | seed | held out | modes | % high quality | train s | export s | request s | MB |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['recipe']} | {r['seed']} | {'yes' if r['held_out'] else 'no'} | failed: "
-                         f"{r['error']} | | | | |")
+                         f"{r['error']} | | | | | |")
             continue
+        size = f"{r['saved_model_mb']:.2f}" if "saved_model_mb" in r else "-"
         lines.append(f"| {r['recipe']} | {r['seed']} | {'yes' if r['held_out'] else 'no'} | "
                      f"{r['modes']}/{r['num_modes']} | {100 * r['high_quality']:.2f} | {r['train_seconds']:.0f} | "
-                     f"{r['export_seconds']:.0f} | {r['request_seconds']:.1f} |")
+                     f"{r['export_seconds']:.0f} | {r['request_seconds']:.1f} | {size} |")
     text = REPORT.read_text()
     if HEADING in text:
         start = text.index(HEADING)
