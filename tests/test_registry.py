@@ -67,3 +67,12 @@ def test_no_file_in_the_library_is_over_400_lines():
     long = {str(p.relative_to(ROOT)): n for p in (ROOT / "zoo").rglob("*.py")
             if (n := len(p.read_text().splitlines())) > 400}
     assert not long, f"split by concern: {long}"
+
+
+def test_every_module_of_the_variant_packages_registers_one_variant_found_without_a_list():
+    registered = {zoo.get_entry(name).cls.__module__ for name in zoo.list_models()}
+    for package in ("gans", "autoencoders"):
+        for path in sorted((ROOT / "zoo" / package).glob("*.py")):
+            if path.stem != "__init__":
+                assert f"keras_gan_zoo.{package}.{path.stem}" in registered, f"{path} registers no variant"
+    assert {cls.__name__ for cls in (zoo.get_entry(n).cls for n in zoo.list_models())} <= set(zoo.__all__)

@@ -20,17 +20,17 @@ if os.path.basename(sys.argv[0] if sys.argv else "") == "ganzoo":
 from keras_gan_zoo import (  # noqa: E402
     capabilities, classifiers, data, layers, losses, metrics, nets, sampling, serialization, steps, techniques,
 )
-from keras_gan_zoo.autoencoders import AAE, VAE, Autoencoder  # noqa: E402
+from keras_gan_zoo import autoencoders, gans  # noqa: E402
 from keras_gan_zoo.adversarial import AdversarialModel  # noqa: E402
 from keras_gan_zoo.base import AutoencoderModel, GenerativeModel  # noqa: E402
-from keras_gan_zoo.gans import (  # noqa: E402
-    BiGAN, CGAN, DCGAN, GAN, SGAN, VEEGAN, WGAN, WGANGP, CramerGAN, GuidedGAN, InfoGAN, LatentGAN, UnrolledGAN,
-)
 from keras_gan_zoo.registry import create, describe_models, get_entry, list_models  # noqa: E402
 
-__all__ = [
-    "AAE", "AdversarialModel", "Autoencoder", "AutoencoderModel", "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN",
-    "GenerativeModel", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN", "VAE", "VEEGAN", "WGAN", "WGANGP",
+# Every registered variant's class, by its class name (zoo.GAN, zoo.VAE, ...).
+_VARIANT_CLASSES = {**gans.VARIANTS, **autoencoders.VARIANTS}
+globals().update(_VARIANT_CLASSES)
+
+__all__ = sorted([
+    *_VARIANT_CLASSES, "AdversarialModel", "AutoencoderModel", "GenerativeModel",
     "capabilities", "classifiers", "create", "data", "describe_models", "get_entry", "layers", "list_models",
     "losses", "metrics", "nets", "sampling", "serialization", "steps", "techniques",
-]
+])

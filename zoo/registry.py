@@ -91,6 +91,21 @@ def describe_models():
     return descriptions
 
 
+def import_variants(package_name, package_path):
+    """Imports every module of a variants package, each registering its variant; returns
+    `{class name: class}` of the variants registered from that package.
+
+    So that adding a variant is adding its file: no list of modules to extend.
+    """
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(package_path):
+        importlib.import_module(f"{package_name}.{module.name}")
+    return {entry.cls.__name__: entry.cls for entry in _ENTRIES.values()
+            if entry.cls.__module__.startswith(package_name + ".")}
+
+
 def create(name, **config):
     """Builds a registered variant from its default config updated with `config`.
 

@@ -1,7 +1,7 @@
-"""Autoencoder variants, one module each."""
+"""Autoencoder variants, one module each: every module here registers its variant on import."""
 
-from keras_gan_zoo.autoencoders.aae import AAE
-from keras_gan_zoo.autoencoders.autoencoder import Autoencoder
-from keras_gan_zoo.autoencoders.vae import VAE
+from keras_gan_zoo.registry import import_variants
 
-__all__ = ["AAE", "Autoencoder", "VAE"]
+VARIANTS = import_variants(__name__, __path__)
+globals().update(VARIANTS)
+__all__ = sorted(VARIANTS)

@@ -1,20 +1,7 @@
-"""Adversarial variants, one module each."""
+"""Adversarial variants, one module each: every module here registers its variant on import."""
 
-from keras_gan_zoo.gans.bigan import BiGAN
-from keras_gan_zoo.gans.cgan import CGAN
-from keras_gan_zoo.gans.cramer_gan import CramerGAN
-from keras_gan_zoo.gans.dcgan import DCGAN
-from keras_gan_zoo.gans.gan import GAN
-from keras_gan_zoo.gans.guided_gan import GuidedGAN
-from keras_gan_zoo.gans.infogan import InfoGAN
-from keras_gan_zoo.gans.latent_gan import LatentGAN
-from keras_gan_zoo.gans.sgan import SGAN
-from keras_gan_zoo.gans.unrolled_gan import UnrolledGAN
-from keras_gan_zoo.gans.veegan import VEEGAN
-from keras_gan_zoo.gans.wgan import WGAN
-from keras_gan_zoo.gans.wgan_gp import WGANGP
+from keras_gan_zoo.registry import import_variants
 
-__all__ = [
-    "BiGAN", "CGAN", "CramerGAN", "DCGAN", "GAN", "GuidedGAN", "InfoGAN", "LatentGAN", "SGAN", "UnrolledGAN",
-    "VEEGAN", "WGAN", "WGANGP",
-]
+VARIANTS = import_variants(__name__, __path__)
+globals().update(VARIANTS)
+__all__ = sorted(VARIANTS)
