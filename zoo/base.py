@@ -69,9 +69,12 @@ class GenerativeModel(ConstructorConfig, GenerativeAPI, ReplicaSteps, keras.Mode
         """Maps latent codes to data. Subclasses define it."""
         raise NotImplementedError
 
-    # Conditional variants (`conditional` true, `num_classes` set) generate
-    # the classes asked for.
-    conditional = False
+    @property
+    def conditional(self):
+        """Whether the networks take the class beside the code (`num_classes` of them): what
+        offering `generate_labelled` means (cgan, conditional wgan_gp, latent_gan, supervised
+        or clustering aae)."""
+        return capabilities.GENERATE_LABELLED in self.capabilities
 
 
 class AutoencoderModel(GenerativeModel):

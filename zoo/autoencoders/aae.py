@@ -105,17 +105,13 @@ class AAE(AutoencoderModel):
         self._add_trackers("reconstruction_loss", "d_loss", "g_loss")
         self._finish_build()
 
-    @property
-    def conditional(self):
-        """Supervised and clustering AAEs decode a code together with a category."""
-        return self.supervised or bool(self.clusters)
-
     refuses_labels_because = "is unsupervised (supervised=True or clusters=K decode with a category)"
 
     @property
     def capabilities(self):
         offered = set(super().capabilities)
-        if self.conditional:
+        # Supervised and clustering AAEs decode a code together with a category.
+        if self.supervised or self.clusters:
             offered |= {caps.LABELLED_SAMPLE, caps.GENERATE_LABELLED}
         if self.clusters:
             offered.add(caps.CLUSTER)

@@ -38,7 +38,6 @@ class CGAN(AdversarialModel):
         (4, 2)
     """
 
-    conditional = True
     capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
     # The conditional discriminator takes [x, y], which none of the options handle.
     techniques = frozenset()

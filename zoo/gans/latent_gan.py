@@ -74,7 +74,6 @@ class LatentGAN(GenerativeModel):
         (4, 2)
     """
 
-    conditional = True
     capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
     trains_on_labels = True
 

@@ -55,9 +55,10 @@ class WGANGP(WGAN):
             raise ValueError("wgan_gp replaces weight clipping by the gradient penalty; leave clip_value unset.")
         kwargs.pop("clip_value", None)
         self.penalty_weight = float(penalty_weight)
-        self.conditional = bool(conditional)
+        # The players take the class (the `conditional` a model derives from its capabilities).
+        self.takes_classes = bool(conditional)
         self.num_classes = int(num_classes)
-        if self.conditional:
+        if self.takes_classes:
             if self.num_classes < 2:
                 raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
             # The critic takes [x, y], which none of the options handle.
@@ -67,7 +68,7 @@ class WGANGP(WGAN):
 
     @property
     def capabilities(self):
-        if self.conditional:
+        if self.takes_classes:
             return frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
         return frozenset({SAMPLE})
 
