@@ -114,13 +114,10 @@ def _sample_endpoints(model):
         num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples"))
         return {"samples": model.sample_from_seed(num_samples, seed)}
 
-    def generate(z):
-        return {"samples": model.generate(_checked(z, _check_rank_and_dims(z, [model.latent_dim], "generate: z")))}
-
     return [
         Endpoint("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
                  {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)}),
-        Endpoint("generate", generate, [_z_spec()], _z_example(model)),
+        *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}),
     ]
 
 
@@ -145,11 +142,13 @@ def _generate_labelled_endpoints(model):
                      {**_z_example(model), "labels": tf.zeros([WARMUP_BATCH], tf.int32)})]
 
 
-def _decode_endpoints(model):
-    def decode(z):
-        return {"x": model.decode_op(_checked(z, _check_rank_and_dims(z, [model.latent_dim], "decode: z")))}
+def _z_endpoint(model, name, outputs):
+    """A signature on latent codes z: `outputs(z)` gives its dict of outputs."""
 
-    return [Endpoint("decode", decode, [_z_spec()], _z_example(model))]
+    def fn(z):
+        return outputs(_checked(z, _check_rank_and_dims(z, [model.latent_dim], f"{name}: z")))
+
+    return [Endpoint(name, fn, [_z_spec()], _z_example(model))]
 
 
 def _x_endpoint(model, name, outputs):
@@ -184,7 +183,7 @@ ENDPOINTS = {
     caps.SAMPLE: ("", _sample_endpoints),
     caps.LABELLED_SAMPLE: ("", _labelled_sample_endpoints),
     caps.GENERATE_LABELLED: ("", _generate_labelled_endpoints),
-    caps.DECODE: ("", _decode_endpoints),
+    caps.DECODE: ("", lambda m: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)})),
     caps.ENCODE: ("-encoder", lambda m: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)})),
     caps.CLUSTER: ("-encoder", lambda m: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op))),
     caps.CLASSIFY: ("-classifier", lambda m: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op))),

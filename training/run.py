@@ -19,6 +19,7 @@ import tensorflow as tf
 
 import keras_gan_zoo as zoo
 from keras_gan_zoo import sampling
+from keras_gan_zoo.serialization import dtype_policy
 from keras_gan_zoo.training import backup, strategies
 from keras_gan_zoo.training.config import TrainConfig
 from keras_gan_zoo.training.callbacks import SampleSnapshot, StopOnNonFinite
@@ -134,18 +135,13 @@ def train(config, run_dir, verbose=1, overwrite=False):
     policy = mixed_precision_policy() if config.mixed_precision else "float32"
     x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
     # Built first, so that a wrong model or dataset name leaves no run directory.
-    previous_policy = keras.mixed_precision.global_policy()
-    keras.mixed_precision.set_dtype_policy(policy)
-    try:
+    with dtype_policy(policy):
         with distribution.scope():
             model = build_model(config)
         data = model.training_data(x, y, batch_size=batch_size, seed=config.seed)
         steps = config.steps_per_epoch or int(data.cardinality())
         with distribution.scope():
             compile_model(model, config, steps)
-    finally:
-        # The model's layers keep their policy; nothing built later inherits it.
-        keras.mixed_precision.set_dtype_policy(previous_policy)
     if config.steps_per_epoch:
         # Epochs of a set length run on, through the data again.
         data = data.repeat()

@@ -17,12 +17,27 @@ come from the saved file.
     True
 """
 
+import contextlib
 import copy
 import inspect
 
 import numpy as np
 
 import keras
+
+
+@contextlib.contextmanager
+def dtype_policy(name):
+    """Keras's global dtype policy set to `name` inside the block and put back after it.
+
+    Layers keep the policy they were built under; nothing built later inherits it.
+    """
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_dtype_policy(name)
+    try:
+        yield
+    finally:
+        keras.mixed_precision.set_dtype_policy(previous)
 
 
 def as_network(network):
@@ -88,10 +103,5 @@ class ConstructorConfig:
     @classmethod
     def from_config(cls, config):
         config = dict(config)
-        policy = config.pop("dtype_policy", "float32")
-        previous = keras.mixed_precision.global_policy()
-        keras.mixed_precision.set_dtype_policy(policy)
-        try:
+        with dtype_policy(config.pop("dtype_policy", "float32")):
             return cls(**config)
-        finally:
-            keras.mixed_precision.set_dtype_policy(previous)

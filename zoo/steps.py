@@ -247,7 +247,3 @@ class ReplicaSteps:
         optimizer.apply_gradients(zip(gradients, weights))
         for hook in self._step_hooks:
             hook.after_update(optimizer, weights)
-
-    @staticmethod
-    def _update_across_replicas(updates):
-        update_across_replicas(updates)

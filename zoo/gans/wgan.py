@@ -7,6 +7,7 @@ import keras
 from keras_gan_zoo import nets
 from keras_gan_zoo.adversarial import AdversarialModel
 from keras_gan_zoo.registry import register
+from keras_gan_zoo.steps import update_across_replicas
 
 
 @register(
@@ -105,7 +106,7 @@ class WGAN(AdversarialModel):
         if self.clip_value is None:
             return
         c = self.clip_value
-        self._update_across_replicas([
+        update_across_replicas([
             (weight, lambda v: v.assign(tf.clip_by_value(v, -c, c)), ())
             for weight in self.discriminator.trainable_weights
         ])
