@@ -20,6 +20,7 @@ LIBRARY_MODULES = [
     "keras_gan_zoo.data",
     "keras_gan_zoo.metrics",
     "keras_gan_zoo.sampling",
+    "keras_gan_zoo.nets.packing",
 ]
 VARIANT_MODULES = sorted({zoo.get_entry(name).cls.__module__ for name in zoo.list_models()})
 

@@ -606,7 +606,7 @@ def test_packing_widens_the_discriminator_input_and_trains(name):
     # A joint discriminator's first input is x (tests/test_variants.py checks its z).
     assert tuple((inputs[0] if isinstance(inputs, list) else inputs)[1:]) == packed_shape
     x = np.arange(8 * np.prod(data_shape), dtype="float32").reshape(8, *data_shape)
-    packed = model._pack(tf.constant(x)).numpy()
+    packed = model.packed().pack(tf.constant(x)).numpy()
     assert packed.shape == (2, *packed_shape)
     # Each packed example holds 4 consecutive examples, whole, side by side.
     np.testing.assert_array_equal(packed[1][..., data_shape[-1]:2 * data_shape[-1]], x[5])

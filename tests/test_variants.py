@@ -58,7 +58,7 @@ def test_packing_packs_both_halves_of_the_joint_discriminator_pairs(name):
     assert [tuple(s[1:]) for s in model.discriminator.input_shape] == [(12,), (4 * latent,)]
     z = np.arange(8 * latent, dtype="float32").reshape(8, latent)
     # Pack 1 holds codes 4 to 7 whole, in order, as its x half holds their examples.
-    np.testing.assert_array_equal(model._pack(tf.constant(z), (latent,)).numpy()[1].reshape(4, latent), z[4:])
+    np.testing.assert_array_equal(model.packed().pack(tf.constant(z), 1).numpy()[1].reshape(4, latent), z[4:])
     model.compile()
     logs = model.fit(tiny_batches((3,), num_examples=32, batch_size=8), epochs=1, verbose=0).history
     assert all(np.isfinite(v).all() for v in logs.values())

@@ -2,7 +2,7 @@
 
 Its train step is a discriminator step and a generator step, each one tape and
 one optimizer; the techniques it takes (`zoo.techniques`) are options of its
-constructor: packing (`zoo.nets.packing`), feature matching, minibatch
+constructor: packing (a discriminator wrapper, `zoo.nets.packing.Packed`), feature matching, minibatch
 discrimination and virtual batch norm (network options), historical averaging
 and the generator's moving average (hooks on the minimize step), a gradient
 penalty, and one-hot conditioning of both players.
@@ -152,10 +152,10 @@ class AdversarialModel(GenerativeModel):
         return techniques.feature_model(self.discriminator)
 
     def _global_feature_mean(self, x):
-        return techniques.global_feature_mean(self._feature_model(self._pack(x), training=True))
+        return techniques.global_feature_mean(self.packed(self._feature_model)(x, training=True))
 
     # The options this variant implements: packing needs judging through
-    # `_judge` alone, feature matching the generator step `_generator_step`,
+    # `packed()` alone, feature matching the generator step `_generator_step`,
     # minibatch discrimination a discriminator built from `zoo.nets` bodies,
     # virtual batch norm a generator called through `_run_generator`, the
     # gradient penalty the discriminator step `_discriminator_step`.
@@ -166,10 +166,16 @@ class AdversarialModel(GenerativeModel):
         """The data shape with `packing` examples concatenated along the last axis."""
         return nets.packing.packed_shape(self.data_shape, self.packing)
 
-    def _pack(self, x, example_shape=None):
-        """m consecutive examples side by side (`zoo.nets.packing.pack`); `example_shape` defaults to
-        `data_shape` (a joint discriminator packs its codes too)."""
-        return nets.packing.pack(x, self.packing, self.data_shape if example_shape is None else example_shape)
+    # The shape of one example of each discriminator input (a joint discriminator adds its code's).
+    @property
+    def discriminator_example_shapes(self):
+        return [self.data_shape]
+
+    def packed(self, network=None):
+        """`network` (default the discriminator) called on single examples, `packing` of them to a
+        judgement (`zoo.nets.packing.Packed`; the network itself when `packing` is 1)."""
+        network = self.discriminator if network is None else network
+        return nets.packing.Packed(network, self.packing, self.discriminator_example_shapes)
 
     def _check_discriminator(self):
         if self.conditional:
@@ -264,7 +270,7 @@ class AdversarialModel(GenerativeModel):
     def _judge(self, x, condition):
         if condition is not None:
             return self.discriminator([x, condition], training=True)
-        return self.discriminator(self._pack(x), training=True)
+        return self.packed()(x, training=True)
 
     def train_step(self, data):
         real, labels = self._unpack(data)
@@ -302,7 +308,7 @@ class AdversarialModel(GenerativeModel):
             logits = self._judge(between, condition)
         # Packing the gradients the way the inputs were packed gives the
         # gradient with respect to each pack, whose norm is penalized.
-        return losses.gradient_penalty(self._pack(tape.gradient(logits, between)))
+        return losses.gradient_penalty(self.packed().pack(tape.gradient(logits, between)))
 
     def _generator_step(self, batch_size, condition=None, real=None):
         """One generator update on fresh noise (and the average that follows it).

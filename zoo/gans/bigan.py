@@ -85,9 +85,13 @@ class BiGAN(AdversarialModel):
                 f"{tuple(self.discriminator.output_shape[1:])}."
             )
 
+    @property
+    def discriminator_example_shapes(self):
+        return [self.data_shape, (self.latent_dim,)]
+
     def _judge_pairs(self, x, z):
         """D's logits on (x, z) pairs, `packing` consecutive pairs to a logit."""
-        return self.discriminator([self._pack(x), self._pack(z, (self.latent_dim,))], training=True)
+        return self.packed()([x, z], training=True)
 
     def generator_side_variables(self):
         return self.generator.trainable_variables + self.encoder.trainable_variables
