@@ -60,13 +60,23 @@ def test_sample_writes_a_png(finished_run, tmp_path):
     assert out.read_bytes()[:4] == b"\x89PNG"
 
 
-def test_list_shows_every_model_with_a_description(capsys):
+def test_list_shows_every_model_with_a_description_and_what_it_offers(capsys):
     assert cli.main(["list"]) == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    names = [line.split()[0] for line in lines]
-    assert names == zoo.list_models()
-    assert {"autoencoder", "dcgan", "gan", "vae", "wgan", "wgan_gp"} <= set(names)
-    assert all(len(line.split()) > 3 for line in lines)
+    lines = capsys.readouterr().out.strip("\n").splitlines()
+    described = {line.split()[0]: line for line in lines[0::2]}
+    assert list(described) == zoo.list_models()
+    assert {"autoencoder", "dcgan", "gan", "vae", "wgan", "wgan_gp"} <= set(described)
+    assert all(len(line.split()) > 3 for line in described.values())
+    offers = dict(zip(described, (line.strip() for line in lines[1::2])))
+    assert offers["gan"] == "offers sample"
+    assert offers["sgan"] == "offers sample, classify"
+    assert offers["vae"] == "offers sample, encode, decode"
+    assert offers["aae"].startswith("offers sample, encode, decode; with clusters=3 also ")
+    assert "cluster" in offers["aae"] and "predict_codes" in offers["infogan"]
+    for name in zoo.list_models():
+        model = zoo.create(name, **zoo.get_entry(name).tiny)
+        listed = offers[name].split(";")[0].removeprefix("offers ").split(", ")
+        assert set(listed) == set(model.capabilities), name
 
 
 def test_image_model_on_points_says_what_it_expects(tmp_path, capsys):

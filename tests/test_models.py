@@ -18,7 +18,7 @@ import tensorflow as tf
 
 from keras_gan_zoo import export
 import keras_gan_zoo as zoo
-from keras_gan_zoo import capabilities, xla
+from keras_gan_zoo import capabilities, nets, xla
 from conftest import tiny_batches, tiny_data
 from keras_gan_zoo.export import serving_files
 from google.protobuf import text_format
@@ -774,3 +774,17 @@ def test_virtual_batch_norm_option_samples_independently_of_the_batch(name, tmp_
     np.testing.assert_allclose(keras.models.load_model(tmp_path / "v.keras").generate(z), model.generate(z), atol=1e-6)
     served = tf.saved_model.load(str(export.export_model(model, tmp_path / "export", name=name)[name]))
     np.testing.assert_allclose(served.signatures["generate"](z=z)["samples"], model.generate(z), atol=1e-5)
+
+
+def test_a_variant_that_sets_its_options_after_the_base_builds_its_networks_is_told_so():
+    class LateWidth(zoo.get_entry("gan").cls):
+        def __init__(self, width=4, **kwargs):
+            super().__init__(**kwargs)
+            self.width = width
+
+        def build_generator(self):
+            return nets.mlp_decoder(self.latent_dim, self.data_shape, (self.width,), name="generator")
+
+    with pytest.raises(AttributeError, match=r"LateWidth.build_generator\(\) reads self.width, which is not set yet: "
+                                             r"set the variant's own options before calling super\(\).__init__\(\)"):
+        LateWidth()

@@ -64,10 +64,19 @@ def _recipes(args):
 def _list(args):
     import keras_gan_zoo as zoo
 
+    from keras_gan_zoo import capabilities
+
     descriptions = zoo.describe_models()
     width = max(map(len, descriptions))
+    order = list(capabilities.DESCRIPTIONS)
     for name, description in descriptions.items():
         print(f"{name:<{width}}  {description}")
+        offered = []
+        for options, offer in zoo.registry.offers(name):
+            what = ", ".join(sorted(offer, key=order.index))
+            condition = ", ".join(f"{key}={value}" for key, value in options.items())
+            offered.append(f"with {condition} also {what}" if options else f"offers {what}")
+        print(f"{'':<{width}}  {'; '.join(offered)}")
 
 
 def _sample(args):

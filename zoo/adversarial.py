@@ -16,7 +16,6 @@ import keras
 
 from keras_gan_zoo import losses, nets, techniques
 from keras_gan_zoo.base import GenerativeModel
-from keras_gan_zoo.serialization import as_network
 
 
 class AdversarialModel(GenerativeModel):
@@ -111,8 +110,8 @@ class AdversarialModel(GenerativeModel):
         self.generator_loss_fn, self.discriminator_loss_fn = losses.adversarial_loss_pair(loss)
         self.loss_name = loss
         self.label_smoothing = float(label_smoothing)
-        self.generator = as_network(generator) or self.build_generator()
-        self.discriminator = as_network(discriminator) or self.build_discriminator()
+        self.generator = self._network("generator", generator)
+        self.discriminator = self._network("discriminator", discriminator)
         self._check_generator()
         self._check_discriminator()
         self.feature_matching = bool(feature_matching)

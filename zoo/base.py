@@ -48,6 +48,26 @@ class GenerativeModel(ConstructorConfig, GenerativeAPI, ReplicaSteps, keras.Mode
             if isinstance(value, keras.Model) and value.trainable and not name.startswith("_")
         }
 
+    def _network(self, role, given=None):
+        """The network the user gave for `role` (a `keras.Model` or its config), else the
+        variant's own `build_<role>()`.
+
+        The bases build the networks inside `__init__`, so a variant sets the options its
+        `build_*` methods read before it calls `super().__init__`; one that does not is told so.
+        """
+        network = as_network(given)
+        if network is not None:
+            return network
+        try:
+            return getattr(self, f"build_{role}")()
+        except AttributeError as error:
+            if error.obj is not self or error.name is None:
+                raise
+            raise AttributeError(
+                f"{type(self).__name__}.build_{role}() reads self.{error.name}, which is not set yet: "
+                f"set the variant's own options before calling super().__init__(), which builds the networks."
+            ) from error
+
     def _check_network(self, network, role, input_shape, output_shape):
         got_in = tuple(network.input_shape[1:])
         got_out = tuple(network.output_shape[1:])
@@ -97,8 +117,8 @@ class AutoencoderModel(GenerativeModel):
 
     def __init__(self, data_shape, latent_dim, encoder=None, decoder=None, seed=None, **kwargs):
         super().__init__(data_shape, latent_dim, seed=seed, **kwargs)
-        self.encoder = as_network(encoder) or self.build_encoder()
-        self.decoder = as_network(decoder) or self.build_decoder()
+        self.encoder = self._network("encoder", encoder)
+        self.decoder = self._network("decoder", decoder)
         code_size = self.encoder_output_factor * self.latent_dim
         self._check_network(self.encoder, "encoder", self.data_shape, (code_size,))
         self._check_network(self.decoder, "decoder", (self.latent_dim,), self.data_shape)

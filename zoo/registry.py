@@ -91,6 +91,28 @@ def describe_models():
     return descriptions
 
 
+def offers(name):
+    """What a variant offers, as `[(config overrides, capabilities)]`: the default offer first
+    (`{}`), then each tiny option that offers more (its capabilities beyond the default).
+
+    Read from tiny builds of the variant itself, so it cannot disagree with its declaration.
+
+    Example:
+        >>> import keras_gan_zoo as zoo
+        >>> [(options, sorted(extra)) for options, extra in zoo.registry.offers("wgan_gp")]
+        [({}, ['sample']), ({'conditional': True, 'num_classes': 3}, ['generate_labelled', 'labelled_sample'])]
+    """
+    entry = get_entry(name)
+    offered = []
+    for _, options in entry.cases():
+        capabilities = entry.cls(**{**entry.defaults, **entry.tiny, **options}).capabilities
+        if not offered:
+            offered.append(({}, frozenset(capabilities)))
+        elif set(capabilities) - offered[0][1]:
+            offered.append((options, frozenset(capabilities) - offered[0][1]))
+    return offered
+
+
 def import_variants(package_name, package_path):
     """Imports every module of a variants package, each registering its variant; returns
     `{class name: class}` of the variants registered from that package.

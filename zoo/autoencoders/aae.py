@@ -96,7 +96,7 @@ class AAE(AutoencoderModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, latent_dim, **kwargs)
-        self.code_discriminator = as_network(code_discriminator) or self.build_code_discriminator()
+        self.code_discriminator = self._network("code_discriminator", code_discriminator)
         self.category_discriminator = None
         if self.clusters:
             self.category_discriminator = as_network(category_discriminator) or nets.mlp_encoder(

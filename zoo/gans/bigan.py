@@ -5,7 +5,6 @@ import tensorflow as tf
 
 from keras_gan_zoo import nets
 from keras_gan_zoo.adversarial import AdversarialModel
-from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import DECODE, ENCODE, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -61,7 +60,7 @@ class BiGAN(AdversarialModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, latent_dim, **kwargs)
-        self.encoder = as_network(encoder) or self.build_encoder()
+        self.encoder = self._network("encoder", encoder)
         self._check_network(self.encoder, "encoder", self.data_shape, (self.latent_dim,))
 
     def build_generator(self):

@@ -9,7 +9,6 @@ import tensorflow as tf
 from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import losses, nets
 from keras_gan_zoo.adversarial import AdversarialModel
-from keras_gan_zoo.serialization import as_network
 from keras_gan_zoo.capabilities import LABELLED_SAMPLE, PREDICT_CODES, SAMPLE
 from keras_gan_zoo.registry import register
 
@@ -111,7 +110,7 @@ class InfoGAN(AdversarialModel):
         self.filters = int(filters)
         self.hidden_units = tuple(int(u) for u in hidden_units)
         super().__init__(data_shape, total, **kwargs)
-        self.q_head = as_network(q_head) or self.build_q_head()
+        self.q_head = self._network("q_head", q_head)
         self._check_network(self.q_head, "Q head", self._features_and_logit.output_shape[1][1:],
                             (self.num_categories + self.num_continuous,))
         self._add_trackers("info_loss")
