@@ -16,6 +16,10 @@ head): no discriminator that serving does not use, no optimizer state.
 Every signature validates its inputs with plain TensorFlow assertions, which
 TF Serving answers with INVALID_ARGUMENT and the message; there are no
 custom ops and no XLA-compiled functions, so the stock CPU server loads them.
+The assertions run before any computing: a request may ask for at most
+`max_rows` rows (samples, codes or examples; an export option, 10,000 by
+default), its float inputs must be finite, and an output that is not finite
+(codes far outside the prior) is refused rather than sent.
 """
 
 import dataclasses
@@ -28,8 +32,9 @@ import keras
 from keras_gan_zoo import capabilities as caps
 from keras_gan_zoo.export import serving_files
 
-# `sample` refuses larger requests: one call should not hold a server for long.
-MAX_SAMPLES_PER_REQUEST = 10_000
+# Every signature refuses larger requests, so that one call cannot hold a server
+# for long nor grow its memory (`export_model(..., max_rows=...)` sets another cap).
+MAX_ROWS_PER_REQUEST = 10_000
 # Rows in each warm-up request.
 WARMUP_BATCH = 2
 
@@ -44,8 +49,20 @@ class Endpoint:
     example: dict
 
 
-def _check_rank_and_dims(tensor, expected_dims, what):
-    """Asserts `tensor` has shape [batch, *expected_dims], naming the expectation."""
+@dataclasses.dataclass(frozen=True)
+class Limits:
+    """What one request may ask of a signature: at most `max_rows` rows."""
+
+    max_rows: int = MAX_ROWS_PER_REQUEST
+
+    def __post_init__(self):
+        if int(self.max_rows) < 1:
+            raise ValueError(f"max_rows must be a positive number of rows per request, got {self.max_rows!r}.")
+
+
+def _check_rank_and_dims(tensor, expected_dims, what, limits):
+    """Asserts `tensor` has shape [batch, *expected_dims] with at most `limits.max_rows` rows
+    and finite values, naming the expectation."""
     expected = "[batch, " + ", ".join(str(d) for d in expected_dims) + "]"
     checks = [
         tf.debugging.assert_rank(
@@ -59,7 +76,27 @@ def _check_rank_and_dims(tensor, expected_dims, what):
                     tf.shape(tensor)[axis], size, message=f"{what} must have shape {expected}"
                 )
             )
+        checks.append(tf.debugging.assert_less_equal(
+            tf.shape(tensor)[0], limits.max_rows, message=f"{what} must have at most {limits.max_rows} rows per request"))
+    with tf.control_dependencies(checks):
+        checks.append(_finite_check(tensor, f"{what} must hold finite values (no NaN or Inf)"))
     return checks
+
+
+def _finite_check(tensor, message):
+    return tf.debugging.assert_equal(tf.reduce_all(tf.math.is_finite(tensor)), True, message=message)
+
+
+def _finite_outputs(outputs, signature):
+    """`outputs` with their float tensors asserted finite: a code far outside the prior can
+    overflow a network, and NaN or Inf is not an answer (nor valid JSON)."""
+    checks = [
+        _finite_check(value, f"{signature}: the {key} for these inputs are not finite (inputs far outside "
+                             f"the range the model was trained on?)")
+        for key, value in outputs.items() if value.dtype.is_floating
+    ]
+    with tf.control_dependencies(checks):
+        return {key: tf.identity(value) for key, value in outputs.items()}
 
 
 def _checked(tensor, checks):
@@ -67,11 +104,11 @@ def _checked(tensor, checks):
         return tf.identity(tensor)
 
 
-def _count_checks(count, what):
+def _count_checks(count, what, limits):
     return [
         tf.debugging.assert_positive(count, message=f"{what} must be >= 1"),
         tf.debugging.assert_less_equal(
-            count, MAX_SAMPLES_PER_REQUEST, message=f"{what} must be <= {MAX_SAMPLES_PER_REQUEST} per request"
+            count, limits.max_rows, message=f"{what} must be <= {limits.max_rows} per request"
         ),
     ]
 
@@ -109,53 +146,55 @@ def _seed_spec():
     return tf.TensorSpec([], tf.int64, name="seed")
 
 
-def _sample_endpoints(model):
+def _sample_endpoints(model, limits):
     def sample(num_samples, seed):
-        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples"))
-        return {"samples": model.sample_from_seed(num_samples, seed)}
+        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", limits))
+        return _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, "sample")
 
     return [
         Endpoint("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
                  {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)}),
-        *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}),
+        *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}, limits),
     ]
 
 
-def _labelled_sample_endpoints(model):
+def _labelled_sample_endpoints(model, limits):
     def sample_labelled(labels, seed):
         checks = _label_checks(labels, model, "sample_labelled")
-        checks += _count_checks(tf.size(labels), "sample_labelled: the number of labels")
+        checks += _count_checks(tf.size(labels), "sample_labelled: the number of labels", limits)
         labels = _checked(labels, checks)
-        return {"samples": model.sample_from_seed(tf.size(labels), seed, labels)}
+        return _finite_outputs({"samples": model.sample_from_seed(tf.size(labels), seed, labels)}, "sample_labelled")
 
     return [Endpoint("sample_labelled", sample_labelled, [tf.TensorSpec([None], tf.int32, name="labels"), _seed_spec()],
                      {"labels": tf.zeros([WARMUP_BATCH], tf.int32), "seed": tf.constant(0, tf.int64)})]
 
 
-def _generate_labelled_endpoints(model):
+def _generate_labelled_endpoints(model, limits):
     def generate_labelled(z, labels):
-        checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z")
+        checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z", limits)
         checks += _label_checks(labels, model, "generate_labelled", rows=tf.shape(z)[:1])
-        return {"samples": model.generate(_checked(z, checks), labels)}
+        return _finite_outputs({"samples": model.generate(_checked(z, checks), labels)}, "generate_labelled")
 
     return [Endpoint("generate_labelled", generate_labelled, [_z_spec(), tf.TensorSpec([None], tf.int32, name="labels")],
                      {**_z_example(model), "labels": tf.zeros([WARMUP_BATCH], tf.int32)})]
 
 
-def _z_endpoint(model, name, outputs):
+def _z_endpoint(model, name, outputs, limits):
     """A signature on latent codes z: `outputs(z)` gives its dict of outputs."""
 
     def fn(z):
-        return outputs(_checked(z, _check_rank_and_dims(z, [model.latent_dim], f"{name}: z")))
+        z = _checked(z, _check_rank_and_dims(z, [model.latent_dim], f"{name}: z", limits))
+        return _finite_outputs(outputs(z), name)
 
     return [Endpoint(name, fn, [_z_spec()], _z_example(model))]
 
 
-def _x_endpoint(model, name, outputs):
+def _x_endpoint(model, name, outputs, limits):
     """A signature on examples x: `outputs(x)` gives its dict of outputs."""
 
     def fn(x):
-        return outputs(_checked(x, _check_rank_and_dims(x, model.data_shape, f"{name}: x")))
+        x = _checked(x, _check_rank_and_dims(x, model.data_shape, f"{name}: x", limits))
+        return _finite_outputs(outputs(x), name)
 
     return [Endpoint(name, fn, [_x_spec(model)], _x_example(model))]
 
@@ -178,30 +217,34 @@ def _predict_codes_outputs(model):
     return outputs
 
 
-# Capability -> (the part whose SavedModel serves it, its endpoints).
+# Capability -> (the part whose SavedModel serves it, its endpoints given the model and the Limits).
 ENDPOINTS = {
     caps.SAMPLE: ("", _sample_endpoints),
     caps.LABELLED_SAMPLE: ("", _labelled_sample_endpoints),
     caps.GENERATE_LABELLED: ("", _generate_labelled_endpoints),
-    caps.DECODE: ("", lambda m: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)})),
-    caps.ENCODE: ("-encoder", lambda m: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)})),
-    caps.CLUSTER: ("-encoder", lambda m: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op))),
-    caps.CLASSIFY: ("-classifier", lambda m: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op))),
-    caps.PREDICT_CODES: ("-classifier", lambda m: _x_endpoint(m, "predict_codes", _predict_codes_outputs(m))),
+    caps.DECODE: ("", lambda m, limits: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)}, limits)),
+    caps.ENCODE: ("-encoder", lambda m, limits: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)}, limits)),
+    caps.CLUSTER: ("-encoder",
+                   lambda m, limits: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op), limits)),
+    caps.CLASSIFY: ("-classifier",
+                    lambda m, limits: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op), limits)),
+    caps.PREDICT_CODES: ("-classifier",
+                         lambda m, limits: _x_endpoint(m, "predict_codes", _predict_codes_outputs(m), limits)),
 }
 
 
-def servable_parts(model):
+def servable_parts(model, limits=None):
     """`{part_suffix: [Endpoint, ...]}` from the model's declared capabilities.
 
     The first signature of a part is also its `serving_default`: `sample` for
-    the main part.
+    the main part. `limits` (default `Limits()`) caps what one request may ask.
     """
+    limits = limits or Limits()
     parts = {}
     for capability in caps.ALL:
         if capability in model.capabilities:
             suffix, endpoints = ENDPOINTS[capability]
-            parts.setdefault(suffix, []).extend(endpoints(model))
+            parts.setdefault(suffix, []).extend(endpoints(model, limits))
     return parts
 
 
@@ -219,7 +262,7 @@ def saved_model_bytes(path):
     return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file())
 
 
-def export_model(model, out_dir, name, version=1, base_path_prefix="/models"):
+def export_model(model, out_dir, name, version=1, base_path_prefix="/models", max_rows=MAX_ROWS_PER_REQUEST):
     """Writes the model's servable parts under `out_dir` for TF Serving.
 
     Args:
@@ -230,6 +273,9 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models"):
         version: the version number directory.
         base_path_prefix: where `out_dir` is mounted for the server
             (`/models` in the official image).
+        max_rows: the most rows (samples, codes, examples) one request may
+            ask of any signature; larger requests are refused before
+            computing, with INVALID_ARGUMENT and a message naming the cap.
 
     Returns:
         `{served_model_name: SavedModel path}`.
@@ -238,9 +284,10 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models"):
         raise ValueError(f"name must be a non-empty name without '/', got {name!r}.")
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}.")
+    limits = Limits(int(max_rows))
     out_dir = pathlib.Path(out_dir)
     written = {}
-    for suffix, endpoints in servable_parts(model).items():
+    for suffix, endpoints in servable_parts(model, limits).items():
         served_name = name + suffix
         path = out_dir / served_name / str(int(version))
         if path.exists():

@@ -6,9 +6,11 @@ gRPC front ends answer exactly as the official server does.
 
 import pathlib
 
-import numpy as np
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
+
+from keras_gan_zoo.serving import inputs as input_decoding
+from keras_gan_zoo.serving.errors import ServingError
 
 
 def _summary(message):
@@ -28,21 +30,6 @@ def served_signature_defs(path):
     if len(graphs) != 1:
         raise ValueError(f"{path} holds {len(graphs)} meta graphs tagged 'serve'; TF Serving loads exactly one.")
     return graphs[0].signature_def
-
-
-class ServingError(Exception):
-    """A failed request: a TF Serving status code name and its message."""
-
-    HTTP_STATUS = {"INVALID_ARGUMENT": 400, "NOT_FOUND": 404, "FAILED_PRECONDITION": 400, "RESOURCE_EXHAUSTED": 413}
-
-    def __init__(self, code, message):
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-
-    @property
-    def http_status(self):
-        return self.HTTP_STATUS.get(self.code, 500)
 
 
 class ModelRepository:
@@ -77,8 +64,8 @@ class ModelRepository:
             raise ServingError("NOT_FOUND", f"Servable not found for request: Specific({name}, {version})")
         return int(version), versions[int(version)]
 
-    def predict(self, name, inputs, signature_name="serving_default", version=None):
-        """Runs one signature on a dict of array-likes; returns `(version, {output: ndarray})`."""
+    def signature(self, name, signature_name="serving_default", version=None):
+        """`(version, function, {input: TensorSpec})` of a model's signature."""
         version, loaded = self.resolve(name, version)
         signature_name = signature_name or "serving_default"
         if signature_name not in loaded.signatures:
@@ -86,7 +73,16 @@ class ModelRepository:
                 "FAILED_PRECONDITION", f'Serving signature key "{signature_name}" not found.'
             )
         function = loaded.signatures[signature_name]
-        specs = function.structured_input_signature[1]
+        return version, function, function.structured_input_signature[1]
+
+    def predict(self, name, inputs, signature_name="serving_default", version=None, decode=None):
+        """Runs one signature; returns `(version, {output: ndarray})`.
+
+        `inputs` maps input names to values that `decode(key, value, spec)` turns into
+        tensors: `serving.inputs.from_json` for REST, `from_proto` for gRPC, and by default
+        `from_array` for numpy arrays.
+        """
+        version, function, specs = self.signature(name, signature_name, version)
         missing, unknown = set(specs) - set(inputs), set(inputs) - set(specs)
         if missing or unknown:
             raise ServingError(
@@ -94,32 +90,13 @@ class ModelRepository:
                 f"Signature {signature_name!r} takes inputs {sorted(specs)}; "
                 f"missing {sorted(missing)}, unexpected {sorted(unknown)}.",
             )
-        tensors = {key: self._to_tensor(key, value, specs[key]) for key, value in inputs.items()}
+        decode = decode or input_decoding.from_array
+        tensors = {key: decode(key, value, specs[key]) for key, value in inputs.items()}
         try:
             outputs = function(**tensors)
         except tf.errors.InvalidArgumentError as error:
             raise ServingError("INVALID_ARGUMENT", _summary(error.message)) from None
         return version, {key: value.numpy() for key, value in outputs.items()}
-
-    @staticmethod
-    def _to_tensor(key, value, spec):
-        try:
-            array = np.asarray(value)
-            if array.dtype == object:
-                raise ValueError("ragged or mixed values")
-            if spec.dtype.is_integer and array.dtype.kind == "f" and not np.all(np.mod(array, 1) == 0):
-                raise ValueError("fractional values")
-            tensor = tf.convert_to_tensor(array.astype(spec.dtype.as_numpy_dtype))
-        except (ValueError, TypeError) as error:
-            raise ServingError(
-                "INVALID_ARGUMENT", f"Input {key!r} must be {spec.dtype.name} of shape {spec.shape}: {error}"
-            ) from None
-        if not spec.shape.is_compatible_with(tensor.shape):
-            raise ServingError(
-                "INVALID_ARGUMENT",
-                f"Input {key!r} must have shape {spec.shape.as_list()} (None: any size), got {tensor.shape.as_list()}.",
-            )
-        return tensor
 
     def status(self, name, version=None):
         """TF Serving's model status: every loaded version is AVAILABLE."""

@@ -429,6 +429,48 @@ def test_exported_signatures_reject_bad_input_saying_what_they_expect(name, tmp_
         main.signatures["sample"](num_samples=tf.constant(0), seed=tf.constant(0, tf.int64))
 
 
+def _doubled(inputs):
+    """The warm-up example with every batch input twice as long (scalars kept)."""
+    return {key: tf.concat([value, value], axis=0) if value.shape.rank else value for key, value in inputs.items()}
+
+
+@pytest.mark.parametrize("name, options", CASES, ids=CASE_IDS)
+def test_every_exported_signature_caps_its_rows_and_refuses_non_finite_input(name, options, tmp_path):
+    model = tiny_model(name, **options)
+    written = export.export_model(model, tmp_path, name=name, max_rows=3)
+    checked = []
+    for suffix, endpoints in export.servable_parts(model).items():
+        loaded = tf.saved_model.load(str(written[name + suffix]))
+        for endpoint in endpoints:
+            signature = loaded.signatures[endpoint.name]
+            example = dict(endpoint.example)
+            assert all(np.isfinite(v).all() for v in signature(**example).values())
+            if "num_samples" in example:
+                example["num_samples"] = tf.constant(4, tf.int32)
+            with pytest.raises(tf.errors.InvalidArgumentError, match=r"at most 3 rows per request|<= 3 per request"):
+                signature(**_doubled(example))
+            for key in {"z", "x"} & set(example):
+                bad = example[key].numpy().copy()
+                bad.flat[-1] = np.nan
+                with pytest.raises(tf.errors.InvalidArgumentError, match=f"{key} must hold finite values"):
+                    signature(**{**endpoint.example, key: tf.constant(bad)})
+            checked.append(endpoint.name)
+    assert {"sample", "generate"} <= set(checked)
+
+
+def test_a_served_output_that_overflows_is_refused_not_sent(tmp_path):
+    codes = keras.Input((4,))
+    # Weights of 10 take a code of 3e38 past float32's largest value.
+    generator = keras.Model(codes, keras.layers.Dense(2, kernel_initializer=keras.initializers.Constant(10.0))(codes))
+    model = tiny_model("gan", data_shape=(2,), latent_dim=4, generator=generator)
+    main = tf.saved_model.load(str(export.export_model(model, tmp_path, name="gan")["gan"]))
+    np.testing.assert_allclose(main.signatures["generate"](z=tf.ones([2, 4]))["samples"], np.full((2, 2), 40.0))
+    huge = tf.fill([2, model.latent_dim], 3e38)
+    assert not np.isfinite(model.generate(huge)).all(), "the case must overflow the generator"
+    with pytest.raises(tf.errors.InvalidArgumentError, match="generate: the samples for these inputs are not finite"):
+        main.signatures["generate"](z=huge)
+
+
 def vector_shape(name):
     """The tiny config's shape when it is a vector, else a 3-d vector."""
     shape = tuple(zoo.get_entry(name).tiny["data_shape"])

@@ -15,6 +15,8 @@ import keras_gan_zoo as zoo
 from keras_gan_zoo.serving import Client, LocalServer, ServingError
 
 MAX_REQUEST_BYTES = 64 * 1024
+# The exports' row cap (export_model's max_rows), small so that a test can cross it cheaply.
+MAX_ROWS = 8
 TF_SERVING = shutil.which("tensorflow_model_server")
 
 
@@ -24,7 +26,7 @@ def models(tmp_path_factory):
     built = {}
     for name in ("gan", "vae"):
         model = zoo.create(name, **zoo.get_entry(name).tiny)
-        export.export_model(model, export_dir, name=name, base_path_prefix=str(export_dir))
+        export.export_model(model, export_dir, name=name, base_path_prefix=str(export_dir), max_rows=MAX_ROWS)
         built[name] = model
     return export_dir, built
 
@@ -139,7 +141,7 @@ BAD_GRPC_CALLS = [
     ("unknown model", lambda c: Client(c.target, "nope").sample(2), "NOT_FOUND", "Servable not found"),
     ("unknown version", lambda c: Client(c.target, "gan", version=9).sample(2), "NOT_FOUND", "Specific(gan, 9)"),
     ("unknown signature", lambda c: c.predict("nope", {"z": np.zeros((1, 4), "float32")}), "FAILED_PRECONDITION", 'signature key "nope"'),
-    ("too many samples", lambda c: c.sample(10_001), "INVALID_ARGUMENT", "num_samples must be <= 10000"),
+    ("too many samples", lambda c: c.sample(MAX_ROWS + 1), "INVALID_ARGUMENT", f"num_samples must be <= {MAX_ROWS}"),
     ("oversized", lambda c: c.generate(np.zeros((5000, 4))), "RESOURCE_EXHAUSTED", ""),
 ]
 

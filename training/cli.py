@@ -122,7 +122,8 @@ def _export(args):
         model, name = keras.models.load_model(source), args.name or source.stem
     else:
         raise FileNotFoundError(f"{source} does not exist: give a finished run directory or a .keras file.")
-    written = export_model(model, args.out, name=name, version=args.version)
+    limits = {} if args.max_rows is None else {"max_rows": args.max_rows}
+    written = export_model(model, args.out, name=name, version=args.version, **limits)
     for served_name, path in written.items():
         print(f"Exported {served_name} version {args.version} to {path} ({saved_model_bytes(path) / 1e6:.2f} MB)")
     print(f"TF Serving: --model_config_file={pathlib.Path(args.out) / 'models.config'} (paths under /models)")
@@ -240,6 +241,9 @@ def parser():
     export.add_argument("--out", required=True, help="export directory (one folder per served model)")
     export.add_argument("--name", default=None, help="served model name; default: the run's model or the file's stem")
     export.add_argument("--version", type=int, default=1)
+    export.add_argument("--max-rows", type=_positive, default=None,
+                        help="the most rows (samples, codes, examples) one request may ask of any signature; "
+                             "larger requests are refused before computing (default 10000)")
     export.set_defaults(handler=_export)
 
     serve = commands.add_parser("serve", help="serve an export directory over REST and gRPC (local stand-in for TF Serving)")
