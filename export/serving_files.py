@@ -17,6 +17,7 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 WARMUP_FILE = pathlib.Path("assets.extra") / "tf_serving_warmup_requests"
+MODELS_CONFIG = "models.config"
 
 # Server-side batching for the `generate`, `decode` and `encode` signatures.
 BATCHING = {
@@ -68,7 +69,7 @@ def write_models_config(out_dir, base_path_prefix="/models"):
         entry.name = name
         entry.base_path = f"{base_path_prefix.rstrip('/')}/{name}"
         entry.model_platform = "tensorflow"
-    (pathlib.Path(out_dir) / "models.config").write_text(text_format.MessageToString(config))
+    (pathlib.Path(out_dir) / MODELS_CONFIG).write_text(text_format.MessageToString(config))
 
 
 def batching_parameters_text(parameters=None):

@@ -374,12 +374,14 @@ class LocalServer:
             answered 503 (gRPC: RESOURCE_EXHAUSTED) at once.
         read_timeout: seconds of silence after which a REST connection is
             closed (408 when a body was under way).
+        model_config_file: which models to serve (`ModelRepository`); default
+            `export_dir/models.config` when present.
     """
 
     def __init__(self, export_dir, host="127.0.0.1", rest_port=8501, grpc_port=8500,
                  max_request_bytes=DEFAULT_MAX_REQUEST_BYTES, workers=DEFAULT_WORKERS, pending=DEFAULT_PENDING,
-                 read_timeout=READ_TIMEOUT_SECONDS):
-        self.repository = ModelRepository(export_dir)
+                 read_timeout=READ_TIMEOUT_SECONDS, model_config_file=None):
+        self.repository = ModelRepository(export_dir, model_config_file)
         self.host = host
         try:
             self._http = _PooledHTTPServer(

@@ -2,6 +2,7 @@
 
 import json
 import pathlib
+import shutil
 import subprocess
 import sys
 
@@ -339,3 +340,35 @@ def test_the_command_prints_what_the_user_needs_and_no_native_start_up_log(tmp_p
     assert refused.returncode == 2
     assert refused.stderr.strip().splitlines() == [
         "ganzoo train: argument --batch-size: must be an integer >= 1, got 0 (see ganzoo train --help)"]
+
+
+@pytest.mark.parametrize("damage, named", [
+    ({"state.json": "{not json"}, "state.json"),
+    ({"state.json": json.dumps({"epoch": 1}), "state-1-0.weights.h5": b"\x89HDF"}, "state.json"),
+    ({"state.json": json.dumps({"epoch": 1, "step": 0, "weights": "state-1-0.weights.h5"}),
+      "state-1-0.weights.h5": b"\x89HDF\r\n\x1a\n" + b"\0" * 64}, "state-1-0.weights.h5"),
+    ({"state.json": json.dumps({"epoch": 1, "step": 0, "weights": "gone.weights.h5"})}, "gone.weights.h5"),
+], ids=["state not JSON", "state missing keys", "weights truncated", "weights missing"])
+def test_a_damaged_backup_is_named_with_how_to_start_over(tmp_path, capsys, damage, named):
+    out = tmp_path / "run"
+    (out / "backup").mkdir(parents=True)
+    for name, content in damage.items():
+        path = out / "backup" / name
+        path.write_bytes(content) if isinstance(content, bytes) else path.write_text(content)
+    assert cli.main(train_args(out)) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    assert f"{out / 'backup' / named} cannot be read" in error
+    assert f"the checkpoint is damaged. Delete {out / 'backup'} to start the run over." in error
+
+
+def test_a_truncated_model_file_is_named_as_damaged(finished_run, tmp_path, capsys):
+    run = tmp_path / "run"
+    shutil.copytree(finished_run, run)
+    model_file = run / "model.keras"
+    model_file.write_bytes(model_file.read_bytes()[: model_file.stat().st_size // 2])
+    assert cli.main(["sample", str(run), "--out", str(tmp_path / "s.npy")]) == 2
+    error = capsys.readouterr().err.strip()
+    assert len(error.splitlines()) == 1, error
+    assert f"{model_file} cannot be loaded" in error and "the file is damaged or not a .keras file" in error
+    assert "File not found" not in error.split("):")[-1]

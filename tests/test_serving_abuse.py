@@ -5,6 +5,7 @@ good request is still answered. Each case is one found by probing `ganzoo serve`
 
 import http.client
 import json
+import shutil
 import socket
 import time
 
@@ -17,7 +18,7 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_service_p
 
 from keras_gan_zoo import export
 import keras_gan_zoo as zoo
-from keras_gan_zoo.serving import Client, LocalServer
+from keras_gan_zoo.serving import Client, LocalServer, ModelRepository
 
 MAX_REQUEST_BYTES = 64 * 1024
 MAX_ROWS = 8
@@ -228,3 +229,56 @@ def test_concurrent_good_requests_are_all_answered(server):
     with concurrent.futures.ThreadPoolExecutor(32) as pool:
         statuses = list(pool.map(one, range(256)))
     assert statuses == [200] * 256
+
+
+# 6. What the server is told to serve is checked at start, and damaged files are named.
+
+@pytest.fixture
+def two_versions(tmp_path):
+    model = zoo.create("gan", **zoo.get_entry("gan").tiny)
+    for version in (1, 2):
+        export.export_model(model, tmp_path, name="gan", version=version)
+    return tmp_path
+
+
+def _truncate(path):
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def test_a_models_config_naming_a_missing_model_fails_at_start_naming_the_file(two_versions):
+    config = two_versions / "models.config"
+    config.write_text('model_config_list { config { name: "gan" base_path: "/models/gan" model_platform: '
+                      '"tensorflow" } config { name: "ghost" base_path: "/models/ghost" model_platform: '
+                      '"tensorflow" } }\n')
+    with pytest.raises(FileNotFoundError, match=rf"{config} names model 'ghost' at '/models/ghost'.*remove it from"):
+        ModelRepository(two_versions)
+    config.write_text("config { name: ")
+    with pytest.raises(ValueError, match=rf"{config} is not a readable ModelServerConfig"):
+        ModelRepository(two_versions)
+
+
+def test_only_the_models_the_config_names_are_served(two_versions, tmp_path_factory):
+    other = tmp_path_factory.mktemp("config") / "only.config"
+    other.write_text('model_config_list { config { name: "gan" base_path: "/models/gan" model_platform: '
+                     '"tensorflow" } }\n')
+    model = zoo.create("vae", **zoo.get_entry("vae").tiny)
+    export.export_model(model, two_versions, name="vae")
+    assert set(ModelRepository(two_versions).models) == {"gan", "vae", "vae-encoder"}
+    assert set(ModelRepository(two_versions, model_config_file=other).models) == {"gan"}
+
+
+@pytest.mark.parametrize("damage", ["truncated variables", "empty saved_model.pb"])
+def test_a_damaged_version_is_skipped_while_another_serves_and_refused_alone(two_versions, capsys, damage):
+    broken = two_versions / "gan" / "2"
+    if damage == "empty saved_model.pb":
+        (broken / "saved_model.pb").write_bytes(b"")
+    else:
+        _truncate(broken / "variables" / "variables.data-00000-of-00001")
+    repository = ModelRepository(two_versions)
+    assert sorted(repository.models["gan"]) == [1] and list(repository.skipped) == [broken]
+    assert f"skipping {broken}" in capsys.readouterr().err
+    assert repository.resolve("gan")[0] == 1
+
+    shutil.rmtree(two_versions / "gan" / "1")
+    with pytest.raises(ValueError, match=rf"no version of 'gan' under .* loads \({broken}: .*\)\. Export it again"):
+        ModelRepository(two_versions)

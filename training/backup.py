@@ -40,24 +40,51 @@ def write_atomically(path, write):
     os.replace(temporary, path)
 
 
-def read_position(backup_dir):
-    """The position of the last committed checkpoint, or None when there is none."""
+class DamagedBackup(ValueError):
+    """A checkpoint that cannot be read: the message names the file and how to start over."""
+
+    def __init__(self, backup_dir, path, error):
+        super().__init__(
+            f"{path} cannot be read ({type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}): "
+            f"the checkpoint is damaged. Delete {backup_dir} to start the run over."
+        )
+
+
+def _read_state(backup_dir):
+    """`state.json`'s dict, or None when there is no checkpoint."""
     state_path = pathlib.Path(backup_dir) / STATE_FILE
     if not state_path.exists():
         return None
-    state = json.loads(state_path.read_text())
-    return Position(state["epoch"], state["step"])
+    try:
+        state = json.loads(state_path.read_text())
+        Position(int(state["epoch"]), int(state["step"]))
+        str(state["weights"])
+    except (ValueError, KeyError, TypeError) as error:
+        raise DamagedBackup(backup_dir, state_path, error) from None
+    return state
+
+
+def read_position(backup_dir):
+    """The position of the last committed checkpoint, or None when there is none."""
+    state = _read_state(backup_dir)
+    return None if state is None else Position(int(state["epoch"]), int(state["step"]))
 
 
 def restore(model, backup_dir):
-    """Loads the last committed checkpoint into `model`; returns its Position or None."""
+    """Loads the last committed checkpoint into `model`; returns its Position or None.
+
+    A damaged checkpoint is a `DamagedBackup` naming the file, not a traceback.
+    """
     backup_dir = pathlib.Path(backup_dir)
-    position = read_position(backup_dir)
-    if position is None:
+    state = _read_state(backup_dir)
+    if state is None:
         return None
-    state = json.loads((backup_dir / STATE_FILE).read_text())
-    model.load_weights(backup_dir / state["weights"])
-    return position
+    weights = backup_dir / state["weights"]
+    try:
+        model.load_weights(weights)
+    except Exception as error:  # h5py and Keras raise many kinds for a torn or foreign file
+        raise DamagedBackup(backup_dir, weights, error) from None
+    return Position(int(state["epoch"]), int(state["step"]))
 
 
 class RunBackup(keras.callbacks.Callback):

@@ -134,7 +134,7 @@ def _serve(args):
 
     server = LocalServer(
         args.export_dir, host=args.host, rest_port=args.rest_port, grpc_port=args.grpc_port,
-        max_request_bytes=args.max_request_bytes,
+        max_request_bytes=args.max_request_bytes, model_config_file=args.model_config_file,
     ).start()
     for name, versions in sorted(server.repository.models.items()):
         print(f"serving {name} versions {sorted(versions)}")
@@ -252,6 +252,8 @@ def parser():
     serve.add_argument("--grpc-port", type=int, default=8500)
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default: loopback only)")
     serve.add_argument("--max-request-bytes", type=int, default=16 * 1024 * 1024)
+    serve.add_argument("--model-config-file", default=None,
+                       help="a ModelServerConfig naming the models to serve (default: EXPORT_DIR/models.config)")
     serve.set_defaults(handler=_serve)
     return top
 

@@ -262,8 +262,26 @@ def load_run(run_dir):
                 f"same `ganzoo train` command, which restores {run_dir / 'backup'}."
             )
         raise FileNotFoundError(f"{run_dir} holds no trained model ({model_path} is missing) and no backup to resume.")
-    config = TrainConfig.from_dict(json.loads((run_dir / "run.json").read_text()))
-    model = keras.models.load_model(model_path)
+    try:
+        config = TrainConfig.from_dict(json.loads((run_dir / "run.json").read_text()))
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise ValueError(f"{run_dir / 'run.json'} cannot be read ({error}): the run's record is damaged; "
+                         f"train again with `ganzoo train ... --out {run_dir} --overwrite`.") from None
+    model = _load_keras_file(model_path, run_dir)
     if config.sampling.rejection_steps:
-        model.attach_sampler(_sampler(keras.models.load_model(run_dir / RATIO_FILE), config))
+        model.attach_sampler(_sampler(_load_keras_file(run_dir / RATIO_FILE, run_dir), config))
     return model, config
+
+
+def _load_keras_file(path, run_dir):
+    """`keras.models.load_model(path)`, with a damaged file named as damaged (Keras reports a
+    truncated .keras file as "File not found")."""
+    try:
+        return keras.models.load_model(path)
+    except Exception as error:
+        if not path.is_file():
+            raise
+        raise ValueError(
+            f"{path} cannot be loaded ({type(error).__name__}: {str(error).splitlines()[0][:200]}): the file is "
+            f"damaged or not a .keras file; train again with `ganzoo train ... --out {run_dir} --overwrite`."
+        ) from None
