@@ -2,6 +2,8 @@
 
 import http.client
 import json
+import pathlib
+import re
 import shutil
 import socket
 import subprocess
@@ -9,6 +11,7 @@ import time
 
 import numpy as np
 import pytest
+import tensorflow as tf
 
 from keras_gan_zoo import export
 import keras_gan_zoo as zoo
@@ -171,3 +174,31 @@ def test_every_version_is_served_and_the_highest_by_default(tmp_path):
             np.testing.assert_allclose(Client(target, "gan").sample(3, seed=0), second.sample(3, seed=0), atol=1e-5)
             np.testing.assert_allclose(Client(target, "gan", version=1).sample(3, seed=0), first.sample(3, seed=0), atol=1e-5)
             assert [s["version"] for s in Client(target, "gan").status()] == ["2", "1"]
+
+
+# -- deployment files ---------------------------------------------------------
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DEPLOY = ROOT / "serving" / "deploy"
+
+
+def test_the_compose_file_serves_the_export_the_readme_writes():
+    compose = (DEPLOY / "docker-compose.yml").read_text()
+    default = re.search(r"^\s*- \$\{EXPORT_DIR:-(?P<path>[^}]+)\}:/models:ro\s*$", compose, re.M)["path"]
+    # Compose resolves a relative host path against the project directory, which is the
+    # folder of the first -f file, whatever folder the command runs in.
+    served = (DEPLOY / default).resolve()
+    readme_out = re.search(r"ganzoo export \S+ --out (\S+)", (ROOT / "README.md").read_text())[1]
+    assert served == (ROOT / readme_out).resolve(), "the compose default does not mount the README's export"
+    documented = (ROOT / "docs" / "serving.md").read_text() + compose
+    for value in re.findall(r"EXPORT_DIR=(\S+)", documented):
+        assert value.strip('"').startswith(("$PWD", "/")), f"EXPORT_DIR={value} resolves against serving/deploy"
+
+
+def test_the_tf_serving_image_is_not_older_than_the_exporters_tensorflow():
+    exporter = tuple(int(part) for part in tf.__version__.split(".")[:2])
+    for name in ("docker-compose.yml", "kubernetes.yaml"):
+        tags = re.findall(r"image: tensorflow/serving:(\d+)\.(\d+)\.\d+", (DEPLOY / name).read_text())
+        assert tags, f"{name} pins no tensorflow/serving release"
+        assert all((int(major), int(minor)) >= exporter for major, minor in tags), (
+            f"{name} pins {tags}, older than the TensorFlow {tf.__version__} that writes the exports")
