@@ -1,7 +1,7 @@
 """One SavedModel per servable part, a signature per declared capability.
 
     DIR/<name>/<version>/             sample (serving_default), generate
-                                      [, sample_labelled, generate_labelled, decode]
+                                      [, sample_png, sample_labelled, generate_labelled, decode]
     DIR/<name>-encoder/<version>/     encode [, cluster]         (models that encode)
     DIR/<name>-classifier/<version>/  classify | predict_codes   (sgan, infogan)
     DIR/models.config                 every exported model, for --model_config_file
@@ -50,18 +50,20 @@ class Endpoint:
 
 
 @dataclasses.dataclass(frozen=True)
-class Limits:
-    """What one request may ask of a signature: at most `max_rows` rows."""
+class ExportOptions:
+    """What one request may ask of a signature (at most `max_rows` rows), and whether image
+    models also get `sample_png`."""
 
     max_rows: int = MAX_ROWS_PER_REQUEST
+    png: bool = True
 
     def __post_init__(self):
         if int(self.max_rows) < 1:
             raise ValueError(f"max_rows must be a positive number of rows per request, got {self.max_rows!r}.")
 
 
-def _check_rank_and_dims(tensor, expected_dims, what, limits):
-    """Asserts `tensor` has shape [batch, *expected_dims] with at most `limits.max_rows` rows
+def _check_rank_and_dims(tensor, expected_dims, what, options):
+    """Asserts `tensor` has shape [batch, *expected_dims] with at most `options.max_rows` rows
     and finite values, naming the expectation."""
     expected = "[batch, " + ", ".join(str(d) for d in expected_dims) + "]"
     checks = [
@@ -77,7 +79,7 @@ def _check_rank_and_dims(tensor, expected_dims, what, limits):
                 )
             )
         checks.append(tf.debugging.assert_less_equal(
-            tf.shape(tensor)[0], limits.max_rows, message=f"{what} must have at most {limits.max_rows} rows per request"))
+            tf.shape(tensor)[0], options.max_rows, message=f"{what} must have at most {options.max_rows} rows per request"))
     with tf.control_dependencies(checks):
         checks.append(_finite_check(tensor, f"{what} must hold finite values (no NaN or Inf)"))
     return checks
@@ -104,11 +106,11 @@ def _checked(tensor, checks):
         return tf.identity(tensor)
 
 
-def _count_checks(count, what, limits):
+def _count_checks(count, what, options):
     return [
         tf.debugging.assert_positive(count, message=f"{what} must be >= 1"),
         tf.debugging.assert_less_equal(
-            count, limits.max_rows, message=f"{what} must be <= {limits.max_rows} per request"
+            count, options.max_rows, message=f"{what} must be <= {options.max_rows} per request"
         ),
     ]
 
@@ -146,22 +148,45 @@ def _seed_spec():
     return tf.TensorSpec([], tf.int64, name="seed")
 
 
-def _sample_endpoints(model, limits):
+def _sample_endpoints(model, options):
     def sample(num_samples, seed):
-        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", limits))
+        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", options))
         return _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, "sample")
 
     return [
         Endpoint("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
                  {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)}),
-        *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}, limits),
+        *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}, options),
+        *_png_endpoints(model, options),
     ]
 
 
-def _labelled_sample_endpoints(model, limits):
+def to_pixels(images):
+    """Images in [-1, 1] as uint8 pixels, rounded to the nearest level."""
+    return tf.cast(tf.clip_by_value(tf.round((images + 1.0) * 127.5), 0.0, 255.0), tf.uint8)
+
+
+def _png_endpoints(model, options):
+    """`sample_png`: the samples of `sample`, each one PNG file; the output's name ends in
+    `_bytes`, so that TF Serving's REST API sends each as `{"b64": ...}` (a 64-image answer is
+    then some tens of kB, where its floats as JSON are about a megabyte)."""
+    if not options.png or len(model.data_shape) != 3 or model.data_shape[-1] not in (1, 3, 4):
+        return []
+
+    def sample_png(num_samples, seed):
+        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", options))
+        samples = _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, "sample_png")["samples"]
+        pixels = to_pixels(samples)
+        return {"png_bytes": tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)}
+
+    return [Endpoint("sample_png", sample_png, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
+                     {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)})]
+
+
+def _labelled_sample_endpoints(model, options):
     def sample_labelled(labels, seed):
         checks = _label_checks(labels, model, "sample_labelled")
-        checks += _count_checks(tf.size(labels), "sample_labelled: the number of labels", limits)
+        checks += _count_checks(tf.size(labels), "sample_labelled: the number of labels", options)
         labels = _checked(labels, checks)
         return _finite_outputs({"samples": model.sample_from_seed(tf.size(labels), seed, labels)}, "sample_labelled")
 
@@ -169,9 +194,9 @@ def _labelled_sample_endpoints(model, limits):
                      {"labels": tf.zeros([WARMUP_BATCH], tf.int32), "seed": tf.constant(0, tf.int64)})]
 
 
-def _generate_labelled_endpoints(model, limits):
+def _generate_labelled_endpoints(model, options):
     def generate_labelled(z, labels):
-        checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z", limits)
+        checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z", options)
         checks += _label_checks(labels, model, "generate_labelled", rows=tf.shape(z)[:1])
         return _finite_outputs({"samples": model.generate(_checked(z, checks), labels)}, "generate_labelled")
 
@@ -179,21 +204,21 @@ def _generate_labelled_endpoints(model, limits):
                      {**_z_example(model), "labels": tf.zeros([WARMUP_BATCH], tf.int32)})]
 
 
-def _z_endpoint(model, name, outputs, limits):
+def _z_endpoint(model, name, outputs, options):
     """A signature on latent codes z: `outputs(z)` gives its dict of outputs."""
 
     def fn(z):
-        z = _checked(z, _check_rank_and_dims(z, [model.latent_dim], f"{name}: z", limits))
+        z = _checked(z, _check_rank_and_dims(z, [model.latent_dim], f"{name}: z", options))
         return _finite_outputs(outputs(z), name)
 
     return [Endpoint(name, fn, [_z_spec()], _z_example(model))]
 
 
-def _x_endpoint(model, name, outputs, limits):
+def _x_endpoint(model, name, outputs, options):
     """A signature on examples x: `outputs(x)` gives its dict of outputs."""
 
     def fn(x):
-        x = _checked(x, _check_rank_and_dims(x, model.data_shape, f"{name}: x", limits))
+        x = _checked(x, _check_rank_and_dims(x, model.data_shape, f"{name}: x", options))
         return _finite_outputs(outputs(x), name)
 
     return [Endpoint(name, fn, [_x_spec(model)], _x_example(model))]
@@ -217,34 +242,34 @@ def _predict_codes_outputs(model):
     return outputs
 
 
-# Capability -> (the part whose SavedModel serves it, its endpoints given the model and the Limits).
+# Capability -> (the part whose SavedModel serves it, its endpoints given the model and the ExportOptions).
 ENDPOINTS = {
     caps.SAMPLE: ("", _sample_endpoints),
     caps.LABELLED_SAMPLE: ("", _labelled_sample_endpoints),
     caps.GENERATE_LABELLED: ("", _generate_labelled_endpoints),
-    caps.DECODE: ("", lambda m, limits: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)}, limits)),
-    caps.ENCODE: ("-encoder", lambda m, limits: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)}, limits)),
+    caps.DECODE: ("", lambda m, options: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)}, options)),
+    caps.ENCODE: ("-encoder", lambda m, options: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)}, options)),
     caps.CLUSTER: ("-encoder",
-                   lambda m, limits: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op), limits)),
+                   lambda m, options: _x_endpoint(m, "cluster", _most_probable("clusters", m.cluster_op), options)),
     caps.CLASSIFY: ("-classifier",
-                    lambda m, limits: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op), limits)),
+                    lambda m, options: _x_endpoint(m, "classify", _most_probable("classes", m.classify_op), options)),
     caps.PREDICT_CODES: ("-classifier",
-                         lambda m, limits: _x_endpoint(m, "predict_codes", _predict_codes_outputs(m), limits)),
+                         lambda m, options: _x_endpoint(m, "predict_codes", _predict_codes_outputs(m), options)),
 }
 
 
-def servable_parts(model, limits=None):
+def servable_parts(model, options=None):
     """`{part_suffix: [Endpoint, ...]}` from the model's declared capabilities.
 
     The first signature of a part is also its `serving_default`: `sample` for
-    the main part. `limits` (default `Limits()`) caps what one request may ask.
+    the main part. `options` (default `ExportOptions()`) caps what one request may ask.
     """
-    limits = limits or Limits()
+    options = options or ExportOptions()
     parts = {}
     for capability in caps.ALL:
         if capability in model.capabilities:
             suffix, endpoints = ENDPOINTS[capability]
-            parts.setdefault(suffix, []).extend(endpoints(model, limits))
+            parts.setdefault(suffix, []).extend(endpoints(model, options))
     return parts
 
 
@@ -262,7 +287,8 @@ def saved_model_bytes(path):
     return sum(f.stat().st_size for f in pathlib.Path(path).rglob("*") if f.is_file())
 
 
-def export_model(model, out_dir, name, version=1, base_path_prefix="/models", max_rows=MAX_ROWS_PER_REQUEST):
+def export_model(model, out_dir, name, version=1, base_path_prefix="/models", max_rows=MAX_ROWS_PER_REQUEST,
+                 png=True):
     """Writes the model's servable parts under `out_dir` for TF Serving.
 
     Args:
@@ -276,6 +302,7 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models", ma
         max_rows: the most rows (samples, codes, examples) one request may
             ask of any signature; larger requests are refused before
             computing, with INVALID_ARGUMENT and a message naming the cap.
+        png: image models also get `sample_png` (the samples as PNG files).
 
     Returns:
         `{served_model_name: SavedModel path}`.
@@ -284,10 +311,10 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models", ma
         raise ValueError(f"name must be a non-empty name without '/', got {name!r}.")
     if int(version) < 1:
         raise ValueError(f"version must be a positive integer, got {version!r}.")
-    limits = Limits(int(max_rows))
+    options = ExportOptions(int(max_rows), bool(png))
     out_dir = pathlib.Path(out_dir)
     written = {}
-    for suffix, endpoints in servable_parts(model, limits).items():
+    for suffix, endpoints in servable_parts(model, options).items():
         served_name = name + suffix
         path = out_dir / served_name / str(int(version))
         if path.exists():

@@ -5,6 +5,7 @@ For trying exports on a machine without `tensorflow_model_server`; production
 serving is the official server (see serving/deploy/).
 """
 
+import base64
 import concurrent.futures
 import errno
 import http.server
@@ -103,8 +104,22 @@ def _parse_predict_body(body, repository, name, version):
     return signature_name, inputs, row_format
 
 
+def _json_values(key, array):
+    """An output as JSON values. Strings are bytes here: an output named `*_bytes` goes as
+    `{"b64": ...}` objects, as TF Serving sends binary outputs, any other as UTF-8 text."""
+    if array.dtype.kind not in "OSU":
+        return array.tolist()
+    if key.endswith("_bytes"):
+        def encode(value):
+            return {"b64": base64.b64encode(value).decode("ascii")}
+    else:
+        def encode(value):
+            return value.decode("utf-8", errors="replace") if isinstance(value, bytes) else str(value)
+    return np.vectorize(encode, otypes=[object])(array).tolist()
+
+
 def _predict_response(outputs, row_format):
-    values = {k: v.tolist() for k, v in outputs.items()}
+    values = {k: _json_values(k, v) for k, v in outputs.items()}
     if row_format:
         if len(values) == 1:
             return {"predictions": next(iter(values.values()))}

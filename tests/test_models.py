@@ -444,7 +444,7 @@ def test_every_exported_signature_caps_its_rows_and_refuses_non_finite_input(nam
         for endpoint in endpoints:
             signature = loaded.signatures[endpoint.name]
             example = dict(endpoint.example)
-            assert all(np.isfinite(v).all() for v in signature(**example).values())
+            assert all(np.isfinite(v).all() for v in signature(**example).values() if v.dtype.is_floating)
             if "num_samples" in example:
                 example["num_samples"] = tf.constant(4, tf.int32)
             with pytest.raises(tf.errors.InvalidArgumentError, match=r"at most 3 rows per request|<= 3 per request"):

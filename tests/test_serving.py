@@ -97,6 +97,19 @@ def test_encode_equals_the_keras_model(target, models):
     np.testing.assert_allclose(Client(target, "vae").encode(x), vae.encode(x), atol=1e-5)
 
 
+def test_sample_png_carries_the_samples_as_png_files(target, models):
+    vae = models[1]["vae"]
+    expected = np.clip(np.round((vae.sample(5, seed=2) + 1.0) * 127.5), 0, 255).astype("uint8")
+    client = Client(target, "vae")
+    pngs = client.sample_png(5, seed=2)
+    assert len(pngs) == 5 and all(png.startswith(b"\x89PNG\r\n\x1a\n") for png in pngs)
+    images = client.sample_images(5, seed=2)
+    assert images.shape == (5, 16, 16, 1) and images.dtype == np.uint8
+    # The same numbers as Python's sample, rounded to 256 levels (a level's edge may fall either way).
+    assert np.abs(images.astype(int) - expected).max() <= 1 and (images == expected).mean() > 0.99
+    assert "sample_png" not in Client(target, "gan").metadata(), "2-d points are not images"
+
+
 def test_metadata_and_status(target):
     client = Client(target, "gan")
     assert {"sample", "generate", "serving_default"} <= set(client.metadata())
