@@ -150,8 +150,13 @@ def _make_rest_handler(repository, max_request_bytes, read_timeout=READ_TIMEOUT_
             self.wfile.write(body)
 
         def send_error(self, code, message=None, explain=None):
-            """http.server's own refusals (a malformed request line, headers too long), as JSON."""
+            """http.server's own refusals (a malformed request line, headers too long), as JSON.
+
+            A method other than GET and POST is the client's error: 405, not http.server's 501.
+            """
             self.close_connection = True
+            if code == 501:
+                code, message = 405, f"{self.command} is not served: use GET (status, metadata) or POST (:predict)."
             self._send(code, {"error": message or self.responses.get(code, ("",))[0]})
 
         def _route(self):
