@@ -32,6 +32,13 @@ _OUTPUT = {"sample": "samples", "sample_labelled": "samples", "generate": "sampl
            "decode": "x", "encode": "z", "sample_png": "png_bytes"}
 
 
+@tf.function(input_signature=[tf.TensorSpec([None], tf.string)])
+def _decode_pngs(pngs):
+    """PNG files of one size to a (N, H, W, C) uint8 batch, in one graph call (a Python loop
+    of eager decodes takes about four times as long for 64 small images)."""
+    return tf.map_fn(lambda png: tf.io.decode_png(png, channels=0), pngs, fn_output_signature=tf.uint8)
+
+
 def _from_json(key, values):
     """An output from JSON: `*_bytes` outputs come as `{"b64": ...}` objects (TF Serving's
     convention for binary data), every other as numbers."""
@@ -185,7 +192,7 @@ class Client:
     def sample_images(self, n, seed=0):
         """`n` samples of an image model as uint8 pixels (N, H, W, C), sent as PNG files:
         `sample`'s images rounded to 256 levels, in a fraction of the bytes."""
-        return np.stack([tf.io.decode_png(png).numpy() for png in self.sample_png(n, seed)])
+        return _decode_pngs(tf.constant(self.sample_png(n, seed), dtype=tf.string)).numpy()
 
     def decode(self, z):
         return self.predict("decode", {"z": np.asarray(z, dtype="float32")})["x"]
