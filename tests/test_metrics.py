@@ -45,6 +45,40 @@ def test_gauss1200_rejects_points_off_the_modes():
     assert metrics.mode_coverage(far, "gauss1200").high_quality == 0.0
 
 
+def _real_noise(n, seed=0):
+    """gauss1200's own noise: N(0, 1) on the 700 coordinates where the modes differ."""
+    noise = np.zeros((n, 1200))
+    noise[:, :700] = np.random.default_rng(seed).standard_normal((n, 700))
+    return noise
+
+
+@pytest.mark.parametrize("case", ["midpoint", "70/30 blend", "all-mode mean"])
+@pytest.mark.parametrize("noisy", [True, False], ids=["with real noise", "without noise"])
+def test_gauss1200_blends_of_modes_are_not_high_quality(case, noisy):
+    # Built to fool a radius: each lies nearer its nearest mode than real points of that mode do.
+    means = synthetic.gauss1200_means()
+    pairs = np.array([(k, (k + 1) % 10) for k in range(10)] * 100)
+    if case == "midpoint":
+        points = 0.5 * means[pairs[:, 0]] + 0.5 * means[pairs[:, 1]]
+    elif case == "70/30 blend":
+        points = 0.7 * means[pairs[:, 0]] + 0.3 * means[pairs[:, 1]]
+    else:
+        points = np.tile(means.mean(axis=0), (1000, 1))
+    if noisy:
+        points = points + _real_noise(len(points))
+    coverage = metrics.mode_coverage(points, "gauss1200")
+    assert (coverage.high_quality, coverage.modes) == (0.0, 0)
+
+
+def test_gauss1200_real_points_and_collapsed_ones_are_high_quality():
+    x, _ = synthetic.gauss1200("test", num_examples=20_000)
+    assert metrics.mode_coverage(x, "gauss1200").high_quality >= 0.99
+    # A generator that puts every sample on one mode's real distribution: 1 mode, all high quality.
+    one_mode = synthetic.gauss1200_means()[3] + _real_noise(500, seed=1)
+    coverage = metrics.mode_coverage(one_mode, "gauss1200")
+    assert (coverage.modes, coverage.high_quality, coverage.samples_per_mode[3]) == (1, 1.0, 500)
+
+
 def test_mode_coverage_says_what_is_wrong_with_its_input():
     with pytest.raises(ValueError, match="ring8 points have 2 coordinates"):
         metrics.mode_coverage(np.zeros((4, 3)), "ring8")
