@@ -149,6 +149,21 @@ def test_export_of_a_run_writes_a_servable_model(finished_run, tmp_path, capsys)
     assert "export with another --version" in capsys.readouterr().err
 
 
+def test_export_caps_the_rows_of_a_request_as_told(finished_run, tmp_path, capsys):
+    import tensorflow as tf
+
+    out = tmp_path / "export"
+    assert cli.main(["export", str(finished_run), "--out", str(out), "--max-rows", "5"]) == 0
+    served = tf.saved_model.load(str(out / "gan" / "1"))
+    assert served.signatures["generate"](z=tf.zeros([5, 8]))["samples"].shape == (5, 2)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="generate: z must have at most 5 rows per request"):
+        served.signatures["generate"](z=tf.zeros([6, 8]))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["export", str(finished_run), "--out", str(tmp_path / "x"), "--max-rows", "0"])
+    assert stop.value.code == 2
+    assert "argument --max-rows: must be an integer >= 1, got 0" in capsys.readouterr().err
+
+
 def test_mixed_precision_run_computes_in_bfloat16_and_saves_float32_samples(tmp_path, capsys):
     out = tmp_path / "run"
     assert cli.main(train_args(out, "--mixed-precision")) == 0
