@@ -102,3 +102,72 @@ def test_domain_classifier_reaches_its_required_test_accuracy():
     x, y = zoo.data.load_arrays("fashion_mnist", "test", download=False)
     accuracy = np.mean(classifiers.classify(classifiers.domain_classifier("fashion_mnist"), x) == y)
     assert accuracy >= classifiers.REQUIRED_TEST_ACCURACY["fashion_mnist"]
+
+
+# -- metrics on a judge's features and probabilities ----------------------------
+
+def _features(n=1500, dims=8, seed=0):
+    return np.random.default_rng(seed).normal(size=(n, dims))
+
+
+@pytest.mark.parametrize("distance, zero", [
+    (metrics.frechet_distance, 1e-6),
+    # Unbiased over whole sets: a set against itself differs from 0 by its kernel's diagonal / N.
+    (lambda a, b: metrics.kernel_distance(a, b, subsets=1, subset_size=len(a)), 0.05),
+], ids=["frechet", "kernel"])
+def test_feature_distances_are_about_zero_for_a_set_with_itself_and_grow_with_noise(distance, zero):
+    x = _features()
+    assert abs(distance(x, x)) < zero
+    noise = np.random.default_rng(1).normal(size=x.shape)
+    values = [distance(x, x + scale * noise) for scale in (1.0, 2.0, 4.0)]
+    assert values == sorted(values) and values[0] > zero, values
+
+
+def test_frechet_distance_has_its_closed_form_between_gaussians():
+    # N(0, I) against N(m, s^2 I) in d dims: |m|^2 + d (1 - s)^2.
+    x = _features(n=200_000, dims=3, seed=2)
+    y = 2.0 * _features(n=200_000, dims=3, seed=3) + np.array([1.0, 0.0, 0.0])
+    np.testing.assert_allclose(metrics.frechet_distance(x, y), 1.0 + 3 * (1 - 2.0) ** 2, rtol=0.02)
+    # Same mean and covariance, different shape: what a Gaussian fit cannot see.
+    uniform = np.random.default_rng(4).uniform(-np.sqrt(3), np.sqrt(3), size=(200_000, 3))
+    assert metrics.frechet_distance(x, uniform) < 0.01
+
+
+def test_classifier_score_is_one_for_one_repeated_image_and_the_class_count_for_a_balanced_set():
+    repeated = np.tile(np.random.default_rng(0).dirichlet(np.ones(10)), (1000, 1))
+    np.testing.assert_allclose(metrics.classifier_score(repeated), 1.0)
+    confident = np.eye(10)[np.arange(1000) % 10]
+    np.testing.assert_allclose(metrics.classifier_score(confident), 10.0)
+    # A real set as a good classifier sees it: balanced classes, 90% on the right one.
+    soft = 0.9 * confident + 0.1 / 10
+    assert 6.0 < metrics.classifier_score(soft) < 10.0
+    # Confident but all one class (mode collapse) scores 1, however sharp.
+    assert metrics.classifier_score(np.eye(10)[np.zeros(1000, int)]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="summing to 1"):
+        metrics.classifier_score(np.ones((100, 10)))
+
+
+def test_precision_and_recall_of_a_set_against_itself_are_one_and_tell_collapse_from_spread():
+    x = _features(n=800, dims=4)
+    assert metrics.precision_recall(x, x) == (1.0, 1.0)
+    # As many samples, all on a twentieth of the real points: each sample real, the rest missed.
+    collapsed = np.repeat(x[:40], 20, axis=0) + 1e-3 * np.random.default_rng(5).normal(size=(800, 4))
+    precision, recall = metrics.precision_recall(x, collapsed)
+    assert precision == 1.0 and recall < 0.3
+    far = x + 10.0                            # the right spread in the wrong place
+    assert metrics.precision_recall(x, far) == (0.0, 0.0)
+
+
+def test_stacked_modes_count_constructed_histograms():
+    every = np.stack(np.unravel_index(np.arange(1000), (10, 10, 10)), axis=1)
+    counted = metrics.stacked_modes(np.tile(every, (26, 1)))
+    assert (counted.modes, counted.num_modes) == (1000, 1000) and counted.kl == pytest.approx(0.0, abs=1e-12)
+    # Half of the modes, equally often: KL log 2.
+    half = metrics.stacked_modes(np.tile(every[:500], (52, 1)))
+    assert half.modes == 500 and half.kl == pytest.approx(np.log(2.0))
+    # Every mode reached, but one holds most samples.
+    skewed = np.concatenate([every, np.zeros((25_000, 3), int)])
+    counted = metrics.stacked_modes(skewed)
+    assert counted.modes == 1000 and counted.kl > 5.0
+    with pytest.raises(ValueError, match=r"digits must be \(N, 3\) integer classes"):
+        metrics.stacked_modes(np.zeros((10, 2), int))

@@ -3,6 +3,14 @@
 `mode_coverage` is VEEGAN's measure of mode collapse on the synthetic
 mixtures (Srivastava et al. 2017, section 5.1): how many mixture components
 a generator reaches, and how many of its samples land on one.
+
+The rest take what an evaluation classifier makes of samples (its features or
+its class probabilities), so they serve any image dataset with such a judge:
+`frechet_distance` (FID's formula, Heusel et al. 2017), `kernel_distance`
+(KID's, Binkowski et al. 2018), `classifier_score` (the Inception Score's,
+Salimans et al. 2016), `precision_recall` (Kynkaanniemi et al. 2019) and
+`stacked_modes` (the mode count and KL of Stacked MNIST, as VEEGAN and PacGAN
+count them).
 """
 
 import dataclasses
@@ -133,3 +141,181 @@ def mode_coverage(samples, dataset, threshold=None, **mixture_options):
         num_modes=len(means),
         samples_per_mode=tuple(int(c) for c in counts),
     )
+
+
+def _features(x, name):
+    x = np.asarray(x, dtype="float64")
+    if x.ndim != 2 or len(x) < 2:
+        raise ValueError(f"{name} must be (N, D) features with N >= 2; got shape {x.shape}.")
+    return x
+
+
+def _sqrt_psd(matrix):
+    values, vectors = np.linalg.eigh(matrix)
+    return (vectors * np.sqrt(np.clip(values, 0.0, None))) @ vectors.T
+
+
+def frechet_distance(features_a, features_b):
+    """The Frechet distance between Gaussians fitted to two feature sets:
+    |mu_a - mu_b|^2 + tr(S_a) + tr(S_b) - 2 tr((S_a S_b)^(1/2)).
+
+    tr((S_a S_b)^(1/2)) is taken as the trace of the square root of the symmetric
+    S_a^(1/2) S_b S_a^(1/2), which has the same eigenvalues, so no complex round-off
+    appears.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(2000, 4))
+        >>> round(frechet_distance(x, x), 6), round(frechet_distance(x, x + 1.0), 2)
+        (0.0, 4.0)
+    """
+    a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"the two feature sets have {a.shape[1]} and {b.shape[1]} dimensions.")
+    cov_a, cov_b = np.cov(a, rowvar=False, ddof=1), np.cov(b, rowvar=False, ddof=1)
+    root_a = _sqrt_psd(np.atleast_2d(cov_a))
+    cross = np.sqrt(np.clip(np.linalg.eigvalsh(root_a @ np.atleast_2d(cov_b) @ root_a), 0.0, None)).sum()
+    distance = ((a.mean(0) - b.mean(0)) ** 2).sum() + np.trace(np.atleast_2d(cov_a)) + np.trace(
+        np.atleast_2d(cov_b)) - 2.0 * cross
+    return float(max(distance, 0.0))
+
+
+def kernel_distance(features_a, features_b, subsets=100, subset_size=1000, seed=0):
+    """The squared maximum mean discrepancy under the cubic polynomial kernel
+    k(x, y) = (x.y / d + 1)^3, unbiased, averaged over `subsets` random subsets of
+    `subset_size` from each set (at most the smaller set's size): KID's estimate.
+
+    Unbiased, so it can fall slightly below 0 for two samples of one distribution.
+
+    Examples:
+        >>> import numpy as np
+        >>> rng = np.random.default_rng(0)
+        >>> a, b = rng.normal(size=(1000, 4)), rng.normal(size=(1000, 4))
+        >>> abs(kernel_distance(a, b, subsets=10)) < 0.01, kernel_distance(a, b + 1.0, subsets=10) > 0.5
+        (True, True)
+    """
+    a, b = _features(features_a, "features_a"), _features(features_b, "features_b")
+    if a.shape[1] != b.shape[1]:
+        raise ValueError(f"the two feature sets have {a.shape[1]} and {b.shape[1]} dimensions.")
+    m = min(subset_size, len(a), len(b))
+    dims = a.shape[1]
+    rng = np.random.default_rng(seed)
+    estimates = []
+    for _ in range(subsets):
+        x, y = a[rng.choice(len(a), m, replace=False)], b[rng.choice(len(b), m, replace=False)]
+        kxx, kyy, kxy = ((x @ x.T) / dims + 1) ** 3, ((y @ y.T) / dims + 1) ** 3, ((x @ y.T) / dims + 1) ** 3
+        within = (kxx.sum() - np.trace(kxx) + kyy.sum() - np.trace(kyy)) / (m * (m - 1))
+        estimates.append(within - 2.0 * kxy.mean())
+    return float(np.mean(estimates))
+
+
+def classifier_score(probabilities, splits=10):
+    """exp(E_x KL(p(y | x) || p(y))), the Inception Score's formula, from a classifier's
+    class probabilities of the samples; the mean over `splits` equal parts. 1 when every
+    sample gets the same prediction, the number of classes when each is confidently one
+    class and the classes are equally frequent.
+
+    Examples:
+        >>> import numpy as np
+        >>> round(classifier_score(np.eye(10)[np.arange(1000) % 10]), 3)
+        10.0
+        >>> round(classifier_score(np.tile([0.2, 0.8], (100, 1))), 3)
+        1.0
+    """
+    p = np.asarray(probabilities, dtype="float64")
+    if p.ndim != 2 or len(p) < splits:
+        raise ValueError(f"probabilities must be (N, classes) with N >= splits ({splits}); got shape {p.shape}.")
+    if np.any(p < 0) or not np.allclose(p.sum(1), 1.0, atol=1e-3):
+        raise ValueError("probabilities must be non-negative rows summing to 1 (a softmax's output).")
+    scores = []
+    for part in np.array_split(p, splits):
+        marginal = part.mean(0, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            kl = np.where(part > 0, part * (np.log(part) - np.log(marginal)), 0.0).sum(1)
+        scores.append(np.exp(kl.mean()))
+    return float(np.mean(scores))
+
+
+def _nearest_radii(points, k, batch=1024):
+    """The distance from each point to its k-th nearest other point."""
+    radii = np.empty(len(points))
+    squared_norms = (points ** 2).sum(1)
+    for start in range(0, len(points), batch):
+        block = points[start:start + batch]
+        squared = squared_norms[start:start + batch, None] - 2.0 * block @ points.T + squared_norms[None, :]
+        # Index k: position 0 is the point itself (distance 0).
+        radii[start:start + batch] = np.sqrt(np.maximum(np.partition(squared, k, axis=1)[:, k], 0.0))
+    return radii
+
+
+def _inside_any_ball(queries, centres, radii, batch=1024):
+    inside = np.empty(len(queries), dtype=bool)
+    centre_norms = (centres ** 2).sum(1)
+    for start in range(0, len(queries), batch):
+        block = queries[start:start + batch]
+        squared = (block ** 2).sum(1)[:, None] - 2.0 * block @ centres.T + centre_norms[None, :]
+        inside[start:start + batch] = (np.sqrt(np.maximum(squared, 0.0)) <= radii[None, :] + 1e-9).any(1)
+    return inside
+
+
+def precision_recall(real_features, fake_features, k=3):
+    """Improved precision and recall (Kynkaanniemi et al. 2019): each set's manifold is the
+    union of balls around its points reaching their k-th nearest neighbour; precision is
+    the share of generated samples inside the real manifold, recall the share of real
+    samples inside the generated one. Returns `(precision, recall)`.
+
+    Examples:
+        >>> import numpy as np
+        >>> x = np.random.default_rng(0).normal(size=(500, 3))
+        >>> precision_recall(x, x)
+        (1.0, 1.0)
+        >>> precision, recall = precision_recall(x, x[:50] * 0.1)   # collapsed near the centre
+        >>> precision, recall < 0.2
+        (1.0, True)
+    """
+    real, fake = _features(real_features, "real_features"), _features(fake_features, "fake_features")
+    if real.shape[1] != fake.shape[1]:
+        raise ValueError(f"the two feature sets have {real.shape[1]} and {fake.shape[1]} dimensions.")
+    if min(len(real), len(fake)) <= k:
+        raise ValueError(f"both sets need more than k={k} points; got {len(real)} and {len(fake)}.")
+    precision = _inside_any_ball(fake, real, _nearest_radii(real, k)).mean()
+    recall = _inside_any_ball(real, fake, _nearest_radii(fake, k)).mean()
+    return float(precision), float(recall)
+
+
+@dataclasses.dataclass(frozen=True)
+class StackedModes:
+    """What `stacked_modes` counted: `modes` of `num_modes` reached, and `kl`, the KL
+    divergence of the samples' mode histogram from the uniform one (nats)."""
+
+    modes: int
+    kl: float
+    num_modes: int
+
+
+def stacked_modes(digits, classes=10):
+    """Modes and KL on Stacked MNIST (three digits as the channels of one image, 1,000
+    modes): `digits` is (N, 3), the class a classifier gives each channel; a sample's mode
+    is the triple. VEEGAN and PacGAN count 26,000 samples this way.
+
+    Examples:
+        >>> import numpy as np
+        >>> every = np.stack(np.unravel_index(np.arange(1000), (10, 10, 10)), axis=1)
+        >>> counted = stacked_modes(np.tile(every, (26, 1)))
+        >>> counted.modes, round(counted.kl, 6)
+        (1000, 0.0)
+        >>> counted = stacked_modes(np.zeros((26000, 3), int))
+        >>> counted.modes, round(counted.kl, 4) == round(float(np.log(1000)), 4)
+        (1, True)
+    """
+    digits = np.asarray(digits)
+    if digits.ndim != 2 or digits.shape[1] != 3 or not np.issubdtype(digits.dtype, np.integer):
+        raise ValueError(f"digits must be (N, 3) integer classes, one per channel; got {digits.shape} {digits.dtype}.")
+    if digits.size and (digits.min() < 0 or digits.max() >= classes):
+        raise ValueError(f"digits must lie in 0..{classes - 1}.")
+    num_modes = classes ** 3
+    counts = np.bincount(np.ravel_multi_index(digits.T, (classes,) * 3), minlength=num_modes)
+    p = counts / max(counts.sum(), 1)
+    reached = p > 0
+    kl = float((p[reached] * np.log(p[reached] * num_modes)).sum())
+    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes)
