@@ -148,14 +148,24 @@ def _seed_spec():
     return tf.TensorSpec([], tf.int64, name="seed")
 
 
+def _checked_samples(model, options, num_samples, seed, signature):
+    """`model.sample_from_seed` behind the count checks, its samples asserted finite."""
+    num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", options))
+    return _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, signature)["samples"]
+
+
+def _count_and_seed(num_samples=WARMUP_BATCH):
+    """The inputs of a signature drawing `num_samples` from a seed, and a warm-up example."""
+    specs = [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()]
+    return specs, {"num_samples": tf.constant(num_samples, tf.int32), "seed": tf.constant(0, tf.int64)}
+
+
 def _sample_endpoints(model, options):
     def sample(num_samples, seed):
-        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", options))
-        return _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, "sample")
+        return {"samples": _checked_samples(model, options, num_samples, seed, "sample")}
 
     return [
-        Endpoint("sample", sample, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
-                 {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)}),
+        Endpoint("sample", sample, *_count_and_seed()),
         *_z_endpoint(model, "generate", lambda z: {"samples": model.generate(z)}, options),
         *_png_endpoints(model, options),
     ]
@@ -174,13 +184,10 @@ def _png_endpoints(model, options):
         return []
 
     def sample_png(num_samples, seed):
-        num_samples = _checked(num_samples, _count_checks(num_samples, "num_samples", options))
-        samples = _finite_outputs({"samples": model.sample_from_seed(num_samples, seed)}, "sample_png")["samples"]
-        pixels = to_pixels(samples)
+        pixels = to_pixels(_checked_samples(model, options, num_samples, seed, "sample_png"))
         return {"png_bytes": tf.map_fn(tf.io.encode_png, pixels, fn_output_signature=tf.string)}
 
-    return [Endpoint("sample_png", sample_png, [tf.TensorSpec([], tf.int32, name="num_samples"), _seed_spec()],
-                     {"num_samples": tf.constant(WARMUP_BATCH, tf.int32), "seed": tf.constant(0, tf.int64)})]
+    return [Endpoint("sample_png", sample_png, *_count_and_seed())]
 
 
 def _labelled_sample_endpoints(model, options):

@@ -47,6 +47,12 @@ class ModeCoverage:
     samples_per_mode: tuple
 
 
+def _squared_distances(a, b):
+    """|a_i - b_j|^2 for every pair, as |a|^2 - 2 a.b + |b|^2 (memory N x M, not N x M x D),
+    clipped at 0 against round-off."""
+    return np.maximum((a ** 2).sum(1)[:, None] - 2.0 * a @ b.T + (b ** 2).sum(1)[None, :], 0.0)
+
+
 def _defaults(dataset):
     """The mixture's mean, spread and noisy dimensions as `zoo.data.synthetic` draws it."""
     parameters = inspect.signature(synthetic.GENERATORS[dataset]).parameters
@@ -123,9 +129,7 @@ def mode_coverage(samples, dataset, threshold=None, **mixture_options):
         raise ValueError(
             f"{dataset} points have {means.shape[1]} coordinates; the samples given have shape {samples.shape}."
         )
-    # |x - m|^2 = |x|^2 - 2 x.m + |m|^2 keeps memory at N x modes in 1200-D.
-    squared = (samples ** 2).sum(1, keepdims=True) - 2.0 * samples @ means.T + (means ** 2).sum(1)
-    squared = np.maximum(squared, 0.0)
+    squared = _squared_distances(samples, means)
     nearest = squared.argmin(axis=1)
     threshold = QUALITY_THRESHOLDS[dataset] if threshold is None else float(threshold)
     if dataset == "gauss1200":
@@ -239,22 +243,18 @@ def classifier_score(probabilities, splits=10):
 def _nearest_radii(points, k, batch=1024):
     """The distance from each point to its k-th nearest other point."""
     radii = np.empty(len(points))
-    squared_norms = (points ** 2).sum(1)
     for start in range(0, len(points), batch):
-        block = points[start:start + batch]
-        squared = squared_norms[start:start + batch, None] - 2.0 * block @ points.T + squared_norms[None, :]
+        squared = _squared_distances(points[start:start + batch], points)
         # Index k: position 0 is the point itself (distance 0).
-        radii[start:start + batch] = np.sqrt(np.maximum(np.partition(squared, k, axis=1)[:, k], 0.0))
+        radii[start:start + batch] = np.sqrt(np.partition(squared, k, axis=1)[:, k])
     return radii
 
 
 def _inside_any_ball(queries, centres, radii, batch=1024):
     inside = np.empty(len(queries), dtype=bool)
-    centre_norms = (centres ** 2).sum(1)
     for start in range(0, len(queries), batch):
-        block = queries[start:start + batch]
-        squared = (block ** 2).sum(1)[:, None] - 2.0 * block @ centres.T + centre_norms[None, :]
-        inside[start:start + batch] = (np.sqrt(np.maximum(squared, 0.0)) <= radii[None, :] + 1e-9).any(1)
+        distances = np.sqrt(_squared_distances(queries[start:start + batch], centres))
+        inside[start:start + batch] = (distances <= radii[None, :] + 1e-9).any(1)
     return inside
 
 
