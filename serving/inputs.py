@@ -19,6 +19,16 @@ def _expected(key, spec):
     return f"Input {key!r} must be {spec.dtype.name} of shape [{', '.join(shape)}]"
 
 
+def _check_range(key, spec, low, high):
+    """Refuses integer values outside the dtype's range (`low` and `high`: the smallest and
+    largest given), where a cast would wrap them."""
+    info = np.iinfo(spec.dtype.as_numpy_dtype)
+    outside = next((int(v) for v in (low, high) if not info.min <= v <= info.max), None)
+    if outside is not None:
+        shown = str(outside) if len(str(outside)) <= 24 else f"an integer of {len(str(outside))} digits"
+        raise ServingError("INVALID_ARGUMENT", f"{_expected(key, spec)}; {shown} is outside [{info.min}, {info.max}].")
+
+
 def _leaves(value, rank, key, spec):
     """The scalars of a nested JSON list of depth `rank`, level by level (no recursion, so
     nesting costs nothing beyond the signature's own rank)."""
@@ -52,13 +62,8 @@ def from_json(key, value, spec):
     if wrong is not None:
         shown = "a list nested too deeply" if type(wrong) is list else f"{type(wrong).__name__} {wrong!r:.40}"
         raise ServingError("INVALID_ARGUMENT", f"{_expected(key, spec)}; JSON {kind} only, got {shown}.")
-    if spec.dtype.is_integer:
-        info = np.iinfo(spec.dtype.as_numpy_dtype)
-        outside = next((v for v in leaves if not info.min <= v <= info.max), None)
-        if outside is not None:
-            shown = str(outside) if len(str(outside)) <= 24 else f"an integer of {len(str(outside))} digits"
-            raise ServingError("INVALID_ARGUMENT",
-                               f"{_expected(key, spec)}; {shown} is outside [{info.min}, {info.max}].")
+    if spec.dtype.is_integer and leaves:
+        _check_range(key, spec, min(leaves), max(leaves))
     try:
         array = np.asarray(value, dtype=spec.dtype.as_numpy_dtype)
     except (ValueError, OverflowError) as error:  # ragged lists
@@ -100,9 +105,7 @@ def from_array(key, value, spec):
     if array.dtype.kind not in kinds:
         raise ServingError("INVALID_ARGUMENT", f"{_expected(key, spec)}; got {array.dtype}.")
     if spec.dtype.is_integer and array.size:
-        info = np.iinfo(spec.dtype.as_numpy_dtype)
-        if array.min() < info.min or array.max() > info.max:
-            raise ServingError("INVALID_ARGUMENT", f"{_expected(key, spec)}; values outside [{info.min}, {info.max}].")
+        _check_range(key, spec, array.min(), array.max())
     return _shaped(key, tf.convert_to_tensor(array.astype(spec.dtype.as_numpy_dtype)), spec)
 
 

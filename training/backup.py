@@ -51,23 +51,21 @@ class DamagedBackup(ValueError):
 
 
 def _read_state(backup_dir):
-    """`state.json`'s dict, or None when there is no checkpoint."""
+    """`(Position, weights file name)` of the last committed checkpoint, or None when there is none."""
     state_path = pathlib.Path(backup_dir) / STATE_FILE
     if not state_path.exists():
         return None
     try:
         state = json.loads(state_path.read_text())
-        Position(int(state["epoch"]), int(state["step"]))
-        str(state["weights"])
+        return Position(int(state["epoch"]), int(state["step"])), str(state["weights"])
     except (ValueError, KeyError, TypeError) as error:
         raise DamagedBackup(backup_dir, state_path, error) from None
-    return state
 
 
 def read_position(backup_dir):
     """The position of the last committed checkpoint, or None when there is none."""
     state = _read_state(backup_dir)
-    return None if state is None else Position(int(state["epoch"]), int(state["step"]))
+    return None if state is None else state[0]
 
 
 def restore(model, backup_dir):
@@ -79,12 +77,13 @@ def restore(model, backup_dir):
     state = _read_state(backup_dir)
     if state is None:
         return None
-    weights = backup_dir / state["weights"]
+    position, weights_name = state
+    weights = backup_dir / weights_name
     try:
         model.load_weights(weights)
     except Exception as error:  # h5py and Keras raise many kinds for a torn or foreign file
         raise DamagedBackup(backup_dir, weights, error) from None
-    return Position(int(state["epoch"]), int(state["step"]))
+    return position
 
 
 class RunBackup(keras.callbacks.Callback):
