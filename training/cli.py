@@ -98,6 +98,51 @@ def _sample(args):
     print(f"Wrote {len(samples)} samples to {out}")
 
 
+def _evaluate(args):
+    import json
+
+    from keras_gan_zoo import evaluation
+    from keras_gan_zoo.training.run import load_run
+
+    source = pathlib.Path(args.source)
+    if (source / "run.json").exists() or (source / "model.keras").exists():
+        model, run = load_run(source)
+        if args.data and args.data != run.data:
+            raise ValueError(f"{source} is a run on {run.data}, not {args.data}: drop --data.")
+        generator, dataset, data_dir = model, run.data, args.data_dir or run.data_dir
+    elif source.is_dir():
+        if not args.data:
+            raise ValueError(f"{source} is an export, which does not record its dataset: add --data NAME.")
+        generator, dataset, data_dir = str(source), args.data, args.data_dir
+    else:
+        raise FileNotFoundError(f"{source} does not exist: give a finished run directory or an exported generator "
+                                "(EXPORT_DIR/NAME).")
+    names = tuple(args.metrics.split(",")) if args.metrics else None
+    started = set()
+
+    def progress(stage, done, total):
+        # An updating line on a terminal; on a pipe, a stage's first and last line.
+        if sys.stderr.isatty():
+            print(f"\r{stage}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
+        elif done >= total or stage not in started:
+            started.add(stage)
+            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
+
+    report = evaluation.evaluate(generator, dataset, names, n=args.n, seed=args.seed, data_dir=data_dir,
+                                 ivom_targets=args.ivom_targets, ivom_steps=args.ivom_steps, progress=progress)
+    report["command"] = (f"ganzoo evaluate {source} --data {dataset} --metrics {','.join(report['metrics_asked'])} "
+                         f"--n {report['n']} --seed {args.seed}"
+                         + (f" --ivom-targets {args.ivom_targets} --ivom-steps {args.ivom_steps}"
+                            if "ivom" in report["metrics_asked"] else ""))
+    out = pathlib.Path(args.out or (source / "evaluation" if (source / "run.json").exists() else "evaluation"))
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
+    page = evaluation.markdown(report)
+    (out / "evaluation.md").write_text(page)
+    print(page, end="")
+    print(f"Wrote {out / 'evaluation.json'} and {out / 'evaluation.md'}")
+
+
 def _plot(args):
     from keras_gan_zoo.training import plotting
     from keras_gan_zoo.training.run import load_run
@@ -177,7 +222,7 @@ def parser():
     train.add_argument("model", nargs="?", help="a name from `ganzoo list` (optional with --recipe)")
     train.add_argument("--recipe", default=None,
                        help="a name from `ganzoo recipes`, or a recipe file path.json; the flags below override it")
-    train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k")
+    train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k, stacked_mnist, stacked_fashion_mnist")
     train.add_argument("--epochs", type=_positive, default=None, help="default: 10, or the recipe's")
     train.add_argument("--batch-size", type=_positive, default=None, help="default: 100 for vectors, 32 for images")
     train.add_argument("--latent-dim", type=_positive, default=None, help="default: the model's")
@@ -235,6 +280,24 @@ def parser():
     plot.add_argument("--out", default=None, help="folder for the PNGs; default RUN_DIR/plots")
     plot.add_argument("--seed", type=int, default=0)
     plot.set_defaults(handler=_plot)
+
+    evaluate = commands.add_parser("evaluate", help="score a finished run or an exported generator (FID, KID, ...)")
+    evaluate.add_argument("source", help="a run directory, or an exported generator EXPORT_DIR/NAME (with --data)")
+    evaluate.add_argument("--data", default=None, help="the dataset an export models (a run names its own)")
+    evaluate.add_argument("--metrics", default=None,
+                          help="comma-separated: fid,kid,score,precision_recall,ivom for images; stacked_modes,ivom "
+                               "for stacked_mnist and stacked_fashion_mnist; modes,ivom for ring8, grid25, gauss1200 "
+                               "(default: all but ivom)")
+    evaluate.add_argument("--n", type=_positive, default=None,
+                          help="samples to draw (default 26000 on the stacked sets, else 10000)")
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--ivom-targets", type=_positive, default=256, help="held-out examples IvOM reconstructs")
+    evaluate.add_argument("--ivom-steps", type=_positive, default=500, help="Adam steps on z per restart")
+    evaluate.add_argument("--data-dir", default=None, help="directory holding IDX files")
+    evaluate.add_argument("--out", default=None,
+                          help="folder for evaluation.json and evaluation.md; default RUN_DIR/evaluation, "
+                               "or ./evaluation for an export")
+    evaluate.set_defaults(handler=_evaluate)
 
     export = commands.add_parser("export", help="write SavedModels for TF Serving")
     export.add_argument("source", help="a run directory or a .keras file")

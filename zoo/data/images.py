@@ -153,3 +153,29 @@ def load_idx_dataset(name, split, data_dir=None, default_dirs=(), download=True,
         f"{' and its download' if download else ''}: {tfds_reason}. "
         f"Fix: {fix_hint or 'pass --data-dir DIR (data_dir=DIR in Python) holding the IDX files'}."
     )
+
+
+# Stacked MNIST (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): three digits
+# drawn independently as the channels of one image, so 1,000 modes (one per triple).
+STACKED_SEEDS = {"train": 0, "test": 1}
+
+
+def stack_channels(images, labels, num_examples, split, classes=10):
+    """`num_examples` images made of three of `images` (N, H, W, 1) as channels, drawn
+    uniformly with a fixed seed per split; the label of one is its triple read as a
+    number in base `classes` (first channel most significant).
+
+    Examples:
+        >>> import numpy as np
+        >>> digits = np.arange(10, dtype=np.uint8).reshape(10, 1, 1, 1)
+        >>> x, y = stack_channels(digits, np.arange(10), 4, "train")
+        >>> x.shape, bool(np.all(y == x[:, 0, 0, 0].astype(int) * 100 + x[:, 0, 0, 1] * 10 + x[:, 0, 0, 2]))
+        ((4, 1, 1, 3), True)
+    """
+    if split not in STACKED_SEEDS:
+        raise ValueError(f"Unknown split {split!r}. Choose one of: {', '.join(STACKED_SEEDS)}.")
+    rng = np.random.default_rng([7, STACKED_SEEDS[split]])
+    chosen = rng.integers(0, len(images), size=(num_examples, 3))
+    stacked = np.concatenate([images[chosen[:, c]] for c in range(3)], axis=-1)
+    triples = np.asarray(labels, "int64")[chosen]
+    return stacked, (triples[:, 0] * classes ** 2 + triples[:, 1] * classes + triples[:, 2]).astype("int32")

@@ -1,0 +1,56 @@
+"""An exported generator read back in Python: what `ganzoo evaluate EXPORT_DIR/NAME` scores.
+
+It calls the SavedModel's own signatures, so the scores are those of what TF
+Serving serves.
+"""
+
+import pathlib
+
+import tensorflow as tf
+
+from keras_gan_zoo.export import serving_files
+
+
+def _code_length(path, signature):
+    """The length of z, read from the warm-up request of `signature` (the signature's own z
+    spec leaves it open, so that the in-graph check can name the expected length)."""
+    for log in serving_files.read_warmup_requests(path):
+        request = log.predict_log.request
+        if request.model_spec.signature_name == signature and "z" in request.inputs:
+            return int(request.inputs["z"].tensor_shape.dim[-1].size)
+    return None
+
+
+class ExportedGenerator:
+    """An exported generator (the SavedModel `ganzoo export` writes) as `evaluate` reads
+    it: its `sample` signature, and its `generate` or `generate_labelled` one for IvOM."""
+
+    def __init__(self, path):
+        path = pathlib.Path(path)
+        if not (path / "saved_model.pb").exists():
+            versions = sorted((p for p in path.iterdir() if p.name.isdigit() and (p / "saved_model.pb").exists()),
+                              key=lambda p: int(p.name)) if path.is_dir() else []
+            if not versions:
+                raise FileNotFoundError(
+                    f"{path} is not a SavedModel nor a served model's folder of versions; give EXPORT_DIR/NAME "
+                    f"or EXPORT_DIR/NAME/VERSION as `ganzoo export` wrote them.")
+            path = versions[-1]
+        self.path = path
+        self.loaded = tf.saved_model.load(str(path))
+        names = set(self.loaded.signatures)
+        if "sample" not in names:
+            raise ValueError(f"{path} has no `sample` signature (it has: {', '.join(sorted(names))}); "
+                             "evaluate the generator's export, not its encoder's or classifier's.")
+        self.conditional = "generate_labelled" in names
+        self._generate = self.loaded.signatures["generate_labelled" if self.conditional else "generate"]
+        self.latent_dim = _code_length(path, "generate_labelled" if self.conditional else "generate")
+        self.description = f"SavedModel {path}"
+
+    def sample(self, n, seed):
+        out = self.loaded.signatures["sample"](num_samples=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))
+        return out["samples"].numpy()
+
+    def generate(self, z, labels=None):
+        if labels is None:
+            return self._generate(z=z)["samples"]
+        return self._generate(z=z, labels=labels)["samples"]

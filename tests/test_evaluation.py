@@ -1,0 +1,211 @@
+"""zoo.judges (the evaluation classifiers), zoo.evaluation and `ganzoo evaluate`."""
+
+import json
+import pathlib
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import keras_gan_zoo as zoo
+from keras_gan_zoo import classifiers, data, evaluation, judges
+from keras_gan_zoo.training.cli import main as cli
+
+HAS_FASHION_MNIST = pathlib.Path(data.images.DEBIAN_FASHION_MNIST).is_dir()
+needs_fashion_mnist = pytest.mark.skipif(
+    not HAS_FASHION_MNIST,
+    reason="Debian's dataset-fashion-mnist is not installed (apt-get install dataset-fashion-mnist)")
+
+
+def _layer_kinds(model):
+    """The class names of every layer in `model`, nested models included."""
+    kinds = set()
+    for layer in model.layers:
+        kinds.add(type(layer).__name__)
+        if isinstance(layer, keras.Model):
+            kinds |= _layer_kinds(layer)
+    return kinds
+
+
+def test_a_judge_is_an_attention_network_without_convolutions():
+    kinds = _layer_kinds(judges.build_judge())
+    assert "MultiHeadAttention" in kinds
+    assert not {kind for kind in kinds if "Conv" in kind or "Pool" in kind.replace("GlobalAveragePooling1D", "")}
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_no_variant_trains_against_the_judges_architecture_family(name):
+    """Every network a variant builds (discriminators, encoders, guides), in every tiny
+    configuration, is free of self-attention: the judge differs from each in family."""
+    entry = zoo.get_entry(name)
+    for _, options in entry.cases():
+        model = zoo.create(name, **{**entry.tiny, **options})
+        # Frozen networks too (guided_gan's guide): all the model holds.
+        held = {role: value for role, value in vars(model).items() if isinstance(value, keras.Model)}
+        assert held
+        for role, network in held.items():
+            assert "MultiHeadAttention" not in _layer_kinds(network), (name, options, role)
+
+
+def test_the_guide_and_the_judge_train_on_disjoint_rows():
+    (guide_first, guide_last), (judge_first, judge_last) = judges.GUIDE_ROWS, judges.JUDGE_ROWS
+    assert guide_last <= judge_first or judge_last <= guide_first
+    assert judges.JUDGES["fashion_mnist"].rows == judges.JUDGE_ROWS
+    guide = json.loads(classifiers.record_path("fashion_mnist").read_text())
+    assert guide["trained_on"].startswith(f"rows {guide_first}-{guide_last - 1} of fashion_mnist train")
+    judge = json.loads(judges.record_path("fashion_mnist").read_text())
+    assert judge["trained_on"].startswith(f"rows {judge_first}-{judge_last - 1} of fashion_mnist train")
+
+
+@pytest.mark.parametrize("name", sorted(judges.JUDGES))
+def test_every_judge_ships_with_its_accuracy_record(name):
+    judge = judges.Judge.load(name)
+    assert judges.weights_path(name).is_relative_to(pathlib.Path(zoo.__file__).parent)
+    assert judge.accuracy >= judges.JUDGES[name].required_accuracy
+    assert f"test accuracy {100 * judge.accuracy:.2f}%" in judge.describe()
+    assert judge.features(np.zeros((3, 28, 28, 1))).shape == (3, judges.WIDTH)
+    probabilities = judge.probabilities(np.zeros((3, 28, 28, 1)))
+    np.testing.assert_allclose(probabilities.sum(1), 1.0, rtol=1e-5)
+
+
+def test_a_judge_refuses_what_it_cannot_read():
+    judge = judges.Judge.load("mnist")
+    with pytest.raises(ValueError, match=r"reads images of shape \(N, 28, 28, 1\); got \(2, 28, 28, 3\)"):
+        judge.features(np.zeros((2, 28, 28, 3)))
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        judge.features(np.full((2, 28, 28, 1), np.nan))
+    with pytest.raises(ValueError, match="No evaluation judge reads 'ring8'"):
+        judges.judge_for("ring8")
+
+
+def test_the_mnist_judge_reaches_its_recorded_accuracy_on_mnist_5k():
+    x, y = data.load_arrays("mnist_5k", "test")
+    judge = judges.Judge.load("mnist")
+    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=1e-4)
+
+
+@needs_fashion_mnist
+def test_the_fashion_mnist_judge_reaches_its_recorded_accuracy():
+    x, y = data.load_arrays("fashion_mnist", "test", download=False)
+    judge = judges.Judge.load("fashion_mnist")
+    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=1e-4)
+
+
+def test_ivom_of_a_generator_on_its_own_samples_is_near_zero_and_high_on_other_data():
+    keras.utils.set_random_seed(0)
+    network = keras.Sequential([keras.Input((4,)), keras.layers.Dense(16, activation="tanh"),
+                                keras.layers.Dense(8)])
+    own = network(tf.random.normal((32, 4), seed=1)).numpy()
+    elsewhere = own + 3.0 * np.random.default_rng(0).standard_normal(own.shape).astype("float32")
+    reached = evaluation.ivom(network, 4, own, steps=400, restarts=3)
+    missed = evaluation.ivom(network, 4, elsewhere, steps=400, restarts=3)
+    assert reached.errors.shape == (32,)
+    assert reached.mean < 1e-3
+    assert missed.mean > 1.0
+    assert reached.std >= 0.0
+
+
+def test_ivom_passes_labels_to_a_conditional_generator():
+    seen = []
+
+    def generate(z, labels):
+        seen.append(labels)
+        return tf.matmul(z, tf.eye(2)) + tf.cast(labels, tf.float32)[:, None]
+
+    targets = np.array([[0.0, 0.0], [5.0, 5.0]], "float32")
+    result = evaluation.ivom(generate, 2, targets, labels=np.array([0, 5]), steps=300, restarts=1)
+    assert seen and result.mean < 1e-3
+
+
+class _Fixed:
+    """A 'generator' that returns given examples: the known answers of the image metrics."""
+
+    latent_dim = None
+    conditional = False
+
+    def __init__(self, examples, description):
+        self.examples, self.description = examples, description
+
+    def sample(self, n, seed):
+        rng = np.random.default_rng(seed)
+        return self.examples[rng.choice(len(self.examples), n, replace=n > len(self.examples))]
+
+
+def test_evaluate_gives_real_data_real_scores_and_a_collapsed_generator_bad_ones():
+    """On mnist_5k (offline): the train split as a generator scores about what the real
+    reference scores; one repeated digit scores a classifier score of 1, no recall and a
+    far larger Frechet distance."""
+    train_x, _ = data.load_arrays("mnist_5k", "train")
+    real = evaluation.evaluate(_Fixed(train_x, "real"), "mnist_5k", n=1000)
+    collapsed = evaluation.evaluate(_Fixed(train_x[:1], "one digit"), "mnist_5k", n=1000)
+    assert real["judge"]["test_accuracy"] == judges.Judge.load("mnist").accuracy
+    assert real["metrics"]["fid"]["samples"] < 2.0 * real["metrics"]["fid"]["real"] + 1e-6
+    assert collapsed["metrics"]["fid"]["samples"] > 10.0 * real["metrics"]["fid"]["samples"]
+    assert collapsed["metrics"]["score"]["samples"] == pytest.approx(1.0, abs=1e-3)
+    assert real["metrics"]["score"]["samples"] > 5.0
+    assert collapsed["metrics"]["recall"]["samples"] < 0.01 < 0.5 < real["metrics"]["recall"]["samples"]
+    assert collapsed["metrics"]["kid"]["samples"] > 10.0 * abs(real["metrics"]["kid"]["samples"])
+    page = evaluation.markdown(real)
+    assert "test accuracy" in page and "| fid |" in page
+
+
+def test_evaluate_refuses_unsupported_metrics_and_other_datasets_samples():
+    with pytest.raises(ValueError, match="ring8 supports the metrics modes, ivom; not fid"):
+        evaluation.evaluate(zoo.create("gan"), "ring8", ["fid"], n=100)
+    with pytest.raises(ValueError, match="samples of shape \\(2,\\), mnist_5k's examples are \\(28, 28, 1\\)"):
+        evaluation.evaluate(zoo.create("gan"), "mnist_5k", ["score"], n=100)
+
+
+def test_ganzoo_evaluate_scores_a_run_and_its_export(tmp_path, capsys):
+    run = tmp_path / "run"
+    assert cli(["train", "gan", "--data", "ring8", "--epochs", "1", "--steps-per-epoch", "5",
+                "--out", str(run)]) == 0
+    assert cli(["evaluate", str(run), "--n", "500", "--metrics", "modes,ivom", "--ivom-targets", "8",
+                "--ivom-steps", "20"]) == 0
+    report = json.loads((run / "evaluation" / "evaluation.json").read_text())
+    assert report["dataset"] == "ring8" and report["metrics"]["modes"]["num_modes"] == 8
+    assert report["metrics"]["ivom"]["targets"] == 8
+    assert report["command"].startswith(f"ganzoo evaluate {run} --data ring8 --metrics modes,ivom --n 500")
+    assert "modes (rule 2)" in (run / "evaluation" / "evaluation.md").read_text()
+
+    exports = tmp_path / "exports"
+    assert cli(["export", str(run), "--out", str(exports)]) == 0
+    capsys.readouterr()
+    assert cli(["evaluate", str(exports / "gan")]) == 2
+    assert "does not record its dataset: add --data NAME" in capsys.readouterr().err
+    out = tmp_path / "scores"
+    assert cli(["evaluate", str(exports / "gan"), "--data", "ring8", "--n", "500", "--metrics", "modes,ivom",
+                "--ivom-targets", "8", "--ivom-steps", "20", "--out", str(out)]) == 0
+    served = json.loads((out / "evaluation.json").read_text())
+    # The export samples what the run samples: the same seed gives the same modes.
+    assert served["metrics"]["modes"] == report["metrics"]["modes"]
+    assert served["metrics"]["ivom"]["mean"] == pytest.approx(report["metrics"]["ivom"]["mean"], rel=1e-3)
+
+
+def test_stacked_mnist_stacks_three_real_digits_with_their_triple_as_label():
+    x, y = data.load_arrays("stacked_mnist", "test", num_examples=500)
+    assert x.shape == (500, 28, 28, 3) and x.min() >= -1.0 and x.max() <= 1.0
+    assert y.min() >= 0 and y.max() < 1000 and len(np.unique(y)) > 350
+    digits, digit_labels = data.load_arrays("mnist_5k", "test")
+    # Every channel is one real digit of the split, and its class is the label's digit.
+    for c, place in enumerate((100, 10, 1)):
+        channel = x[:20, ..., c:c + 1]
+        matches = [np.flatnonzero((np.abs(digits - image) < 1e-6).all(axis=(1, 2, 3))) for image in channel]
+        assert all(len(m) for m in matches)
+        assert [int(digit_labels[m[0]]) for m in matches] == list(y[:20] // place % 10)
+    again, _ = data.load_arrays("stacked_mnist", "test", num_examples=500)
+    np.testing.assert_array_equal(x, again)
+    assert not np.array_equal(data.load_arrays("stacked_mnist", "train", num_examples=500)[0], x)
+
+
+def test_stacked_modes_count_real_triples_as_many_modes_and_one_repeated_image_as_one():
+    train_x, _ = data.load_arrays("stacked_mnist", "train", num_examples=2000)
+    real = evaluation.evaluate(_Fixed(train_x, "real"), "stacked_mnist", n=2000)
+    collapsed = evaluation.evaluate(_Fixed(train_x[:1], "one image"), "stacked_mnist", n=2000)
+    # 2,000 uniform draws of 1,000 triples reach about 1000 (1 - e^-2) = 865 of them.
+    assert 780 < real["metrics"]["stacked_modes"]["modes"] <= 1000
+    assert real["metrics"]["stacked_modes"]["real"]["modes"] > 780
+    assert collapsed["metrics"]["stacked_modes"]["modes"] == 1
+    assert collapsed["metrics"]["stacked_modes"]["kl"] == pytest.approx(np.log(1000), abs=1e-6)
+    assert "mnist judge" in real["judge"]["description"]

@@ -1,0 +1,334 @@
+"""`evaluate`: every metric a dataset supports, for a model or an exported generator.
+
+Image datasets are read through their judge (`zoo.judges`, an evaluation
+classifier independent of every model): a Frechet distance ("fid") and a kernel
+distance ("kid") between the judge's features of samples and of the held-out test
+split, the classifier score of the samples ("score"), precision and recall in the
+judge's feature space ("precision_recall"), and IvOM ("ivom", `ivom`), which needs
+no judge. Each image metric also comes for real data: the train split against the
+test split, so that a reader sees what a perfect generator scores with this
+judge. The synthetic mixtures get VEEGAN's mode coverage ("modes").
+
+    >>> import keras_gan_zoo as zoo
+    >>> report = evaluate(zoo.create("gan"), "ring8", n=500)
+    >>> report["metrics"]["modes"]["num_modes"]
+    8
+"""
+
+import dataclasses
+import pathlib
+import time
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from keras_gan_zoo import capabilities as caps
+from keras_gan_zoo import data, judges, metrics
+
+IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "ivom")
+SYNTHETIC_METRICS = ("modes", "ivom")
+STACKED_METRICS = ("stacked_modes", "ivom")
+ALL_METRICS = tuple(dict.fromkeys(IMAGE_METRICS + SYNTHETIC_METRICS + STACKED_METRICS))
+# Samples drawn unless told: VEEGAN and PacGAN count Stacked MNIST's modes over 26,000.
+DEFAULT_SAMPLES = 10_000
+STACKED_SAMPLES = 26_000
+
+
+def supported_metrics(dataset):
+    """The metric names `evaluate` computes for `dataset`."""
+    spec = data.describe(dataset)
+    if dataset.startswith("stacked_"):
+        return STACKED_METRICS
+    return SYNTHETIC_METRICS if spec.kind == "vector" else IMAGE_METRICS
+
+
+def default_samples(dataset):
+    return STACKED_SAMPLES if dataset.startswith("stacked_") else DEFAULT_SAMPLES
+
+
+def default_metrics(dataset):
+    """What `evaluate` computes unless told: all but IvOM, which optimises codes and is slow."""
+    return tuple(m for m in supported_metrics(dataset) if m != "ivom")
+
+
+@dataclasses.dataclass
+class IvOM:
+    """Inference via optimisation: per target, the smallest mean squared error reached."""
+
+    errors: np.ndarray
+
+    @property
+    def mean(self):
+        return float(self.errors.mean())
+
+    @property
+    def std(self):
+        return float(self.errors.std())
+
+
+def ivom(generate, latent_dim, targets, labels=None, steps=500, restarts=3, learning_rate=0.05, batch_size=256,
+         seed=0, progress=None):
+    """IvOM (Metz et al. 2017, "Unrolled GANs", section 3.4 of its experiments): for each
+    target, the smallest mean squared error between G(z) and the target that gradient
+    descent on z reaches; low when the generator can make the held-out example, high for
+    an example of a mode it dropped.
+
+    Protocol: `restarts` codes per target drawn from N(0, 1), each optimised with Adam at
+    `learning_rate` for `steps` steps; the best of them counts.
+
+    Args:
+        generate: z (and labels, when given) -> samples, differentiable (TensorFlow).
+        latent_dim: the length of z.
+        targets: (N, ...) examples in the generator's output range.
+        labels: one class per target for conditional generators, or None.
+        progress: called as progress(done_steps, total_steps) as the work goes.
+
+    Returns:
+        An `IvOM`: the per-target errors, their mean and spread.
+
+    Examples:
+        >>> import tensorflow as tf
+        >>> w = tf.constant([[1.0, 0.0, 2.0], [0.0, 1.0, -1.0]])
+        >>> generate = lambda z: tf.matmul(z, w)
+        >>> own = generate(tf.constant([[0.5, -1.0], [2.0, 0.3]])).numpy()
+        >>> ivom(generate, 2, own, steps=300).mean < 1e-4
+        True
+    """
+    targets = np.asarray(targets, "float32")
+    if len(targets) == 0:
+        raise ValueError("ivom needs at least one target.")
+    if steps < 1 or restarts < 1:
+        raise ValueError(f"ivom needs steps >= 1 and restarts >= 1; got {steps} and {restarts}.")
+    rng = np.random.default_rng(seed)
+    best = np.full(len(targets), np.inf)
+    descend = _descent(generate, steps, learning_rate, conditional=labels is not None)
+    total = restarts * steps * int(np.ceil(len(targets) / batch_size))
+    done = 0
+    for start in range(0, len(targets), batch_size):
+        target = tf.constant(targets[start:start + batch_size])
+        label = tf.constant(np.asarray(labels[start:start + batch_size], "int32")) if labels is not None else None
+        for _ in range(restarts):
+            z = tf.constant(rng.standard_normal((len(target), latent_dim)).astype("float32"))
+            errors = descend(z, target, label).numpy()
+            best[start:start + len(target)] = np.minimum(best[start:start + len(target)], errors)
+            done += steps
+            if progress:
+                progress(done, total)
+    return IvOM(best)
+
+
+def _descent(generate, steps, learning_rate, conditional, beta_1=0.9, beta_2=0.999, epsilon=1e-8):
+    """One compiled loop: Adam on the codes z for `steps` steps, returning each target's
+    lowest error on the way. Adam is written out so that every batch and restart starts
+    from fresh moments (a Keras optimizer would carry its slots over)."""
+
+    def errors_of(codes, target, label):
+        made = generate(codes, label) if conditional else generate(codes)
+        difference = tf.cast(made, tf.float32) - target
+        return tf.reduce_mean(tf.reshape(tf.square(difference), [tf.shape(difference)[0], -1]), axis=1)
+
+    def step(t, codes, m, v, best, target, label):
+        with tf.GradientTape() as tape:
+            tape.watch(codes)
+            errors = errors_of(codes, target, label)
+            total = tf.reduce_sum(errors)
+        grad = tape.gradient(total, codes)
+        m = beta_1 * m + (1 - beta_1) * grad
+        v = beta_2 * v + (1 - beta_2) * tf.square(grad)
+        codes = codes - learning_rate * (m / (1 - beta_1 ** t)) / (tf.sqrt(v / (1 - beta_2 ** t)) + epsilon)
+        return t + 1.0, codes, m, v, tf.minimum(best, errors)
+
+    @tf.function(autograph=False)
+    def descend(codes, target, label):
+        start = (tf.constant(1.0), codes, tf.zeros_like(codes), tf.zeros_like(codes),
+                 tf.fill([tf.shape(codes)[0]], np.float32(np.inf)))
+        _, codes, _, _, best = tf.while_loop(
+            lambda t, *_: t <= steps, lambda *state: step(*state, target, label), start)
+        return tf.minimum(best, errors_of(codes, target, label))
+
+    return descend
+
+
+class ModelGenerator:
+    """A zoo model as `evaluate` reads it: `sample(n, seed)`, and `generate(z, labels)` for IvOM."""
+
+    def __init__(self, model):
+        model.require(caps.SAMPLE)
+        self.model = model
+        self.latent_dim = model.latent_dim
+        self.conditional = model.conditional
+        self.description = model.registered_name or type(model).__name__
+
+    def sample(self, n, seed):
+        return self.model.sample(n, seed=seed)
+
+    def generate(self, z, labels=None):
+        return self.model.generate(z) if labels is None else self.model.generate(z, labels)
+
+
+def generator_of(source):
+    """What `evaluate` reads: a `ModelGenerator` for a zoo model, an `ExportedGenerator`
+    (`zoo.export.loaded`) for an export path, else `source` itself (anything with
+    `sample(n, seed)`, `description`, `latent_dim`, `conditional` and `generate`)."""
+    if isinstance(source, (str, pathlib.Path)):
+        # Imported here: the exporter's package builds on this one.
+        from keras_gan_zoo.export.loaded import ExportedGenerator
+
+        return ExportedGenerator(source)
+    if isinstance(source, keras.Model):
+        return ModelGenerator(source)
+    return source
+
+
+def _sample_in_chunks(generator, n, seed, chunk, progress):
+    parts = []
+    for index, start in enumerate(range(0, n, chunk)):
+        parts.append(generator.sample(min(chunk, n - start), seed + index))
+        if progress:
+            progress("sampling", start + len(parts[-1]), n)
+    samples = np.concatenate(parts)
+    if not np.isfinite(samples).all():
+        raise FloatingPointError("the generator's samples hold NaN or infinite values; nothing can score them.")
+    return samples
+
+
+def _channel_classes(judge, images):
+    """(N, 3): the judge's class of each channel of stacked images."""
+    return np.stack([judge.classify(images[..., c:c + 1]) for c in range(images.shape[-1])], axis=1)
+
+
+def _stacked_scores(judge, fake, real):
+    counted, reference = (metrics.stacked_modes(_channel_classes(judge, x)) for x in (fake, real))
+    return {"stacked_modes": {"modes": counted.modes, "kl": counted.kl, "num_modes": counted.num_modes,
+                              "real": {"modes": reference.modes, "kl": reference.kl}}}
+
+
+def _image_scores(judge, fake, real_test, real_train, wanted, seed):
+    fake_features, fake_probabilities = judge.outputs(fake)
+    test_features, _ = judge.outputs(real_test)
+    train_features, train_probabilities = judge.outputs(real_train)
+    results = {}
+    if "fid" in wanted:
+        results["fid"] = {"samples": metrics.frechet_distance(fake_features, test_features),
+                          "real": metrics.frechet_distance(train_features, test_features)}
+    if "kid" in wanted:
+        results["kid"] = {"samples": metrics.kernel_distance(fake_features, test_features, seed=seed),
+                          "real": metrics.kernel_distance(train_features, test_features, seed=seed)}
+    if "score" in wanted:
+        results["score"] = {"samples": metrics.classifier_score(fake_probabilities),
+                            "real": metrics.classifier_score(train_probabilities)}
+    if "precision_recall" in wanted:
+        precision, recall = metrics.precision_recall(test_features, fake_features)
+        real_precision, real_recall = metrics.precision_recall(test_features, train_features)
+        results["precision"] = {"samples": precision, "real": real_precision}
+        results["recall"] = {"samples": recall, "real": real_recall}
+    return results
+
+
+def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, ivom_targets=256,
+             ivom_steps=500, ivom_restarts=3, progress=None):
+    """Scores a generator on `dataset` with each metric in `metric_names`.
+
+    Args:
+        source: a zoo model offering `sample`, or the path of an exported generator.
+        dataset: the data the generator models (a name from `zoo.data.list_datasets()`).
+        metric_names: names from `supported_metrics(dataset)`; default `default_metrics`.
+        n: samples drawn (image metrics compare them with at most `n` test examples);
+            default 26,000 on the stacked sets, else 10,000.
+        seed: the draw's seed; the real reference set and the metrics' subsets use it too.
+        ivom_targets, ivom_steps, ivom_restarts: IvOM's held-out test examples and its
+            optimisation (see `ivom`).
+        progress: called as progress(stage, done, total).
+
+    Returns:
+        A JSON-ready dict: the dataset, n, seed, the judge (with its own test accuracy) where
+        one reads the samples, and per metric the samples' value beside real data's.
+    """
+    supported = supported_metrics(dataset)
+    wanted = tuple(metric_names or default_metrics(dataset))
+    unknown = [m for m in wanted if m not in supported]
+    if unknown:
+        raise ValueError(f"{dataset} supports the metrics {', '.join(supported)}; not {', '.join(unknown)}.")
+    n = int(n or default_samples(dataset))
+    if n < 20:
+        raise ValueError(f"n must be at least 20 samples to estimate anything; got {n}.")
+    generator = generator_of(source)
+    started = time.time()
+    report = {"dataset": dataset, "source": generator.description, "n": int(n), "seed": int(seed),
+              "metrics_asked": list(wanted), "metrics": {}}
+    spec = data.describe(dataset)
+    test_x, test_y = data.load_arrays(dataset, "test", data_dir=data_dir, download=False)
+    sample_wanted = [m for m in wanted if m != "ivom"]
+    if sample_wanted:
+        fake = _sample_in_chunks(generator, n, seed, chunk=1000, progress=progress)
+        if fake.shape[1:] != tuple(spec.shape):
+            raise ValueError(f"the generator makes samples of shape {fake.shape[1:]}, {dataset}'s examples are "
+                             f"{spec.shape}: is it a model of another dataset?")
+        if spec.kind == "vector":
+            coverage = metrics.mode_coverage(fake, dataset)
+            report["metrics"]["modes"] = {
+                "modes": coverage.modes, "num_modes": coverage.num_modes,
+                "high_quality": coverage.high_quality, "quality_rule": metrics.RULE_VERSION,
+                "real": dataclasses.asdict(metrics.mode_coverage(test_x[:n], dataset))}
+            report["metrics"]["modes"]["real"].pop("samples_per_mode")
+        else:
+            judge = judges.Judge.for_dataset(dataset)
+            report["judge"] = {"name": judge.name, "description": judge.describe(), "test_accuracy": judge.accuracy}
+        if dataset.startswith("stacked_"):
+            real = data.load_arrays(dataset, "train", data_dir=data_dir, download=False, num_examples=n)[0]
+            report["reference"] = f"real: {n} stacked train examples, counted by the same judge"
+            report["metrics"].update(_stacked_scores(judge, fake, real))
+        elif spec.kind == "image":
+            if progress:
+                progress("judging", 0, 1)
+            rng = np.random.default_rng(seed)
+            train_x, _ = data.load_arrays(dataset, "train", data_dir=data_dir, download=False)
+            count = min(n, len(test_x))
+            real_test = test_x[rng.choice(len(test_x), count, replace=False)]
+            real_train = train_x[rng.choice(len(train_x), min(n, len(train_x)), replace=False)]
+            report["reference"] = (f"real: {len(real_train)} train examples against {count} test examples; "
+                                   f"samples against the same {count} test examples")
+            report["metrics"].update(_image_scores(judge, fake, real_test, real_train, sample_wanted, seed))
+            if progress:
+                progress("judging", 1, 1)
+    if "ivom" in wanted:
+        if not generator.latent_dim:
+            raise ValueError(f"{generator.description} does not say its code length; IvOM cannot optimise codes.")
+        count = min(ivom_targets, len(test_x))
+        chosen = np.random.default_rng(seed + 1).choice(len(test_x), count, replace=False)
+        labels = test_y[chosen] if generator.conditional else None
+        result = ivom(generator.generate, generator.latent_dim, test_x[chosen], labels=labels, steps=ivom_steps,
+                      restarts=ivom_restarts, seed=seed,
+                      progress=(lambda done, total: progress("ivom", done, total)) if progress else None)
+        report["metrics"]["ivom"] = {"mean": result.mean, "std": result.std, "targets": int(count),
+                                     "steps": ivom_steps, "restarts": ivom_restarts}
+    report["seconds"] = round(time.time() - started, 1)
+    return report
+
+
+def markdown(report):
+    """The report of `evaluate` as a short markdown page."""
+    lines = [f"# Evaluation: {report['source']} on {report['dataset']}", "",
+             f"{report['n']} samples, seed {report['seed']}, {report['seconds']} s."]
+    if "judge" in report:
+        lines += ["", f"Judge: {report['judge']['description']}."]
+    if "reference" in report:
+        lines += ["", f"Reference: {report['reference']}."]
+    lines += ["", "| metric | samples | real data |", "|---|---|---|"]
+    for name, value in report["metrics"].items():
+        if name == "modes":
+            real = value["real"]
+            lines.append(f"| modes (rule {value['quality_rule']}) | {value['modes']} / {value['num_modes']}, "
+                         f"{100 * value['high_quality']:.1f}% high quality | {real['modes']} / {real['num_modes']}, "
+                         f"{100 * real['high_quality']:.1f}% |")
+        elif name == "stacked_modes":
+            real = value["real"]
+            lines.append(f"| modes of {value['num_modes']}, KL from uniform | {value['modes']}, {value['kl']:.3f} "
+                         f"| {real['modes']}, {real['kl']:.3f} |")
+        elif name == "ivom":
+            lines.append(f"| IvOM ({value['targets']} test examples, {value['restarts']} x {value['steps']} steps) "
+                         f"| {value['mean']:.4f} +- {value['std']:.4f} | |")
+        else:
+            lines.append(f"| {name} | {value['samples']:.4g} | {value['real']:.4g} |")
+    return "\n".join(lines) + "\n"
