@@ -209,3 +209,35 @@ def test_stacked_modes_count_real_triples_as_many_modes_and_one_repeated_image_a
     assert collapsed["metrics"]["stacked_modes"]["modes"] == 1
     assert collapsed["metrics"]["stacked_modes"]["kl"] == pytest.approx(np.log(1000), abs=1e-6)
     assert "mnist judge" in real["judge"]["description"]
+
+
+@pytest.mark.parametrize("generator, generators_per_run", [("cgan", 1), ("gan", 10), ("guided_gan", 1)])
+def test_amplify_on_a_tiny_configuration_writes_its_whole_table(tmp_path, capsys, generator, generators_per_run):
+    out, written = tmp_path / "out", tmp_path / "amplified"
+    assert cli(["amplify", "--data", "mnist_5k", "--fraction", "0.05", "--generator", generator, "--mix", "0.25,0.5",
+                "--runs", "2", "--generator-steps", "2", "--classifier-steps", "2", "--pool", "100", "--out", str(out),
+                "--write", str(written)]) == 0
+    record = json.loads((out / "amplification.json").read_text())
+    assert [row["condition"] for row in record["rows"]] == [
+        "full train split", "fraction", "fraction + generated 0.25", "fraction + generated 0.5",
+        "fraction + classic augmentation"]
+    assert all(len(row["accuracies"]) == 2 and 0.0 <= row["mean"] <= 1.0 for row in record["rows"])
+    assert record["fraction_examples"] == 200 and record["generators_per_run"] == generators_per_run
+    page = (out / "amplification.md").read_text()
+    assert page.count("\n| fraction") == 4 and "share of the gap closed" in page
+    amplified = tf.data.Dataset.load(str(written))
+    labels = np.array([e["label"] for e in amplified.as_numpy_iterator()])
+    generated = np.array([e["generated"] for e in amplified.as_numpy_iterator()])
+    assert (~generated).sum() == 200 and generated.sum() == 100
+    assert np.array_equal(np.bincount(labels[generated]), np.full(10, 10))
+
+
+def test_amplify_refuses_what_it_cannot_study():
+    from keras_gan_zoo.training.amplify import AmplifyConfig
+
+    with pytest.raises(ValueError, match="needs a labelled image dataset"):
+        AmplifyConfig(data="ring8")
+    with pytest.raises(ValueError, match="between 0 and 1, got 1.5"):
+        AmplifyConfig(data="mnist_5k", fraction=1.5)
+    with pytest.raises(ValueError, match="Unknown generator 'nope'"):
+        AmplifyConfig(data="mnist_5k", generator="nope")

@@ -143,6 +143,25 @@ def _evaluate(args):
     print(f"Wrote {out / 'evaluation.json'} and {out / 'evaluation.md'}")
 
 
+def _amplify(args):
+    from keras_gan_zoo.training import amplify
+
+    mix = tuple(float(share) for share in args.mix.split(","))
+    config = amplify.AmplifyConfig(
+        data=args.data, fraction=args.fraction, generator=args.generator, mix=mix, runs=args.runs,
+        generator_steps=args.generator_steps, classifier_steps=args.classifier_steps, pool=args.pool, seed=args.seed,
+        data_dir=args.data_dir)
+    record = amplify.amplify(config, progress=lambda line: print(line, file=sys.stderr, flush=True),
+                             write=args.write)
+    record["command"] = (f"ganzoo amplify --data {args.data} --fraction {args.fraction:g} --generator {args.generator} "
+                         f"--mix {args.mix} --runs {args.runs} --generator-steps {args.generator_steps} "
+                         f"--classifier-steps {args.classifier_steps} --pool {args.pool} --seed {args.seed}")
+    out = amplify.write_outputs(record, args.out or f"runs/amplify-{args.data}-{pathlib.Path(args.generator).stem}")
+    print(amplify.markdown(record), end="")
+    print(f"Wrote {out / 'amplification.json'} and {out / 'amplification.md'}"
+          + (f"; the amplified set in {args.write} (tf.data.Dataset.load)" if args.write else ""))
+
+
 def _plot(args):
     from keras_gan_zoo.training import plotting
     from keras_gan_zoo.training.run import load_run
@@ -222,7 +241,8 @@ def parser():
     train.add_argument("model", nargs="?", help="a name from `ganzoo list` (optional with --recipe)")
     train.add_argument("--recipe", default=None,
                        help="a name from `ganzoo recipes`, or a recipe file path.json; the flags below override it")
-    train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k, stacked_mnist, stacked_fashion_mnist")
+    train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k, "
+                                                    "stacked_mnist, stacked_fashion_mnist")
     train.add_argument("--epochs", type=_positive, default=None, help="default: 10, or the recipe's")
     train.add_argument("--batch-size", type=_positive, default=None, help="default: 100 for vectors, 32 for images")
     train.add_argument("--latent-dim", type=_positive, default=None, help="default: the model's")
@@ -298,6 +318,22 @@ def parser():
                           help="folder for evaluation.json and evaluation.md; default RUN_DIR/evaluation, "
                                "or ./evaluation for an export")
     evaluate.set_defaults(handler=_evaluate)
+
+    amplify = commands.add_parser("amplify", help="does a generator trained on a small labelled set help a classifier?")
+    amplify.add_argument("--data", default="fashion_mnist", help="fashion_mnist, mnist or mnist_5k")
+    amplify.add_argument("--fraction", type=float, default=0.1, help="class-balanced share of the train split kept")
+    amplify.add_argument("--generator", default="cgan", help="a variant (ganzoo list) or a recipe (ganzoo recipes)")
+    amplify.add_argument("--mix", default="0.25,0.5,0.75", help="shares of generated samples in a classifier batch")
+    amplify.add_argument("--runs", type=_positive, default=3)
+    amplify.add_argument("--generator-steps", type=_positive, default=3000)
+    amplify.add_argument("--classifier-steps", type=_positive, default=3000)
+    amplify.add_argument("--pool", type=_positive, default=20_000,
+                         help="generated samples per run, balanced over classes, that mixed batches draw from")
+    amplify.add_argument("--seed", type=int, default=0)
+    amplify.add_argument("--data-dir", default=None, help="directory holding IDX files")
+    amplify.add_argument("--out", default=None, help="folder for amplification.json and .md; default runs/amplify-DATA-GEN")
+    amplify.add_argument("--write", default=None, help="also save the fraction and the generated set here (tf.data)")
+    amplify.set_defaults(handler=_amplify)
 
     export = commands.add_parser("export", help="write SavedModels for TF Serving")
     export.add_argument("source", help="a run directory or a .keras file")
