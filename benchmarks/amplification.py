@@ -24,6 +24,8 @@ import pathlib
 import subprocess
 import sys
 
+from reporting import counts_line
+
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "amplification.md"
 RECORD = RESULTS_DIR / "amplification.jsonl"
@@ -67,9 +69,7 @@ def write_report(rows):
         "fraction's). Budgets were fixed before any run; no seed chose anything.",
         "",
     ]
-    attempted = len(rows)
-    failed = [r for r in rows if "error" in r]
-    lines += [f"Studies attempted: {attempted}; failed: {len(failed)}; reported: {attempted - len(failed)}.", ""]
+    lines += [counts_line(rows).replace("Runs", "Studies"), ""]
     for row in rows:
         if "error" in row:
             lines += [f"## {row['name']} on {row['data']}: failed", "", f"{row['error']}", ""]

@@ -31,6 +31,8 @@ import subprocess
 import sys
 import time
 
+from reporting import counts_line
+
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "class_consistency.md"
 RECORD = RESULTS_DIR / "class_consistency.jsonl"
@@ -178,11 +180,6 @@ NOTES = [
 ]
 
 
-def _counts_line(rows):
-    failed = sum("error" in r for r in rows)
-    return f"Runs attempted: {len(rows)}; failed: {failed}; reported: {len(rows) - failed}."
-
-
 def write_report(rows):
     current = [r for r in rows if "judge" in r or "error" in r]
     retired = [r for r in rows if r not in current]
@@ -208,15 +205,15 @@ def write_report(rows):
     order = lambda r: (list(MODELS).index(r["model"]), r.get("seed", 0))  # noqa: E731
     held_out = sorted((r for r in current if r.get("seed", 0) not in TUNING_SEEDS), key=order)
     tuning = sorted((r for r in current if r.get("seed", 0) in TUNING_SEEDS), key=order)
-    lines += ["## Held-out seeds", "", _counts_line(held_out), "", *summary_table(held_out)]
+    lines += ["## Held-out seeds", "", counts_line(held_out), "", *summary_table(held_out)]
     if tuning:
         lines += ["## Tuning seed", "", f"Seed {', '.join(map(str, TUNING_SEEDS))} chose the budgets and label "
-                  "counts; not headline figures.", "", _counts_line(tuning), "", *summary_table(tuning)]
+                  "counts; not headline figures.", "", counts_line(tuning), "", *summary_table(tuning)]
     if retired:
         lines += ["## Earlier runs, retired judge", "",
                   "Judged by the domain classifier as it was before 2026-12-04: a CNN trained on the whole train "
                   "split (91.03%), the family and data of these models' discriminators. Not comparable with the "
-                  "tables above; kept for the record.", "", _counts_line(retired), "",
+                  "tables above; kept for the record.", "", counts_line(retired), "",
                   *summary_table(sorted(retired, key=order))]
     lines += NOTES
     for row in sorted(held_out, key=order):

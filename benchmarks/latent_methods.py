@@ -32,6 +32,7 @@ import sys
 import time
 
 import numpy as np
+from reporting import split_runs
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "latent_methods.md"
@@ -143,11 +144,9 @@ def table(rows, seeds_label):
     lines = [f"| model | seeds ({seeds_label}) | runs attempted / failed / reported | figure: mean (min, max) "
              "| per run | budget |", "|---|---|---|---|---|---|"]
     for config in MODELS:
-        runs = [r for r in rows if r["config"] == config]
+        runs, good, failed = split_runs(rows, config)
         if not runs:
             continue
-        good = [r for r in runs if "error" not in r]
-        failed = [r for r in runs if "error" in r]
         values = [headline(r)[0] for r in good]
         kind = "clustering accuracy" if config in CLUSTERING else "in the class asked for"
         figure = (f"{np.mean(values):.1f}% ({min(values):.1f}, {max(values):.1f}) {kind}" if values else "none")

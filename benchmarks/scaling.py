@@ -10,8 +10,13 @@ fixed per process) and times `--steps` training steps inside one `fit`, after
     precision float32, mixed (mixed_float16 on GPUs, mixed_bfloat16 elsewhere)
     replicas  1, 2 (GPUs when there are two, else two logical devices on the CPU)
 
-    python benchmarks/scaling.py                 # writes docs/results/scaling.md
+    python benchmarks/scaling.py --repeats 5     # writes docs/results/scaling.md
 
+Configurations are measured in rounds: each round runs every configuration once,
+so that slow drifts of the machine fall on all of them alike; the report gives
+each one's median and range over rounds, and each ratio's median and range over
+the rounds' paired measurements. This is the project's one source for what XLA
+does to training speed (docs/results/throughput.md compares training wrappers).
 Rows are written as they finish, so a cut-off run keeps what it measured.
 """
 
@@ -22,6 +27,7 @@ import json
 import os
 import pathlib
 import platform
+import statistics
 import subprocess
 import sys
 import time
@@ -79,7 +85,7 @@ def run_configuration(args, model_name, xla, mixed, replicas):
                             env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"})
     if result.returncode != 0:
         return {"model": model_name, "xla": "on" if xla else "off", "replicas": replicas,
-                "precision": "mixed" if mixed else "float32",
+                "precision": "mixed_bfloat16" if mixed else "float32",
                 "error": result.stderr.strip().splitlines()[-1][:200], "seconds": time.time() - started}
     row = json.loads(result.stdout.strip().splitlines()[-1])
     row["seconds"] = time.time() - started
@@ -96,39 +102,64 @@ def machine_description():
     return f"CPU only: {os.cpu_count()} cores ({platform.processor() or platform.machine()})"
 
 
+def _key(row):
+    return row["model"], row["xla"] != "off", row["precision"], row["replicas"]
+
+
+def _spread(values, digits=2):
+    return (f"{statistics.median(values):.{digits}f} ({min(values):.{digits}f}-{max(values):.{digits}f})"
+            if values else "none")
+
+
 def write_report(rows, args, machine, started):
+    rounds = max((r["round"] for r in rows), default=0) + 1
     lines = [
         "# Training speed: XLA, precision and replicas",
         "",
         f"Command: `python benchmarks/scaling.py --batch-size {args.batch_size} --warmup {args.warmup} "
-        f"--steps {args.steps}`  ",
+        f"--steps {args.steps} --repeats {args.repeats} --models {args.models}`  ",
         f"Machine: {machine}; TensorFlow {args.tf_version}; started {started} UTC.  ",
         f"Budget: {args.warmup} warm-up steps (tracing, compilation), then {args.steps} timed steps of "
-        f"global batch {args.batch_size} per configuration, each in a fresh process, one at a time.",
+        f"global batch {args.batch_size} per configuration, each in a fresh process, one at a time; "
+        f"{rounds} of {args.repeats} rounds done, every configuration once per round.",
         "",
-        "| model | XLA | precision | replicas | steps/s | samples/s | process s |",
-        "|---|---|---|---:|---:|---:|---:|",
+        "| model | XLA | precision | replicas | runs attempted / failed | steps/s: median (range) | samples/s (median) "
+        "| all steps/s |",
+        "|---|---|---|---:|---|---|---:|---|",
     ]
+    keys = list(dict.fromkeys(_key(r) for r in rows))
+    for key in keys:
+        runs = [r for r in rows if _key(r) == key]
+        good = [r["steps_per_second"] for r in runs if "error" not in r]
+        errors = [r["error"] for r in runs if "error" in r]
+        label = runs[-1]["xla"]
+        xla = "off" if label == "off" else ("whole step" if "jit_compile" in label else "auto-clustering")
+        model, _, precision, replicas = key
+        median_samples = f"{statistics.median(good) * args.batch_size:.0f}" if good else ""
+        failures = "".join(f"<br>failed: {e}" for e in errors)
+        lines.append(f"| {model} | {xla} | {precision} | {replicas} | {len(runs)} / {len(errors)} | {_spread(good)} | "
+                     f"{median_samples} | {', '.join(f'{v:.2f}' for v in good)}{failures} |")
+    lines += ["", "## Ratios", "", "Median (range) over rounds of the ratio of the two measurements of one round.", ""]
+    paired = {}
     for row in rows:
-        if "error" in row:
-            lines.append(f"| {row['model']} | {row['xla']} | {row['precision']} | {row['replicas']} | "
-                         f"failed: {row['error']} | | {row['seconds']:.0f} |")
-            continue
-        xla = "off" if row["xla"] == "off" else ("whole step" if "jit_compile" in row["xla"] else "auto-clustering")
-        lines.append(f"| {row['model']} | {xla} | {row['precision']} | {row['replicas']} | "
-                     f"{row['steps_per_second']:.2f} | {row['samples_per_second']:.0f} | {row['seconds']:.0f} |")
-    lines += ["", "## Ratios", ""]
-    by_key = {(r["model"], r["xla"] != "off", r["precision"], r["replicas"]): r for r in rows if "error" not in r}
-    for (model, xla, precision, replicas), row in sorted(by_key.items()):
-        if xla and (model, False, precision, replicas) in by_key:
-            base = by_key[(model, False, precision, replicas)]["steps_per_second"]
+        if "error" not in row:
+            paired.setdefault(_key(row), {})[row["round"]] = row["steps_per_second"]
+
+    def ratios(top, bottom):
+        return [paired[top][r] / paired[bottom][r] for r in paired.get(top, {}) if r in paired.get(bottom, {})]
+
+    for (model, xla, precision, replicas) in keys:
+        if xla and (model, False, precision, replicas) in paired:
             lines.append(f"- {model}, {precision}, {replicas} replica(s): XLA on / off = "
-                         f"{row['steps_per_second'] / base:.2f}")
-    for (model, xla, precision, replicas), row in sorted(by_key.items()):
-        if replicas == 2 and (model, xla, precision, 1) in by_key:
-            base = by_key[(model, xla, precision, 1)]["samples_per_second"]
+                         f"{_spread(ratios((model, True, precision, replicas), (model, False, precision, replicas)))}")
+    for (model, xla, precision, replicas) in keys:
+        if not xla and precision == "float32" and (model, False, "mixed_bfloat16", replicas) in paired:
+            lines.append(f"- {model}, XLA off, {replicas} replica(s): bfloat16 / float32 = "
+                         f"{_spread(ratios((model, False, 'mixed_bfloat16', replicas), (model, False, precision, replicas)))}")
+    for (model, xla, precision, replicas) in keys:
+        if replicas == 2 and (model, xla, precision, 1) in paired:
             lines.append(f"- {model}, XLA {'on' if xla else 'off'}, {precision}: 2 replicas / 1 = "
-                         f"{row['samples_per_second'] / base:.2f} (samples/s)")
+                         f"{_spread(ratios((model, xla, precision, 2), (model, xla, precision, 1)))} (samples/s)")
     if machine.startswith("CPU only"):
         lines += ["", "Two replicas here are two logical devices on the same cores: the rows measure "
                   "what MirroredStrategy costs, not how training scales with devices."]
@@ -145,6 +176,9 @@ def main():
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--models", default=",".join(MODELS))
+    parser.add_argument("--repeats", type=int, default=5, help="rounds; every configuration runs once per round")
+    parser.add_argument("--replicas", default="1,2", help="comma-separated replica counts")
+    parser.add_argument("--precisions", default="float32,mixed", help="float32, mixed or both")
     parser.add_argument("--child", nargs=4, metavar=("MODEL", "XLA", "MIXED", "REPLICAS"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -157,11 +191,15 @@ def main():
     machine = machine_description()
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     rows = []
-    for model_name, replicas, mixed, xla in itertools.product(args.models.split(","), (1, 2), (False, True), (False, True)):
-        row = run_configuration(args, model_name, xla, mixed, replicas)
-        rows.append(row)
-        print(json.dumps(row), flush=True)
-        write_report(rows, args, machine, started)
+    replica_counts = [int(r) for r in args.replicas.split(",")]
+    mixes = [{"float32": False, "mixed": True}[p] for p in args.precisions.split(",")]
+    for round_ in range(args.repeats):
+        for model_name, replicas, mixed, xla in itertools.product(args.models.split(","), replica_counts, mixes,
+                                                                  (False, True)):
+            row = {**run_configuration(args, model_name, xla, mixed, replicas), "round": round_}
+            rows.append(row)
+            print(json.dumps(row), flush=True)
+            write_report(rows, args, machine, started)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ import sys
 import time
 
 import numpy as np
+from reporting import split_runs
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "stacked_modes.md"
@@ -104,11 +105,9 @@ def write_report(rows):
         "|---|---|---|---|---|---|---|",
     ]
     for config in MODELS:
-        runs = [r for r in rows if r["config"] == config]
+        runs, good, failed = split_runs(rows, config)
         if not runs:
             continue
-        good = [r for r in runs if "error" not in r]
-        failed = [r for r in runs if "error" in r]
         modes = [r["modes"] for r in good]
         kls = [r["kl"] for r in good]
         cell = (lambda v, f: f"{f(np.mean(v))} ({f(min(v))}, {f(max(v))})" if v else "none")

@@ -69,8 +69,8 @@ class IvOM:
 
 def ivom(generate, latent_dim, targets, labels=None, steps=500, restarts=3, learning_rate=0.05, batch_size=256,
          seed=0, progress=None):
-    """IvOM (Metz et al. 2017, "Unrolled GANs", section 3.4 of its experiments): for each
-    target, the smallest mean squared error between G(z) and the target that gradient
+    """IvOM, inference via optimisation (Metz et al. 2017, "Unrolled Generative Adversarial
+    Networks"): for each target, the smallest mean squared error between G(z) and the target that gradient
     descent on z reaches; low when the generator can make the held-out example, high for
     an example of a mode it dropped.
 
