@@ -154,8 +154,8 @@ def write_report(rows, args, machine, started):
                          f"{_spread(ratios((model, True, precision, replicas), (model, False, precision, replicas)))}")
     for (model, xla, precision, replicas) in keys:
         if not xla and precision == "float32" and (model, False, "mixed_bfloat16", replicas) in paired:
-            lines.append(f"- {model}, XLA off, {replicas} replica(s): bfloat16 / float32 = "
-                         f"{_spread(ratios((model, False, 'mixed_bfloat16', replicas), (model, False, precision, replicas)))}")
+            mixed = ratios((model, False, "mixed_bfloat16", replicas), (model, False, precision, replicas))
+            lines.append(f"- {model}, XLA off, {replicas} replica(s): bfloat16 / float32 = {_spread(mixed)}")
     for (model, xla, precision, replicas) in keys:
         if replicas == 2 and (model, xla, precision, 1) in paired:
             lines.append(f"- {model}, XLA {'on' if xla else 'off'}, {precision}: 2 replicas / 1 = "

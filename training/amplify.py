@@ -73,7 +73,8 @@ class AmplifyConfig:
     def __post_init__(self):
         spec = zoo.data.describe(self.data)
         if spec.kind != "image" or not spec.num_classes or self.data.startswith("stacked_"):
-            raise ValueError(f"amplify needs a labelled image dataset (fashion_mnist, mnist, mnist_5k); got {self.data}.")
+            raise ValueError(
+                f"amplify needs a labelled image dataset (fashion_mnist, mnist, mnist_5k); got {self.data}.")
         if not 0.0 < self.fraction < 1.0:
             raise ValueError(f"--fraction must lie strictly between 0 and 1, got {self.fraction}.")
         if not self.mix or any(not 0.0 < r < 1.0 for r in self.mix):

@@ -331,7 +331,8 @@ def parser():
                          help="generated samples per run, balanced over classes, that mixed batches draw from")
     amplify.add_argument("--seed", type=int, default=0)
     amplify.add_argument("--data-dir", default=None, help="directory holding IDX files")
-    amplify.add_argument("--out", default=None, help="folder for amplification.json and .md; default runs/amplify-DATA-GEN")
+    amplify.add_argument("--out", default=None,
+                         help="folder for amplification.json and .md; default runs/amplify-DATA-GENERATOR")
     amplify.add_argument("--write", default=None, help="also save the fraction and the generated set here (tf.data)")
     amplify.set_defaults(handler=_amplify)
 

@@ -29,7 +29,6 @@ from keras_gan_zoo import data, judges, metrics
 IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "ivom")
 SYNTHETIC_METRICS = ("modes", "ivom")
 STACKED_METRICS = ("stacked_modes", "ivom")
-ALL_METRICS = tuple(dict.fromkeys(IMAGE_METRICS + SYNTHETIC_METRICS + STACKED_METRICS))
 # Samples drawn unless told: VEEGAN and PacGAN count Stacked MNIST's modes over 26,000.
 DEFAULT_SAMPLES = 10_000
 STACKED_SAMPLES = 26_000
@@ -70,9 +69,9 @@ class IvOM:
 def ivom(generate, latent_dim, targets, labels=None, steps=500, restarts=3, learning_rate=0.05, batch_size=256,
          seed=0, progress=None):
     """IvOM, inference via optimisation (Metz et al. 2017, "Unrolled Generative Adversarial
-    Networks"): for each target, the smallest mean squared error between G(z) and the target that gradient
-    descent on z reaches; low when the generator can make the held-out example, high for
-    an example of a mode it dropped.
+    Networks"): for each target, the smallest mean squared error between G(z) and the
+    target that gradient descent on z reaches; low when the generator can make the
+    held-out example, high for an example of a mode it dropped.
 
     Protocol: `restarts` codes per target drawn from N(0, 1), each optimised with Adam at
     `learning_rate` for `steps` steps; the best of them counts.
@@ -193,6 +192,14 @@ def _sample_in_chunks(generator, n, seed, chunk, progress):
     return samples
 
 
+def _mode_scores(fake, real, dataset):
+    coverage, reference = metrics.mode_coverage(fake, dataset), metrics.mode_coverage(real, dataset)
+    return {"modes": coverage.modes, "num_modes": coverage.num_modes, "high_quality": coverage.high_quality,
+            "quality_rule": metrics.RULE_VERSION,
+            "real": {"modes": reference.modes, "num_modes": reference.num_modes,
+                     "high_quality": reference.high_quality}}
+
+
 def _channel_classes(judge, images):
     """(N, 3): the judge's class of each channel of stacked images."""
     return np.stack([judge.classify(images[..., c:c + 1]) for c in range(images.shape[-1])], axis=1)
@@ -266,30 +273,25 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
             raise ValueError(f"the generator makes samples of shape {fake.shape[1:]}, {dataset}'s examples are "
                              f"{spec.shape}: is it a model of another dataset?")
         if spec.kind == "vector":
-            coverage = metrics.mode_coverage(fake, dataset)
-            report["metrics"]["modes"] = {
-                "modes": coverage.modes, "num_modes": coverage.num_modes,
-                "high_quality": coverage.high_quality, "quality_rule": metrics.RULE_VERSION,
-                "real": dataclasses.asdict(metrics.mode_coverage(test_x[:n], dataset))}
-            report["metrics"]["modes"]["real"].pop("samples_per_mode")
+            report["metrics"]["modes"] = _mode_scores(fake, test_x[:n], dataset)
         else:
             judge = judges.Judge.for_dataset(dataset)
             report["judge"] = {"name": judge.name, "description": judge.describe(), "test_accuracy": judge.accuracy}
-        if dataset.startswith("stacked_"):
-            real = data.load_arrays(dataset, "train", data_dir=data_dir, download=False, num_examples=n)[0]
-            report["reference"] = f"real: {n} stacked train examples, counted by the same judge"
-            report["metrics"].update(_stacked_scores(judge, fake, real))
-        elif spec.kind == "image":
             if progress:
                 progress("judging", 0, 1)
-            rng = np.random.default_rng(seed)
-            train_x, _ = data.load_arrays(dataset, "train", data_dir=data_dir, download=False)
-            count = min(n, len(test_x))
-            real_test = test_x[rng.choice(len(test_x), count, replace=False)]
-            real_train = train_x[rng.choice(len(train_x), min(n, len(train_x)), replace=False)]
-            report["reference"] = (f"real: {len(real_train)} train examples against {count} test examples; "
-                                   f"samples against the same {count} test examples")
-            report["metrics"].update(_image_scores(judge, fake, real_test, real_train, sample_wanted, seed))
+            if dataset.startswith("stacked_"):
+                real = data.load_arrays(dataset, "train", data_dir=data_dir, download=False, num_examples=n)[0]
+                report["reference"] = f"real: {n} stacked train examples, counted by the same judge"
+                report["metrics"].update(_stacked_scores(judge, fake, real))
+            else:
+                rng = np.random.default_rng(seed)
+                train_x, _ = data.load_arrays(dataset, "train", data_dir=data_dir, download=False)
+                count = min(n, len(test_x))
+                real_test = test_x[rng.choice(len(test_x), count, replace=False)]
+                real_train = train_x[rng.choice(len(train_x), min(n, len(train_x)), replace=False)]
+                report["reference"] = (f"real: {len(real_train)} train examples against {count} test examples; "
+                                       f"samples against the same {count} test examples")
+                report["metrics"].update(_image_scores(judge, fake, real_test, real_train, sample_wanted, seed))
             if progress:
                 progress("judging", 1, 1)
     if "ivom" in wanted:
