@@ -227,26 +227,20 @@ def amplify(config, progress=print, write=None):
     num_classes = zoo.data.describe(config.data).num_classes
     kept = class_balanced_fraction(y, config.fraction, config.seed, num_classes)
     fx, fy = x[kept], y[kept]
-    flips = config.data == "fashion_mnist"
-    conditions = [FULL, FRACTION, *(f"fraction + generated {r:g}" for r in config.mix), AUGMENTED]
+    # Each condition: its name, its training set, and how its batches are made.
+    conditions = {FULL: (x, y, {}), FRACTION: (fx, fy, {}),
+                  **{f"fraction + generated {share:g}": (fx, fy, {"share": share}) for share in config.mix},
+                  AUGMENTED: (fx, fy, {"augment": True, "flips": config.data == "fashion_mnist"})}
     accuracies = {condition: [] for condition in conditions}
     generators_trained = None
     for run in range(config.runs):
         seed = config.seed + run
         progress(f"run {run + 1}/{config.runs}")
         samples, labels, generators_trained = _generate(config, fx, fy, seed, num_classes, progress)
-        for condition in conditions:
+        for condition, (train_x, train_y, how) in conditions.items():
             progress(f"run {run + 1}/{config.runs}: classifier on the {condition}")
-            if condition == FULL:
-                accuracy = train_classifier(x, y, test, config, seed)
-            elif condition == FRACTION:
-                accuracy = train_classifier(fx, fy, test, config, seed)
-            elif condition == AUGMENTED:
-                accuracy = train_classifier(fx, fy, test, config, seed, augment=True, flips=flips)
-            else:
-                share = float(condition.rsplit(" ", 1)[1])
-                accuracy = train_classifier(fx, fy, test, config, seed, generated=(samples, labels), share=share)
-            accuracies[condition].append(accuracy)
+            generated = (samples, labels) if "share" in how else None
+            accuracies[condition].append(train_classifier(train_x, train_y, test, config, seed, generated, **how))
         if write is not None and run == config.runs - 1:
             save_amplified(write, fx, fy, samples, labels)
     record = {"config": {**dataclasses.asdict(config), "mix": list(config.mix)}, "fraction_examples": int(len(kept)),

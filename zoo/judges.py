@@ -254,6 +254,8 @@ class Judge:
         if images.ndim != 4 or images.shape[1:] != expected:
             raise ValueError(f"the {self.name} judge reads images of shape (N, {', '.join(map(str, expected))}); "
                              f"got {images.shape}.")
+        if not len(images):
+            raise ValueError("no images to judge.")
         if not np.isfinite(images).all():
             raise ValueError("the images hold NaN or infinite values; a judge cannot score them.")
         return images
@@ -266,8 +268,6 @@ class Judge:
             out = self.model(images[start:start + batch_size], training=False)
             features.append(np.asarray(out["features"], "float64"))
             probabilities.append(np.asarray(keras.ops.softmax(out["logits"]), "float64"))
-        if not features:
-            return np.zeros((0, WIDTH)), np.zeros((0, self.model.output["logits"].shape[-1]))
         return np.concatenate(features), np.concatenate(probabilities)
 
     def features(self, images, batch_size=500):
