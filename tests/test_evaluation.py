@@ -241,3 +241,21 @@ def test_amplify_refuses_what_it_cannot_study():
         AmplifyConfig(data="mnist_5k", fraction=1.5)
     with pytest.raises(ValueError, match="Unknown generator 'nope'"):
         AmplifyConfig(data="mnist_5k", generator="nope")
+
+
+def test_amplify_reuses_given_baselines_instead_of_training_them(tmp_path):
+    from keras_gan_zoo.training import amplify
+
+    config = amplify.AmplifyConfig(data="mnist_5k", fraction=0.05, generator="cgan", mix=(0.5,), runs=1,
+                                   generator_steps=1, classifier_steps=1, pool=20)
+    given = {amplify.FULL: [0.5], amplify.FRACTION: [0.25], amplify.AUGMENTED: [0.375]}
+    trained = []
+    record = amplify.amplify(config, progress=trained.append, baselines=given)
+    rows = {row["condition"]: row for row in record["rows"]}
+    assert rows[amplify.FULL]["accuracies"] == [0.5] and rows[amplify.AUGMENTED]["accuracies"] == [0.375]
+    assert not any(amplify.FULL in line or amplify.AUGMENTED in line for line in trained)
+    assert any("generated 0.5" in line for line in trained)
+    # The gap closed is measured against the given baselines: (a - 0.25) / (0.5 - 0.25).
+    generated = rows["fraction + generated 0.5"]
+    assert generated["gap_closed"] == pytest.approx((generated["mean"] - 0.25) / 0.25)
+    assert record["baselines_reused"] == sorted(given)

@@ -36,6 +36,7 @@ from keras_gan_zoo.training.config import TrainConfig, load_recipe, recipe_names
 from keras_gan_zoo.training.run import build_model, compile_model
 
 FULL, FRACTION, AUGMENTED = "full train split", "fraction", "fraction + classic augmentation"
+BASELINES = (FULL, FRACTION, AUGMENTED)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -215,11 +216,14 @@ def _generate(config, x, y, seed, num_classes, progress):
     return np.concatenate(parts), np.sort(labels), num_classes
 
 
-def amplify(config, progress=print, write=None):
+def amplify(config, progress=print, write=None, baselines=None):
     """Runs the study; returns its record (a JSON-ready dict) with one row per condition.
 
     `write`: a folder to save the last run's amplified set in (`tf.data.Dataset.save`:
     elements {"image", "label", "generated"}; read it back with `tf.data.Dataset.load`).
+    `baselines`: the accuracies per run of the conditions without generated samples (full
+    set, fraction, augmentation) from an earlier study of the same data, fraction, seed and
+    classifier budget; they do not depend on the generator, so they are not trained again.
     """
     started = time.time()
     x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir, download=False)
@@ -238,12 +242,16 @@ def amplify(config, progress=print, write=None):
         progress(f"run {run + 1}/{config.runs}")
         samples, labels, generators_trained = _generate(config, fx, fy, seed, num_classes, progress)
         for condition, (train_x, train_y, how) in conditions.items():
+            if baselines and condition in baselines:
+                accuracies[condition].append(baselines[condition][run])
+                continue
             progress(f"run {run + 1}/{config.runs}: classifier on the {condition}")
             generated = (samples, labels) if "share" in how else None
             accuracies[condition].append(train_classifier(train_x, train_y, test, config, seed, generated, **how))
         if write is not None and run == config.runs - 1:
             save_amplified(write, fx, fy, samples, labels)
     record = {"config": {**dataclasses.asdict(config), "mix": list(config.mix)}, "fraction_examples": int(len(kept)),
+              "baselines_reused": sorted(baselines or {}),
               "train_examples": int(len(x)), "test_examples": int(len(test[1])),
               "generators_per_run": generators_trained, "seconds": round(time.time() - started, 1), "rows": []}
     full, fraction = np.mean(accuracies[FULL]), np.mean(accuracies[FRACTION])
