@@ -112,3 +112,29 @@ def test_an_offline_download_fails_fast_and_says_so(tmp_path, monkeypatch):
     monkeypatch.setattr(images, "can_reach", lambda host_and_port, timeout=None: False)
     with pytest.raises(data.DatasetNotFoundError, match="offline"):
         data.load_arrays("mnist", data_dir=str(tmp_path), download=True)
+
+
+def test_waves_are_seeded_sines_and_sawtooths_within_their_ranges():
+    from keras_gan_zoo.data import sequences
+
+    x, y = data.load_arrays("waves", "train")
+    assert x.shape == (10_000, 30, 1) and x.dtype == np.float32 and np.bincount(y).tolist() == [5_000, 5_000]
+    again, _ = data.load_arrays("waves", "train")
+    np.testing.assert_array_equal(x, again)
+    assert not np.array_equal(data.load_arrays("waves", "test")[0][:100], x[:100])
+    amplitude, frequency = sequences.wave_properties(x)
+    low, high = sequences.AMPLITUDES
+    assert amplitude.min() >= 0.5 * low and amplitude.max() <= high + 1e-6
+    assert 0.65 < frequency.min() and frequency.max() < 3.35
+    # A sawtooth drops by up to twice its amplitude in one step; a sine of at most 3 cycles in 30
+    # steps moves by at most 2 pi 3 / 30 of its amplitude.
+    jumps = np.abs(np.diff(x[..., 0], axis=1)).max(1) / amplitude
+    assert jumps[y == 0].max() < 0.65 < 1.0 < jumps[y == 1].min()
+
+
+def test_a_model_that_does_not_take_series_says_so():
+    from keras_gan_zoo.training.config import TrainConfig
+    from keras_gan_zoo.training.run import build_model
+
+    with pytest.raises(ValueError, match="gan trains on .*; waves holds sequences of shape \\(30, 1\\)"):
+        build_model(TrainConfig(model="gan", data="waves"))

@@ -10,13 +10,13 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from keras_gan_zoo.data import images, synthetic
+from keras_gan_zoo.data import images, sequences, synthetic
 from keras_gan_zoo.data.images import DatasetNotFoundError
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """What a dataset holds: example shape, kind ("image" or "vector"), classes."""
+    """What a dataset holds: example shape, kind ("image", "vector" or "sequence"), classes."""
 
     name: str
     shape: tuple
@@ -35,6 +35,8 @@ SPECS = {
     "stacked_mnist": DatasetSpec("stacked_mnist", (28, 28, 3), "image", 1000,
                                  "three MNIST digits as RGB channels, 1,000 modes (VEEGAN, PacGAN); from mnist_5k "
                                  "unless --data-dir holds MNIST's IDX files"),
+    "waves": DatasetSpec("waves", (30, 1), "sequence", 2,
+                         "sine and sawtooth series of 30 steps, random amplitude, frequency and phase (seed 003)"),
     "stacked_fashion_mnist": DatasetSpec("stacked_fashion_mnist", (28, 28, 3), "image", 1000,
                                          "three Fashion-MNIST garments as RGB channels, 1,000 modes"),
 }
@@ -79,6 +81,8 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
         return synthetic.GENERATORS[name](split, **options)
     if name.startswith("stacked_"):
         return _stacked(name, split, data_dir, download, **options)
+    if name == "waves":
+        return sequences.waves(split, **options)
     if options:
         raise TypeError(f"{name} takes no options, got {sorted(options)}.")
     if name == "mnist_5k":
