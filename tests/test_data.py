@@ -138,3 +138,65 @@ def test_a_model_that_does_not_take_series_says_so():
 
     with pytest.raises(ValueError, match="gan trains on .*; waves holds sequences of shape \\(30, 1\\)"):
         build_model(TrainConfig(model="gan", data="waves"))
+
+
+def test_autompg_round_trips_through_the_table_transformer():
+    import json
+
+    from keras_gan_zoo.data import tables
+
+    table = tables.load_autompg()
+    assert table.shape == (392, 8) and list(table.columns) == list(tables.AUTOMPG_COLUMNS)
+    train, test = tables.split_rows(table)
+    assert (len(train), len(test)) == (313, 79)
+    transformer = tables.TableTransformer(tables.AUTOMPG_CATEGORICAL).fit(table)
+    matrix = transformer.transform(table)
+    assert matrix.dtype == np.float32 and matrix.shape == (392, 5 + sum(
+        table[c].nunique() for c in tables.AUTOMPG_CATEGORICAL))
+    back = transformer.inverse_transform(matrix)
+    assert list(back.columns) == list(table.columns) and dict(back.dtypes) == dict(table.dtypes)
+    for column in tables.AUTOMPG_CATEGORICAL:
+        assert back[column].tolist() == table[column].tolist()
+    continuous = [c for c in table.columns if c not in tables.AUTOMPG_CATEGORICAL]
+    np.testing.assert_allclose(back[continuous].to_numpy(), table[continuous].to_numpy(), rtol=1e-5)
+    revived = tables.TableTransformer.from_config(json.loads(json.dumps(transformer.get_config())))
+    np.testing.assert_array_equal(revived.transform(table), matrix)
+
+
+def test_the_table_transformer_samples_categories_in_proportion():
+    import pandas as pd
+
+    from keras_gan_zoo.data import tables
+
+    table = pd.DataFrame({"x": [0.0, 1.0], "c": ["a", "b"]})
+    transformer = tables.TableTransformer(["c"]).fit(table)
+    rows = np.tile([[0.0, 0.2, 0.8]], (5000, 1))
+    drawn = transformer.inverse_transform(rows, categories="sample", seed=0)["c"]
+    assert abs((drawn == "b").mean() - 0.8) < 0.03
+    assert set(transformer.inverse_transform(rows)["c"]) == {"b"}
+
+
+def test_the_table_transformer_says_what_is_wrong_with_a_table_and_where():
+    import pandas as pd
+
+    from keras_gan_zoo.data import tables
+
+    good = pd.DataFrame({"x": [0.0, 1.0, 2.0], "c": ["a", "b", "a"]})
+    with pytest.raises(ValueError, match=r"categorical columns \['colour'\] are not in the table; its columns are "
+                                         r"\['x', 'c'\]"):
+        tables.TableTransformer(["colour"]).fit(good)
+    with pytest.raises(ValueError, match=r"missing values in x \(rows 1\)"):
+        tables.TableTransformer(["c"]).fit(good.assign(x=[0.0, None, 2.0]))
+    with pytest.raises(ValueError, match=r"columns \['k'\] hold one value only"):
+        tables.TableTransformer(["c"]).fit(good.assign(k=5.0))
+    with pytest.raises(ValueError, match=r"columns \['c'\] are not numeric: name them as categorical"):
+        tables.TableTransformer().fit(good)
+    transformer = tables.TableTransformer(["c"]).fit(good)
+    with pytest.raises(ValueError, match=r"column 'c' holds categories \['z'\] that the fitted table did not"):
+        transformer.transform(good.assign(c=["a", "z", "a"]))
+    with pytest.raises(ValueError, match=r"column 'c' has no categories \['q'\]; known: \['a', 'b'\]"):
+        transformer.category_index("c", ["a", "q"])
+    with pytest.raises(ValueError, match=r"expected a matrix of shape \(N, 3\), got \(2, 4\)"):
+        transformer.inverse_transform(np.zeros((2, 4)))
+    with pytest.raises(ValueError, match="not fitted"):
+        tables.TableTransformer(["c"]).transform(good)

@@ -20,6 +20,7 @@ LIBRARY_MODULES = [
     "keras_gan_zoo.data",
     "keras_gan_zoo.data.images",
     "keras_gan_zoo.data.sequences",
+    "keras_gan_zoo.data.tables",
     "keras_gan_zoo.evaluation",
     "keras_gan_zoo.judges",
     "keras_gan_zoo.metrics",
