@@ -87,8 +87,7 @@ def train_and_judge(model_name, steps, batch_size, per_code, seed):
     plots.save_image_grid(rows, RESULTS_DIR / picture_name(model_name, seed))
     print(json.dumps({"model": model_name, "steps": steps, "batch_size": batch_size, "per_code": per_code, "seed": seed,
                       "counts": counts.tolist(), "train_seconds": train_seconds,
-                      "judge": {"name": judge.name, "test_accuracy": judge.accuracy,
-                                "description": judge.describe()}}))
+                      "judge": judge.summary()}))
 
 
 def picture_name(model_name, seed):

@@ -99,13 +99,6 @@ def class_balanced_fraction(y, fraction, seed, num_classes):
     return np.sort(np.concatenate(kept))
 
 
-def fixed_classifier(input_shape, num_classes):
-    model = classifiers.build_classifier(input_shape, num_classes, name="amplify_classifier")
-    model.compile(optimizer=keras.optimizers.Adam(1e-3),
-                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
-    return model
-
-
 def _augment(images, flips):
     """tf.data map: each image moved by up to 2 pixels (background -1), flipped left-right at random
     when `flips`."""
@@ -135,7 +128,7 @@ def train_classifier(x, y, test, config, seed, generated=None, share=0.0, augmen
         fake = _batches(*generated, fake_per_batch, seed + 1)
         data = tf.data.Dataset.zip(data, fake).map(
             lambda a, b: (tf.concat([a[0], b[0]], 0), tf.concat([a[1], b[1]], 0)))
-    model = fixed_classifier(x.shape[1:], int(np.max(test[1])) + 1)
+    model = classifiers.compiled_classifier(x.shape[1:], int(np.max(test[1])) + 1)
     model.fit(data.prefetch(tf.data.AUTOTUNE), epochs=1, steps_per_epoch=config.classifier_steps, verbose=0)
     return float(model.evaluate(*test, batch_size=1000, verbose=0)[1])
 
@@ -195,7 +188,7 @@ def _generate(config, x, y, seed, num_classes, progress):
     guide = None
     if "classifier" in inspect.signature(zoo.get_entry(train_config.model).cls.__init__).parameters:
         progress("training the guide on the fraction")
-        guide = fixed_classifier(x.shape[1:], num_classes)
+        guide = classifiers.compiled_classifier(x.shape[1:], num_classes)
         keras.utils.set_random_seed(seed)
         guide.fit(_batches(x, y, config.batch_size, seed), epochs=1, steps_per_epoch=config.classifier_steps,
                   verbose=0)

@@ -276,7 +276,7 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
             report["metrics"]["modes"] = _mode_scores(fake, test_x[:n], dataset)
         else:
             judge = judges.Judge.for_dataset(dataset)
-            report["judge"] = {"name": judge.name, "description": judge.describe(), "test_accuracy": judge.accuracy}
+            report["judge"] = judge.summary()
             if progress:
                 progress("judging", 0, 1)
             if dataset.startswith("stacked_"):

@@ -244,6 +244,11 @@ class Judge:
         """Its test accuracy as recorded when it was trained, in [0, 1]."""
         return self.record["test_accuracy"]
 
+    def summary(self):
+        """What a record of a score keeps of its judge: name, test accuracy, data, architecture."""
+        return {"name": self.name, "test_accuracy": self.accuracy, "description": self.describe(),
+                "trained_on": self.record["trained_on"], "architecture": self.record["architecture"]}
+
     def describe(self):
         return (f"{self.name} judge ({self.record['architecture']}; trained on {self.record['trained_on']}), "
                 f"test accuracy {100 * self.accuracy:.2f}% on {self.record['test_examples']} test examples")
