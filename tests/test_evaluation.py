@@ -82,14 +82,16 @@ def test_a_judge_refuses_what_it_cannot_read():
 def test_the_mnist_judge_reaches_its_recorded_accuracy_on_mnist_5k():
     x, y = data.load_arrays("mnist_5k", "test")
     judge = judges.Judge.load("mnist")
-    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=1e-4)
+    # Within two of the 1,000 digits: another CPU's kernels may round a borderline image otherwise.
+    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=2 / len(y))
 
 
 @needs_fashion_mnist
 def test_the_fashion_mnist_judge_reaches_its_recorded_accuracy():
     x, y = data.load_arrays("fashion_mnist", "test", download=False)
     judge = judges.Judge.load("fashion_mnist")
-    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=1e-4)
+    # Within five of the 10,000 images: another CPU's kernels may round a borderline image otherwise.
+    assert judge.accuracy_on(x, y) == pytest.approx(judge.accuracy, abs=5 / len(y))
 
 
 def test_ivom_of_a_generator_on_its_own_samples_is_near_zero_and_high_on_other_data():
