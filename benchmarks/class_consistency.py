@@ -172,7 +172,7 @@ NOTES = [
     "ten classes are the ten-way split to find, so its codes may settle on other splits (the distinct "
     "majority classes column counts how many classes its codes pick). "
     "ClusterGAN (Mukherjee et al. 2019), a GAN built for clustering, reports 63% accuracy on "
-    "Fashion-MNIST, about where infogan's matched shares lie. Semi-supervised infogan (`num_labelled`) "
+    "Fashion-MNIST, above infogan's matched shares on the held-out seeds here. Semi-supervised infogan (`num_labelled`) "
     "settles which split is meant; the table above shows how far 100 and 1,000 labels (0.17% and "
     "1.7% of the training set) go.",
     "",
