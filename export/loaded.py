@@ -28,8 +28,7 @@ class ExportedGenerator:
     def __init__(self, path):
         path = pathlib.Path(path)
         if not (path / "saved_model.pb").exists():
-            versions = sorted((p for p in path.iterdir() if p.name.isdigit() and (p / "saved_model.pb").exists()),
-                              key=lambda p: int(p.name)) if path.is_dir() else []
+            versions = serving_files.saved_versions(path)
             if not versions:
                 raise FileNotFoundError(
                     f"{path} is not a SavedModel nor a served model's folder of versions; give EXPORT_DIR/NAME "
@@ -42,8 +41,9 @@ class ExportedGenerator:
             raise ValueError(f"{path} has no `sample` signature (it has: {', '.join(sorted(names))}); "
                              "evaluate the generator's export, not its encoder's or classifier's.")
         self.conditional = "generate_labelled" in names
-        self._generate = self.loaded.signatures["generate_labelled" if self.conditional else "generate"]
-        self.latent_dim = _code_length(path, "generate_labelled" if self.conditional else "generate")
+        generate = "generate_labelled" if self.conditional else "generate"
+        self._generate = self.loaded.signatures[generate]
+        self.latent_dim = _code_length(path, generate)
         self.description = f"SavedModel {path}"
 
     def sample(self, n, seed):

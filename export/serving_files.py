@@ -53,13 +53,18 @@ def read_warmup_requests(saved_model_dir):
     ]
 
 
+def saved_versions(model_dir):
+    """The version folders of a served model's directory that hold a SavedModel, oldest first."""
+    model_dir = pathlib.Path(model_dir)
+    if not model_dir.is_dir():
+        return []
+    return sorted((v for v in model_dir.iterdir() if v.name.isdigit() and (v / "saved_model.pb").exists()),
+                  key=lambda v: int(v.name))
+
+
 def exported_models(out_dir):
     """Names of the model directories in `out_dir` that hold at least one version."""
-    out_dir = pathlib.Path(out_dir)
-    return sorted(
-        p.name for p in out_dir.iterdir()
-        if p.is_dir() and any(v.name.isdigit() and (v / "saved_model.pb").exists() for v in p.iterdir())
-    )
+    return sorted(p.name for p in pathlib.Path(out_dir).iterdir() if saved_versions(p))
 
 
 def write_models_config(out_dir, base_path_prefix="/models"):
