@@ -49,8 +49,6 @@ DEFAULT_MODELS = ("cgan", "infogan", "infogan_ss100", "infogan_ss1000")
 STEPS = {"cgan": 937, "infogan": 3000, "infogan_ss100": 3000, "infogan_ss1000": 3000}
 # The seeds whose runs chose the budgets and label counts: shown apart, never as headline figures.
 TUNING_SEEDS = (0,)
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot")
 
 
 def train_and_judge(model_name, steps, batch_size, per_code, seed):
@@ -141,6 +139,9 @@ def summary_table(rows):
 def model_section(row):
     import numpy as np
 
+    from keras_gan_zoo.data import class_names
+
+    names = class_names("fashion_mnist")
     counts = np.asarray(row["counts"])
     majority = counts.argmax(axis=1)
     share = counts.max(axis=1) / counts.sum(axis=1)
@@ -161,8 +162,8 @@ def model_section(row):
               "|---:|---|---:|---|---:|"]
     for code in range(10):
         matched = matching[code]
-        lines.append(f"| {code} | {CLASS_NAMES[majority[code]]} | {100 * share[code]:.0f}% | "
-                     f"{CLASS_NAMES[matched]} | {100 * counts[code, matched] / counts[code].sum():.0f}% |")
+        lines.append(f"| {code} | {names[majority[code]]} | {100 * share[code]:.0f}% | "
+                     f"{names[matched]} | {100 * counts[code, matched] / counts[code].sum():.0f}% |")
     lines += ["", f"![{row['model']} samples, one row per code]({picture_name(row['model'], seed)})", ""]
     return lines
 

@@ -38,8 +38,6 @@ RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "latent_methods.md"
 NOTES_HEADING = "## Notes"
 RECORD = RESULTS_DIR / "latent_methods.jsonl"
-CLASS_NAMES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
-               "Ankle boot")
 # name -> (registered model, options, generator steps at batch 64).
 MODELS = {
     "latent_gan": ("latent_gan", {}, 4000),
@@ -158,6 +156,8 @@ def table(rows, seeds_label):
 
 
 def write_report(rows, judge):
+    from keras_gan_zoo.data import class_names
+
     current = [r for r in rows if r.get("judge", {}).get("name") == judge["name"] and "seed" in r]
     retired = len(rows) - len(current)
     # The latest run of each (config, seed).
@@ -196,7 +196,7 @@ def write_report(rows, judge):
     pictures = [(c, r["seed"]) for c in MODELS for r in sorted(held_out, key=lambda r: r["seed"])
                 if r["config"] == c and (RESULTS_DIR / picture_name(c, r["seed"])).exists()]
     if pictures:
-        lines += ["", "Samples, one row per class (" + ", ".join(CLASS_NAMES) + "):", ""]
+        lines += ["", "Samples, one row per class (" + ", ".join(class_names("fashion_mnist")) + "):", ""]
         lines += [f"{c}, seed {seed}:\n\n![{c}]({picture_name(c, seed)})\n" for c, seed in pictures]
     # Notes written by hand below the generated part are kept.
     notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""

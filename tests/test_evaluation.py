@@ -9,7 +9,7 @@ import pytest
 import tensorflow as tf
 
 import keras_gan_zoo as zoo
-from keras_gan_zoo import classifiers, data, evaluation, judges
+from keras_gan_zoo import classifiers, data, evaluation, export, judges
 from keras_gan_zoo.training.cli import main as cli
 
 HAS_FASHION_MNIST = pathlib.Path(data.images.DEBIAN_FASHION_MNIST).is_dir()
@@ -183,6 +183,53 @@ def test_ganzoo_evaluate_scores_a_run_and_its_export(tmp_path, capsys):
     # The export samples what the run samples: the same seed gives the same modes.
     assert served["metrics"]["modes"] == report["metrics"]["modes"]
     assert served["metrics"]["ivom"]["mean"] == pytest.approx(report["metrics"]["ivom"]["mean"], rel=1e-3)
+
+
+class _FixedSeries:
+    """A conditional 'generator' of given series by class: `transform` maps (series, labels) to what it returns."""
+
+    latent_dim = None
+    conditional = True
+
+    def __init__(self, transform, description):
+        self.x, self.y = data.load_arrays("waves", "train")
+        self.transform, self.description = transform, description
+
+    def sample_labelled(self, labels, seed):
+        rng = np.random.default_rng(seed)
+        picked = np.array([rng.choice(np.flatnonzero(self.y == label)) for label in labels])
+        return self.transform(self.x[picked], np.asarray(labels))
+
+
+def test_evaluate_on_waves_scores_real_series_as_real_and_catches_swapped_and_collapsed_ones():
+    from keras_gan_zoo.data import sequences
+
+    real = evaluation.evaluate(_FixedSeries(lambda x, y: x, "real"), "waves", n=1000)
+    swapped = evaluation.evaluate(_FixedSeries(lambda x, y: x[::-1], "swapped"), "waves", n=1000)
+    one_each = evaluation.evaluate(_FixedSeries(
+        lambda x, y: sequences.wave(y, np.full(len(y), 0.5), np.full(len(y), 2.0), np.zeros(len(y)))[..., None],
+        "one wave per class"), "waves", n=1000)
+    assert real["judge"]["test_accuracy"] >= 0.99
+    assert real["metrics"]["classes"]["samples"] >= 0.99 and real["metrics"]["classes"]["real"] >= 0.99
+    assert real["metrics"]["amplitude_distance"]["samples"] < 0.03
+    # Reversing the batch pairs each series with the other class's label (they alternate).
+    assert swapped["metrics"]["classes"]["samples"] < 0.01
+    assert one_each["metrics"]["classes"]["samples"] == 1.0
+    assert one_each["metrics"]["frequency_distance"]["samples"] > 0.3
+    page = evaluation.markdown(real)
+    assert "labelled as the class asked for" in page and "frequency distance" in page
+    with pytest.raises(ValueError, match="compare samples with the class asked for"):
+        evaluation.evaluate(_Fixed(np.zeros((4, 30, 1), "float32"), "unconditional"), "waves", n=100)
+
+
+def test_an_rcgan_and_its_export_score_the_same_on_waves(tmp_path):
+    model = zoo.create("rcgan", lstm_units=(8,), seed=0)
+    served = export.export_model(model, tmp_path, name="waves")["waves"]
+    here = evaluation.evaluate(model, "waves", n=200, metric_names=["classes", "properties"])
+    there = evaluation.evaluate(str(served), "waves", n=200, metric_names=["classes", "properties"])
+    assert here["metrics"]["classes"] == there["metrics"]["classes"]
+    for name in ("amplitude_distance", "frequency_distance"):
+        assert here["metrics"][name]["samples"] == pytest.approx(there["metrics"][name]["samples"], abs=1e-4)
 
 
 def test_stacked_mnist_stacks_three_real_digits_with_their_triple_as_label():

@@ -216,3 +216,40 @@ def test_ml_efficacy_is_one_for_real_rows_and_low_for_rows_without_the_relation(
     assert tabular.ml_efficacy(train, test, broken, "y", ["kind"])[2] < 0.2
     accuracy = tabular.ml_efficacy(train, test, train, "kind", ["kind"])
     assert accuracy[2] == 1.0 and accuracy[1] > 0.8
+
+
+def test_waves_judge_is_apart_from_the_splits_and_labels_real_series_right_and_swapped_ones_wrong():
+    from keras_gan_zoo.data import sequences
+    from keras_gan_zoo.metrics import series
+
+    judge = series.wave_judge()
+    assert judge.accuracy >= 0.99, judge.describe()
+    assert "on the 2,000 real test series" in judge.describe()
+    judge_x, _ = sequences.waves("judge")
+    train_x, _ = sequences.waves("train")
+    assert not np.isin(judge_x[:, 0, 0], train_x[:, 0, 0]).any(), "the judge's series come from the train split"
+    test_x, test_y = sequences.waves("test")
+    assert series.class_agreement(test_x, test_y) >= 0.99
+    assert series.class_agreement(test_x, 1 - test_y) <= 0.01
+    # Noise is no wave: its agreement with alternating labels is no better than chance.
+    noise = np.random.default_rng(0).normal(size=(2000, 30, 1))
+    assert 0.3 < series.class_agreement(noise, np.arange(2000) % 2) < 0.7
+
+
+def test_wave_property_distances_are_small_for_real_series_and_catch_one_wave_per_class():
+    from keras_gan_zoo.data import sequences
+    from keras_gan_zoo.metrics import series
+
+    train_x, train_y = sequences.waves("train")
+    test_x, test_y = sequences.waves("test")
+    real = series.property_distances(train_x, train_y, test_x, test_y)
+    assert real["amplitude"] < 0.02 and real["frequency"] < 0.05, real
+    # Built to fool the judge: one perfect wave per class passes it and fails here.
+    n = 2000
+    labels = np.arange(n) % 2
+    collapsed = sequences.wave(labels, np.full(n, 0.55), np.full(n, 2.0), np.zeros(n))[..., None]
+    assert series.class_agreement(collapsed, labels) == 1.0
+    fooled = series.property_distances(collapsed, labels, test_x, test_y)
+    assert fooled["amplitude"] > 0.1 and fooled["frequency"] > 0.3, fooled
+    with pytest.raises(ValueError, match="no generated series of class 1"):
+        series.property_distances(collapsed[labels == 0], labels[labels == 0], test_x, test_y)

@@ -283,7 +283,7 @@ def test_replicas_draw_different_noise(two_device_strategy):
     assert not np.allclose(first, again), "each step must draw new noise"
 
 
-SHAPE_OF_KIND = {"image": (16, 16, 1), "vector": (3,)}
+SHAPE_OF_KIND = {"image": (16, 16, 1), "vector": (3,), "sequence": (5, 2)}
 OTHER_KINDS = [
     (name, kind)
     for name in MODELS
@@ -471,17 +471,21 @@ def test_a_served_output_that_overflows_is_refused_not_sent(tmp_path):
         main.signatures["generate"](z=huge)
 
 
-def vector_shape(name):
-    """The tiny config's shape when it is a vector, else a 3-d vector."""
-    shape = tuple(zoo.get_entry(name).tiny["data_shape"])
-    return shape if len(shape) == 1 else (3,)
+def unnormalized_shape(name):
+    """A shape the variant trains on without batch normalization: its tiny vector (else a 3-d
+    one) or its tiny series; None for image-only variants."""
+    entry = zoo.get_entry(name)
+    shape = tuple(entry.tiny["data_shape"])
+    if "vector" in entry.data_kinds:
+        return shape if len(shape) == 1 else (3,)
+    return shape if "sequence" in entry.data_kinds else None
 
 
-# Every case on vectors; image-only variants are checked below to batch-normalize,
+# Every case on vectors or series; image-only variants are checked below to batch-normalize,
 # which makes a step on two replicas differ from one on one device by design.
-REPLICA_CASES = [(name, vector_shape(name), options) for name, options in CASES
-                 if "vector" in zoo.get_entry(name).data_kinds]
-IMAGE_ONLY = [name for name in MODELS if "vector" not in zoo.get_entry(name).data_kinds]
+REPLICA_CASES = [(name, unnormalized_shape(name), options) for name, options in CASES
+                 if unnormalized_shape(name) is not None]
+IMAGE_ONLY = [name for name in MODELS if unnormalized_shape(name) is None]
 
 
 @pytest.mark.parametrize("name", IMAGE_ONLY)
@@ -640,8 +644,7 @@ def offering(technique):
 
 @pytest.mark.parametrize("name", offering("packing"))
 def test_packing_widens_the_discriminator_input_and_trains(name):
-    data_shape = vector_shape(name) if "vector" in zoo.get_entry(name).data_kinds else zoo.get_entry(name).tiny[
-        "data_shape"]
+    data_shape = unnormalized_shape(name) or zoo.get_entry(name).tiny["data_shape"]
     packed_shape = (*data_shape[:-1], 4 * data_shape[-1])
     model = tiny_model(name, data_shape=data_shape, packing=4)
     inputs = model.discriminator.input_shape

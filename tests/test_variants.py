@@ -410,3 +410,32 @@ def test_guided_gan_says_what_it_needs():
     model.compile()
     with pytest.raises(ValueError, match="guided_gan trains on labelled batches"):
         model.fit(tiny_batches((3,)), epochs=1, verbose=0)
+
+
+def test_rcgan_samples_series_of_the_requested_length_and_the_class_changes_them():
+    model = tiny_model("rcgan", data_shape=(12, 3), seed=0)
+    z = model.prior_sample(6, seed=4)
+    first, second = model.generate(z, np.zeros(6, "int32")), model.generate(z, np.ones(6, "int32"))
+    assert first.shape == (6, 12, 3)
+    assert not np.allclose(first, second), "the class changes nothing"
+    assert model.sample(4, labels=[2, 2, 0, 1], seed=0).shape == (4, 12, 3)
+    # One code and class are read at every step: the steps differ all the same (the LSTM runs on).
+    assert np.abs(np.diff(np.asarray(first), axis=1)).max() > 0
+
+
+@pytest.mark.parametrize("shape", [(2,), (16, 16, 1), (1, 3)])
+def test_rcgan_refuses_data_that_is_not_a_series(shape):
+    with pytest.raises(ValueError, match=r"expects series of shape \(steps, features\) with at least 2 steps"):
+        tiny_model("rcgan", data_shape=shape)
+
+
+def test_rcgan_discriminator_judges_every_step_and_averages():
+    model = tiny_model("rcgan", data_shape=(7, 1), seed=0)
+    x = tf.constant(np.random.default_rng(0).normal(size=(3, 7, 1)).astype("float32"))
+    y = tf.one_hot([0, 1, 2], model.num_classes)
+    logits = model.discriminator([x, y])
+    assert logits.shape == (3, 1)
+    # The logit of a series is the mean of its steps' logits: the layer below the pooling.
+    per_step = keras.Model(model.discriminator.inputs, model.discriminator.layers[-2].output)([x, y])
+    np.testing.assert_allclose(np.asarray(logits)[:, 0], np.asarray(per_step).mean(axis=(1, 2)), atol=1e-6)
+

@@ -4,6 +4,7 @@ import math
 import pathlib
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from keras_gan_zoo import plots
@@ -13,22 +14,27 @@ class SampleSnapshot(keras.callbacks.Callback):
     """Writes a PNG of samples after every epoch: `DIR/epoch_001.png`, ...
 
     The same seed every epoch, so the pictures show one set of latent codes
-    evolving. Vector data is drawn over `real` points. With `log_dir`, the
-    picture also goes to TensorBoard's Images tab (`samples`, one step per epoch).
+    evolving. Vector data is drawn over `real` points; series by class beside `real` ones
+    (`real_labels` their classes). With `log_dir`, the picture also goes to TensorBoard's
+    Images tab (`samples`, one step per epoch).
     """
 
-    def __init__(self, directory, num_samples=64, seed=0, real=None, log_dir=None):
+    def __init__(self, directory, num_samples=64, seed=0, real=None, log_dir=None, real_labels=None):
         super().__init__()
         self.directory = pathlib.Path(directory)
         self.num_samples = num_samples
         self.seed = seed
         self.real = real
+        self.real_labels = real_labels
         self.writer = None if log_dir is None else tf.summary.create_file_writer(str(pathlib.Path(log_dir) / "samples"))
 
     def on_epoch_end(self, epoch, logs=None):
         samples = self.model.sample(self.num_samples, seed=self.seed)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
-        plots.save_samples_png(samples, path, real=self.real, title=f"epoch {epoch + 1}")
+        # Unlabelled draws of a conditional model cycle through its classes.
+        labels = np.arange(len(samples)) % self.model.num_classes if self.model.conditional else None
+        plots.save_samples_png(samples, path, real=self.real, title=f"epoch {epoch + 1}", labels=labels,
+                               real_labels=self.real_labels)
         if self.writer is not None:
             picture = tf.io.decode_png(tf.io.read_file(str(path)))
             with self.writer.as_default():

@@ -293,9 +293,10 @@ def parser():
     plot = commands.add_parser("plot", help="draw a finished run's latent space, interpolations or classes")
     plot.add_argument("run_dir")
     plot.add_argument(
-        "--kind", required=True, choices=("latent", "interpolation", "classes"),
+        "--kind", required=True, choices=("latent", "interpolation", "classes", "walk"),
         help="latent: 2-D codes by label beside the prior, and a decoded lattice; interpolation: decoded lines "
-             "between codes of real images; classes: one row of samples per class",
+             "between codes of real images; classes: one row of samples per class (series: beside real ones); "
+             "walk: series generated from a lattice over two code axes, one picture per class",
     )
     plot.add_argument("--out", default=None, help="folder for the PNGs; default RUN_DIR/plots")
     plot.add_argument("--seed", type=int, default=0)

@@ -26,8 +26,8 @@ from keras_gan_zoo.training.callbacks import SampleSnapshot, StopOnNonFinite
 
 # Real points drawn under the generated ones in the per-epoch scatter.
 SCATTER_REAL_POINTS = 2000
-# Samples per picture: an 8x8 grid of images, or enough points to show modes.
-PICTURE_SAMPLES = {"image": 64, "vector": 1000}
+# Samples per picture: an 8x8 grid of images, enough points to show modes, 8 series of each class.
+PICTURE_SAMPLES = {"image": 64, "vector": 1000, "sequence": 64}
 
 
 def build_model(config):
@@ -104,8 +104,8 @@ def real_points_for_plots(data_name, data_dir=None, train_examples=None):
 # Global batch by the kind of data, when a config leaves it unset: PacGAN's 100 for
 # the mixtures; 32 for images, DCGAN's 128 divided by 4: on a CPU an epoch then makes
 # four times the updates in about the same time, and one epoch of Fashion-MNIST
-# already draws recognisable garments.
-DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32}
+# already draws recognisable garments; 64 for series (benchmarks/waves.py trains rcgan so).
+DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32, "sequence": 64}
 RATIO_FILE = "ratio.keras"
 
 
@@ -167,6 +167,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
                 num_samples=PICTURE_SAMPLES[kind],
                 seed=config.seed,
                 real=real_points_for_plots(config.data, train_examples=x),
+                real_labels=y[:SCATTER_REAL_POINTS] if kind == "sequence" else None,
                 log_dir=run_dir / "logs",
             ),
         ]

@@ -7,7 +7,10 @@ split, the classifier score of the samples ("score"), precision and recall in th
 judge's feature space ("precision_recall"), and IvOM ("ivom", `ivom`), which needs
 no judge. Each image metric also comes for real data: the train split against the
 test split, so that a reader sees what a perfect generator scores with this
-judge. The synthetic mixtures get VEEGAN's mode coverage ("modes").
+judge. The synthetic mixtures get VEEGAN's mode coverage ("modes"). The `waves` series get
+the share of samples that their judge (`zoo.metrics.series`) labels as the class asked for
+("classes"), and the distances between the generated and real amplitudes and frequencies,
+class by class ("properties").
 
     >>> import keras_gan_zoo as zoo
     >>> report = evaluate(zoo.create("gan"), "ring8", n=500)
@@ -29,6 +32,7 @@ from keras_gan_zoo import data, judges, metrics
 IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "ivom")
 SYNTHETIC_METRICS = ("modes", "ivom")
 STACKED_METRICS = ("stacked_modes", "ivom")
+SERIES_METRICS = ("classes", "properties", "ivom")
 # Samples drawn unless told: VEEGAN and PacGAN count Stacked MNIST's modes over 26,000.
 DEFAULT_SAMPLES = 10_000
 STACKED_SAMPLES = 26_000
@@ -39,7 +43,7 @@ def supported_metrics(dataset):
     spec = data.describe(dataset)
     if dataset.startswith("stacked_"):
         return STACKED_METRICS
-    return SYNTHETIC_METRICS if spec.kind == "vector" else IMAGE_METRICS
+    return {"vector": SYNTHETIC_METRICS, "sequence": SERIES_METRICS}.get(spec.kind, IMAGE_METRICS)
 
 
 def default_samples(dataset):
@@ -162,6 +166,9 @@ class ModelGenerator:
     def sample(self, n, seed):
         return self.model.sample(n, seed=seed)
 
+    def sample_labelled(self, labels, seed):
+        return self.model.sample(len(labels), labels=labels, seed=seed)
+
     def generate(self, z, labels=None):
         return self.model.generate(z) if labels is None else self.model.generate(z, labels)
 
@@ -180,10 +187,14 @@ def generator_of(source):
     return source
 
 
-def _sample_in_chunks(generator, n, seed, chunk, progress):
+def _sample_in_chunks(generator, n, seed, chunk, progress, labels=None):
+    """`n` samples in chunks of `chunk` (chunk i drawn with seed + i); of the classes `labels`
+    when given."""
     parts = []
     for index, start in enumerate(range(0, n, chunk)):
-        parts.append(generator.sample(min(chunk, n - start), seed + index))
+        count = min(chunk, n - start)
+        parts.append(generator.sample(count, seed + index) if labels is None
+                     else generator.sample_labelled(labels[start:start + count], seed + index))
         if progress:
             progress("sampling", start + len(parts[-1]), n)
     samples = np.concatenate(parts)
@@ -209,6 +220,25 @@ def _stacked_scores(judge, fake, real):
     counted, reference = (metrics.stacked_modes(_channel_classes(judge, x)) for x in (fake, real))
     return {"stacked_modes": {"modes": counted.modes, "kl": counted.kl, "num_modes": counted.num_modes,
                               "real": {"modes": reference.modes, "kl": reference.kl}}}
+
+
+def _series_scores(fake, labels, real, real_labels, wanted):
+    from keras_gan_zoo.metrics import series
+
+    judge = series.wave_judge()
+    results = {}
+    if "classes" in wanted:
+        results["classes"] = {"samples": series.class_agreement(fake, labels, judge),
+                              "real": series.class_agreement(real, real_labels, judge)}
+    if "properties" in wanted:
+        generated = series.property_distances(fake, labels, real, real_labels)
+        train_x, train_y = data.load_arrays("waves", "train")
+        reference = series.property_distances(train_x, train_y, real, real_labels)
+        for name in ("amplitude", "frequency"):
+            results[f"{name}_distance"] = {
+                "samples": generated[name], "real": reference[name],
+                "per_class": {label: d[name] for label, d in generated["per_class"].items()}}
+    return judge.summary(), results
 
 
 def _image_scores(judge, fake, real_test, real_train, wanted, seed):
@@ -268,12 +298,22 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
     test_x, test_y = data.load_arrays(dataset, "test", data_dir=data_dir, download=False)
     sample_wanted = [m for m in wanted if m != "ivom"]
     if sample_wanted:
-        fake = _sample_in_chunks(generator, n, seed, chunk=1000, progress=progress)
+        # Series are scored class by class: every class asked for in turn.
+        labels = np.arange(n) % spec.num_classes if spec.kind == "sequence" else None
+        if labels is not None and not generator.conditional:
+            raise ValueError(f"{dataset}'s metrics compare samples with the class asked for; "
+                             f"{generator.description} does not take classes.")
+        fake = _sample_in_chunks(generator, n, seed, chunk=1000, progress=progress, labels=labels)
         if fake.shape[1:] != tuple(spec.shape):
             raise ValueError(f"the generator makes samples of shape {fake.shape[1:]}, {dataset}'s examples are "
                              f"{spec.shape}: is it a model of another dataset?")
         if spec.kind == "vector":
             report["metrics"]["modes"] = _mode_scores(fake, test_x[:n], dataset)
+        elif spec.kind == "sequence":
+            report["judge"], scores = _series_scores(fake, labels, test_x, test_y, sample_wanted)
+            report["reference"] = (f"real: the {len(test_x)} test series; distances of real data are the train "
+                                   f"split's to them")
+            report["metrics"].update(scores)
         else:
             judge = judges.Judge.for_dataset(dataset)
             report["judge"] = judge.summary()
@@ -328,6 +368,12 @@ def markdown(report):
             real = value["real"]
             lines.append(f"| modes of {value['num_modes']}, KL from uniform | {value['modes']}, {value['kl']:.3f} "
                          f"| {real['modes']}, {real['kl']:.3f} |")
+        elif name == "classes":
+            lines.append(f"| labelled as the class asked for | {100 * value['samples']:.1f}% | "
+                         f"{100 * value['real']:.1f}% |")
+        elif name.endswith("_distance"):
+            lines.append(f"| {name.replace('_', ' ')} (1-Wasserstein, mean over classes) | {value['samples']:.4f} | "
+                         f"{value['real']:.4f} |")
         elif name == "ivom":
             lines.append(f"| IvOM ({value['targets']} test examples, {value['restarts']} x {value['steps']} steps) "
                          f"| {value['mean']:.4f} +- {value['std']:.4f} | |")

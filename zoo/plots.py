@@ -1,4 +1,4 @@
-"""Pictures of samples: an image grid, or a scatter against the real data."""
+"""Pictures of samples: an image grid, a scatter against the real data, or series by class."""
 
 import math
 import pathlib
@@ -62,11 +62,82 @@ def save_scatter(samples, path, real=None, title=None):
     plt.close(figure)
 
 
-def save_samples_png(samples, path, real=None, title=None):
-    """An image grid for (N, H, W, C) samples, a scatter for vectors."""
+def save_series(samples, path, labels=None, real=None, real_labels=None, class_names=None, title=None,
+                per_panel=8):
+    """Series (N, steps, features) as lines: one row of panels per class (or one row without
+    `labels`), generated series on the left, `real` ones of the same class on the right.
+
+    `per_panel` series are drawn in each panel; of multi-feature series, feature 0 (the title
+    says so). Seed 003's Figure 13 draws the generated waves this way.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    samples = np.asarray(samples, "float32")
+    if samples.ndim != 3:
+        raise ValueError(f"save_series expects series of shape (N, steps, features), got {samples.shape}.")
+    labels = np.zeros(len(samples), "int32") if labels is None else np.asarray(labels)
+    classes = np.unique(labels)
+    has_real = real is not None
+    if has_real:
+        real = np.asarray(real, "float32")
+        real_labels = np.zeros(len(real), "int32") if real_labels is None else np.asarray(real_labels)
+    figure, axes = plt.subplots(len(classes), 2 if has_real else 1, figsize=(8 if has_real else 4.5, 2.2 * len(classes)),
+                                dpi=100, squeeze=False, sharex=True, sharey=True)
+    for row, label in enumerate(classes):
+        name = class_names[label] if class_names is not None else f"class {label}"
+        panels = [("generated", samples[labels == label], "tab:red")]
+        if has_real:
+            panels.append(("real", real[real_labels == label], "0.35"))
+        for column, (kind, series, colour) in enumerate(panels):
+            ax = axes[row, column]
+            for one in series[:per_panel]:
+                ax.plot(one[:, 0], color=colour, linewidth=0.9, alpha=0.8)
+            ax.set_title(f"{kind}: {name}" if len(classes) > 1 or labels.any() else kind, fontsize=9)
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    if title or samples.shape[-1] > 1:
+        suffix = f" (feature 0 of {samples.shape[-1]})" if samples.shape[-1] > 1 else ""
+        figure.suptitle(textwrap.fill((title or "") + suffix, 70), fontsize=10)
+    figure.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def save_series_lattice(series, rows, columns, path, title=None):
+    """Series (rows * columns, steps, features), one small panel each, row by row: a walk over a
+    2-D lattice of codes (seed 003's Figure 14). Feature 0 of each series."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    series = np.asarray(series, "float32")
+    figure, axes = plt.subplots(rows, columns, figsize=(1.3 * columns, 1.0 * rows), dpi=100, squeeze=False,
+                                sharex=True, sharey=True)
+    for index, ax in enumerate(axes.ravel()):
+        ax.plot(series[index, :, 0], color="tab:blue", linewidth=0.9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    if title:
+        figure.suptitle(textwrap.fill(title, 90), fontsize=10)
+    figure.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
+def save_samples_png(samples, path, real=None, title=None, labels=None, real_labels=None):
+    """An image grid for (N, H, W, C) samples, series by class for (N, steps, features), a
+    scatter for vectors."""
     pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
     if np.ndim(samples) == 4:
         save_image_grid(samples, path)
+    elif np.ndim(samples) == 3:
+        save_series(samples, path, labels=labels, real=real, real_labels=real_labels, title=title)
     else:
         save_scatter(samples, path, real=real, title=title)
 

@@ -59,6 +59,20 @@ def describe(name):
     return SPECS[name]
 
 
+# Class names, where a dataset's classes have them.
+CLASS_NAMES = {
+    "fashion_mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag",
+                      "Ankle boot"),
+    "waves": sequences.SHAPES,
+}
+
+
+def class_names(name):
+    """The names of `name`'s classes, in label order, or None where they are numbers (digits, modes)."""
+    describe(name)
+    return CLASS_NAMES.get(name)
+
+
 def _scale_images(uint8_images):
     return uint8_images.astype("float32") / 127.5 - 1.0
 

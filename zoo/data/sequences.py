@@ -3,7 +3,8 @@
 `waves`: one-channel series of 30 steps, each a sine (label 0) or a sawtooth
 (label 1) with its own amplitude, frequency and phase offset, drawn uniformly from
 `AMPLITUDES`, `FREQUENCIES` (cycles per 30 steps) and [0, 2 pi). Every split is
-drawn from a fixed seed, so it is identical across runs and machines.
+drawn from a fixed seed, so it is identical across runs and machines; a third,
+"judge", trains the evaluation classifier only.
 """
 
 import numpy as np
@@ -12,8 +13,9 @@ STEPS = 30
 AMPLITUDES = (0.2, 0.9)
 FREQUENCIES = (1.0, 3.0)
 SHAPES = ("sine", "sawtooth")
-SPLIT_SEEDS = {"train": 0, "test": 1}
-SPLIT_EXAMPLES = {"train": 10_000, "test": 2_000}
+# "judge" trains the evaluation classifier (`zoo.metrics.series`), apart from both splits.
+SPLIT_SEEDS = {"train": 0, "test": 1, "judge": 2}
+SPLIT_EXAMPLES = {"train": 10_000, "test": 2_000, "judge": 10_000}
 
 
 def wave(shape, amplitude, frequency, phase, steps=STEPS):
