@@ -50,6 +50,11 @@ class ExportedGenerator:
         out = self.loaded.signatures["sample"](num_samples=tf.constant(n, tf.int32), seed=tf.constant(seed, tf.int64))
         return out["samples"].numpy()
 
+    def sample_labelled(self, labels, seed):
+        out = self.loaded.signatures["sample_labelled"](labels=tf.constant(labels, tf.int32),
+                                                         seed=tf.constant(seed, tf.int64))
+        return out["samples"].numpy()
+
     def generate(self, z, labels=None):
         if labels is None:
             return self._generate(z=z)["samples"]
