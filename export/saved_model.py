@@ -201,6 +201,17 @@ def _labelled_sample_endpoints(model, options):
                      {"labels": tf.zeros([WARMUP_BATCH], tf.int32), "seed": tf.constant(0, tf.int64)})]
 
 
+def _sample_columns_endpoints(model, options):
+    """`sample_columns`: the rows of `sample` as one output per column, named as the column, in the
+    column's own values (a table generator's `served_columns_op`)."""
+
+    def sample_columns(num_samples, seed):
+        rows = _checked_samples(model, options, num_samples, seed, "sample_columns")
+        return model.served_columns_op(rows, seed)
+
+    return [Endpoint("sample_columns", sample_columns, *_count_and_seed())]
+
+
 def _generate_labelled_endpoints(model, options):
     def generate_labelled(z, labels):
         checks = _check_rank_and_dims(z, [model.latent_dim], "generate_labelled: z", options)
@@ -254,6 +265,7 @@ ENDPOINTS = {
     caps.SAMPLE: ("", _sample_endpoints),
     caps.LABELLED_SAMPLE: ("", _labelled_sample_endpoints),
     caps.GENERATE_LABELLED: ("", _generate_labelled_endpoints),
+    caps.SAMPLE_COLUMNS: ("", _sample_columns_endpoints),
     caps.DECODE: ("", lambda m, options: _z_endpoint(m, "decode", lambda z: {"x": m.decode_op(z)}, options)),
     caps.ENCODE: ("-encoder", lambda m, options: _x_endpoint(m, "encode", lambda x: {"z": m.encode_op(x)}, options)),
     caps.CLUSTER: ("-encoder",

@@ -85,7 +85,7 @@ def test_missing_dataset_says_where_it_looked_and_how_to_fix_it(tmp_path):
 
 
 def test_unknown_dataset_lists_the_valid_names():
-    with pytest.raises(ValueError, match="Valid names: fashion_mnist, gauss1200, grid25"):
+    with pytest.raises(ValueError, match="Valid names: autompg, fashion_mnist, gauss1200, grid25"):
         data.load("cifar11")
 
 

@@ -70,14 +70,14 @@ def test_fit_gives_finite_losses_and_trains_every_network(name):
 @pytest.mark.parametrize("name", MODELS)
 def test_sample_shape_dtype_range_and_seed(name):
     model = tiny_model(name)
-    samples = model.sample(6, seed=1)
+    samples = model.sample_array(6, seed=1)
     assert samples.shape == (6, *model.data_shape)
     assert samples.dtype == np.float32
     assert np.all(np.isfinite(samples))
     if len(model.data_shape) == 3:
         assert samples.min() >= -1.0 and samples.max() <= 1.0
-    np.testing.assert_array_equal(samples, model.sample(6, seed=1))
-    assert not np.allclose(samples, model.sample(6, seed=2))
+    np.testing.assert_array_equal(samples, model.sample_array(6, seed=1))
+    assert not np.allclose(samples, model.sample_array(6, seed=2))
 
 
 @pytest.mark.parametrize("name", MODELS)
@@ -125,7 +125,7 @@ def test_save_and_load_give_the_same_samples(name, tmp_path):
     model.save(path)
     loaded = keras.models.load_model(path)
     assert type(loaded) is type(model)
-    np.testing.assert_allclose(loaded.sample(5, seed=3), model.sample(5, seed=3), atol=1e-6)
+    np.testing.assert_allclose(loaded.sample_array(5, seed=3), model.sample_array(5, seed=3), atol=1e-6)
     # The optimizers come back too, so a loaded model can go on training.
     assert loaded.compiled
     assert_finite_logs(fit_once(loaded))
@@ -204,7 +204,7 @@ def test_mixed_precision_trains_with_float32_outputs_and_losses(name, policy, dt
     assert all(scaled) if policy == "mixed_float16" else not any(scaled)
     logs = fit_once(model)
     assert_finite_logs(logs)
-    assert model.sample(3, seed=0).dtype == np.float32
+    assert model.sample_array(3, seed=0).dtype == np.float32
 
 
 def test_float16_overflow_on_one_replica_skips_the_step_on_all(two_device_strategy, dtype_policy):
@@ -283,12 +283,13 @@ def test_replicas_draw_different_noise(two_device_strategy):
     assert not np.allclose(first, again), "each step must draw new noise"
 
 
-SHAPE_OF_KIND = {"image": (16, 16, 1), "vector": (3,), "sequence": (5, 2)}
+SHAPE_OF_KIND = {"image": (16, 16, 1), "vector": (3,), "sequence": (5, 2), "table": None}
 OTHER_KINDS = [
     (name, kind)
     for name in MODELS
     for kind in zoo.get_entry(name).data_kinds
-    if len(SHAPE_OF_KIND[kind]) != len(zoo.get_entry(name).tiny["data_shape"])
+    # A table's rows follow from its table, which the tiny config gives.
+    if kind != "table" and len(SHAPE_OF_KIND[kind]) != len(zoo.get_entry(name).tiny["data_shape"])
 ]
 
 
@@ -297,12 +298,12 @@ def test_trains_and_samples_on_every_kind_of_data_it_accepts(name, kind):
     model = tiny_model(name, data_shape=SHAPE_OF_KIND[kind])
     model.compile()
     assert_finite_logs(fit_once(model))
-    assert model.sample(3, seed=0).shape == (3, *SHAPE_OF_KIND[kind])
+    assert model.sample_array(3, seed=0).shape == (3, *SHAPE_OF_KIND[kind])
 
 
 def _check_sample(model, signatures):
     got = signatures["sample"](num_samples=tf.constant(5), seed=tf.constant(11, tf.int64))
-    np.testing.assert_allclose(got["samples"], model.sample(5, seed=11), atol=1e-5)
+    np.testing.assert_allclose(got["samples"], model.sample_array(5, seed=11), atol=1e-5)
     z = np.random.default_rng(0).standard_normal((4, model.latent_dim)).astype("float32")
     np.testing.assert_allclose(signatures["generate"](z=tf.constant(z))["samples"], model.generate(z), atol=1e-5)
 
@@ -314,8 +315,8 @@ def _labels(model, n):
 def _check_labelled_sample(model, signatures):
     labels = _labels(model, 5)
     got = signatures["sample_labelled"](labels=tf.constant(labels), seed=tf.constant(7, tf.int64))["samples"]
-    np.testing.assert_allclose(got, model.sample(5, labels=labels, seed=7), atol=1e-5)
-    assert not np.allclose(got, model.sample(5, seed=7)), "the labels change nothing"
+    np.testing.assert_allclose(got, model.sample_array(5, labels=labels, seed=7), atol=1e-5)
+    assert not np.allclose(got, model.sample_array(5, seed=7)), "the labels change nothing"
 
 
 def _check_generate_labelled(model, signatures):
@@ -357,6 +358,16 @@ def _check_cluster(model, signatures):
     np.testing.assert_array_equal(signatures["cluster"](x=tf.constant(_x(model)))["clusters"], model.cluster(_x(model)))
 
 
+def _check_sample_columns(model, signatures):
+    got = signatures["sample_columns"](num_samples=tf.constant(5), seed=tf.constant(11, tf.int64))
+    frame = model.sample(5, seed=11)
+    assert sorted(got) == sorted(frame.columns)
+    for column in frame.columns:
+        served = got[column].numpy()
+        served = [v.decode() for v in served] if served.dtype == object else served
+        np.testing.assert_array_equal(np.asarray(served), frame[column].to_numpy(), err_msg=column)
+
+
 # One check per capability: the exported signature computes what Python computes.
 CAPABILITY_CHECKS = {
     capabilities.SAMPLE: _check_sample,
@@ -367,6 +378,7 @@ CAPABILITY_CHECKS = {
     capabilities.CLASSIFY: _check_classify,
     capabilities.PREDICT_CODES: _check_predict_codes,
     capabilities.CLUSTER: _check_cluster,
+    capabilities.SAMPLE_COLUMNS: _check_sample_columns,
 }
 
 
@@ -473,12 +485,12 @@ def test_a_served_output_that_overflows_is_refused_not_sent(tmp_path):
 
 def unnormalized_shape(name):
     """A shape the variant trains on without batch normalization: its tiny vector (else a 3-d
-    one) or its tiny series; None for image-only variants."""
+    one), its tiny series or table rows; None for image-only variants."""
     entry = zoo.get_entry(name)
     shape = tuple(entry.tiny["data_shape"])
     if "vector" in entry.data_kinds:
         return shape if len(shape) == 1 else (3,)
-    return shape if "sequence" in entry.data_kinds else None
+    return shape if {"sequence", "table"} & set(entry.data_kinds) else None
 
 
 # Every case on vectors or series; image-only variants are checked below to batch-normalize,

@@ -2,6 +2,7 @@
 
 import keras
 import numpy as np
+import pandas as pd
 import pytest
 import tensorflow as tf
 
@@ -439,3 +440,58 @@ def test_rcgan_discriminator_judges_every_step_and_averages():
     per_step = keras.Model(model.discriminator.inputs, model.discriminator.layers[-2].output)([x, y])
     np.testing.assert_allclose(np.asarray(logits)[:, 0], np.asarray(per_step).mean(axis=(1, 2)), atol=1e-6)
 
+
+
+def tiny_table_model(**overrides):
+    return tiny_model("tabular_gan", **overrides)
+
+
+def test_tabular_gan_samples_frames_with_the_tables_columns_dtypes_and_categories():
+    cars = zoo.data.tables.load_autompg()
+    model = zoo.create("tabular_gan", hidden_units=(16,), latent_dim=8, seed=0)
+    assert model.data_shape == (26,) and model.transformer.columns == tuple(cars.columns)
+    rows = model.sample(200, seed=3)
+    assert list(rows.columns) == list(cars.columns) and rows.dtypes.equals(cars.dtypes)
+    for column in zoo.data.tables.AUTOMPG_CATEGORICAL:
+        assert set(rows[column]) <= set(cars[column]), column
+    assert rows.equals(model.sample(200, seed=3))
+    assert not rows.equals(model.sample(200, seed=4))
+    # A softmax block is read as its most probable category, or drawn from it.
+    drawn = zoo.create("tabular_gan", hidden_units=(16,), latent_dim=8, seed=0, categories="sample")
+    drawn.set_weights(model.get_weights())
+    sampled = drawn.sample(200, seed=3)
+    assert sampled["mpg"].equals(rows["mpg"]) and not sampled["model_year"].equals(rows["model_year"])
+    assert sampled.equals(drawn.sample(200, seed=3))
+
+
+def test_tabular_gan_conditions_on_a_column_and_names_unknown_categories():
+    model = tiny_table_model(condition_column="colour", seed=0)
+    rows = model.sample(6, labels=["red", "blue", "green", "red", "red", "blue"], seed=1)
+    assert rows.colour.tolist() == ["red", "blue", "green", "red", "red", "blue"]
+    with pytest.raises(ValueError, match=r"column 'colour' has no categories \['purple'\]; known: \['blue', 'green', 'red'\]"):
+        model.sample(2, labels=["red", "purple"])
+    with pytest.raises(ValueError, match="labels must hold one value of 'colour' per row: 3, got 2"):
+        model.sample(3, labels=["red", "blue"])
+    with pytest.raises(ValueError, match="tabular_gan has no condition_column; call sample\\(n\\) without labels"):
+        tiny_table_model().sample(2, labels=["red", "blue"])
+    # Training reads each real row's own category as the condition.
+    rows_matrix = model.transformer.transform(pd.DataFrame({
+        "weight": [1.0, 2.0], "colour": ["green", "red"], "size": [1, 2], "price": [9.5, 10.5]}))
+    _, labels = model._unpack(tf.constant(rows_matrix))
+    assert labels.numpy().tolist() == [1, 2]
+
+
+def test_tabular_gan_refuses_bad_tables_and_columns_saying_what_and_where():
+    with pytest.raises(ValueError, match="condition_column 'weight' is not a categorical column of the table; "
+                                         "those are \\['colour', 'size'\\]"):
+        tiny_table_model(condition_column="weight")
+    with pytest.raises(ValueError, match="condition_column 'age' is not a categorical column"):
+        tiny_table_model(condition_column="age")
+    with pytest.raises(ValueError, match=r"data_shape must be \(7,\) or None, got \(10,\)"):
+        tiny_table_model(data_shape=(10,))
+    with pytest.raises(ValueError, match="categories must be 'argmax' or 'sample'"):
+        tiny_table_model(categories="mode")
+    with pytest.raises(TypeError, match="table must be a fitted TableTransformer"):
+        tiny_table_model(table=3)
+    with pytest.raises(ValueError, match="Unknown table 'cars'; the shipped ones are: autompg"):
+        tiny_table_model(table="cars")

@@ -7,6 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from keras_gan_zoo import capabilities as caps
 from keras_gan_zoo import plots
 
 
@@ -29,12 +30,20 @@ class SampleSnapshot(keras.callbacks.Callback):
         self.writer = None if log_dir is None else tf.summary.create_file_writer(str(pathlib.Path(log_dir) / "samples"))
 
     def on_epoch_end(self, epoch, logs=None):
-        samples = self.model.sample(self.num_samples, seed=self.seed)
         path = self.directory / f"epoch_{epoch + 1:03d}.png"
+        if caps.SAMPLE_COLUMNS in self.model.capabilities:
+            # A table: its columns' distributions beside the real ones.
+            plots.save_table_columns(self.model.sample(self.num_samples, seed=self.seed), self.real, path,
+                                     categorical=self.model.transformer.categorical, title=f"epoch {epoch + 1}")
+            return self._log(path, epoch)
+        samples = self.model.sample_array(self.num_samples, seed=self.seed)
         # Unlabelled draws of a conditional model cycle through its classes.
         labels = np.arange(len(samples)) % self.model.num_classes if self.model.conditional else None
         plots.save_samples_png(samples, path, real=self.real, title=f"epoch {epoch + 1}", labels=labels,
                                real_labels=self.real_labels)
+        self._log(path, epoch)
+
+    def _log(self, path, epoch):
         if self.writer is not None:
             picture = tf.io.decode_png(tf.io.read_file(str(path)))
             with self.writer.as_default():

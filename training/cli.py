@@ -82,18 +82,31 @@ def _list(args):
 def _sample(args):
     import numpy as np
 
+    from keras_gan_zoo import capabilities as caps
     from keras_gan_zoo import plots
     from keras_gan_zoo.training.run import load_run, real_points_for_plots
 
     out = pathlib.Path(args.out)
-    if out.suffix not in (".png", ".npy"):
-        raise ValueError(f"--out must end in .png (a picture) or .npy (an array), got {out}.")
+    if out.suffix not in (".png", ".npy", ".csv"):
+        raise ValueError(f"--out must end in .png (a picture), .npy (an array) or .csv (a table's rows), got {out}.")
     model, run = load_run(args.run_dir)
-    samples = model.sample(args.n, seed=args.seed)
+    table = caps.SAMPLE_COLUMNS in model.capabilities
+    if out.suffix == ".csv" and not table:
+        raise ValueError(f"--out {out}: a .csv holds a table's rows; {run.model} makes arrays: use .npy or .png.")
+    real = real_points_for_plots(run.data, run.data_dir)
+    if table and out.suffix != ".npy":
+        rows = model.sample(args.n, seed=args.seed)
+        if out.suffix == ".csv":
+            rows.to_csv(out, index=False)
+        else:
+            plots.save_table_columns(rows, real, out, categorical=model.transformer.categorical,
+                                     title=f"{run.model} on {run.data}")
+        print(f"Wrote {len(rows)} rows to {out}")
+        return
+    samples = model.sample_array(args.n, seed=args.seed)
     if out.suffix == ".npy":
         np.save(out, samples)
     else:
-        real = real_points_for_plots(run.data, run.data_dir)
         plots.save_samples_png(samples, out, real=real, title=f"{run.model} on {run.data}")
     print(f"Wrote {len(samples)} samples to {out}")
 
@@ -287,7 +300,9 @@ def parser():
     sample.add_argument("run_dir")
     sample.add_argument("--n", type=_positive, default=64)
     sample.add_argument("--seed", type=int, default=0)
-    sample.add_argument("--out", required=True, help="FILE.png (picture) or FILE.npy (array)")
+    sample.add_argument("--out", required=True,
+                        help="FILE.png (picture), FILE.npy (array) or, for a table generator, FILE.csv (its rows "
+                             "under the original header)")
     sample.set_defaults(handler=_sample)
 
     plot = commands.add_parser("plot", help="draw a finished run's latent space, interpolations or classes")

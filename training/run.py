@@ -27,7 +27,7 @@ from keras_gan_zoo.training.callbacks import SampleSnapshot, StopOnNonFinite
 # Real points drawn under the generated ones in the per-epoch scatter.
 SCATTER_REAL_POINTS = 2000
 # Samples per picture: an 8x8 grid of images, enough points to show modes, 8 series of each class.
-PICTURE_SAMPLES = {"image": 64, "vector": 1000, "sequence": 64}
+PICTURE_SAMPLES = {"image": 64, "vector": 1000, "sequence": 64, "table": 1000}
 
 
 def build_model(config):
@@ -45,6 +45,9 @@ def build_model(config):
     # Conditional and semi-supervised variants learn the dataset's classes.
     if spec.num_classes and "num_classes" in parameters:
         options["num_classes"] = spec.num_classes
+    if spec.kind == "table":
+        # The fitted transformer goes into the model's config: a saved run reads its rows without the data.
+        options["table"] = zoo.data.tables.as_transformer(config.data).get_config()
     if "classifier" in parameters:
         # A guiding classifier must know the data's domain.
         if config.data not in zoo.classifiers.REQUIRED_TEST_ACCURACY:
@@ -89,13 +92,17 @@ def compile_model(model, config, steps_per_epoch):
 
 
 def real_points_for_plots(data_name, data_dir=None, train_examples=None):
-    """A fixed subset of the real data to draw behind scatters; None for images.
+    """A fixed subset of the real data to draw behind scatters (a table's train rows as a
+    DataFrame); None for images.
 
     `train_examples`, when the caller holds the training split already, saves
     reading it again.
     """
-    if zoo.data.describe(data_name).kind == "image":
+    kind = zoo.data.describe(data_name).kind
+    if kind == "image":
         return None
+    if kind == "table":
+        return zoo.data.tables.shipped_split(data_name, "train")
     if train_examples is None:
         train_examples, _ = zoo.data.load_arrays(data_name, "train", data_dir=data_dir)
     return train_examples[:SCATTER_REAL_POINTS]
@@ -104,8 +111,9 @@ def real_points_for_plots(data_name, data_dir=None, train_examples=None):
 # Global batch by the kind of data, when a config leaves it unset: PacGAN's 100 for
 # the mixtures; 32 for images, DCGAN's 128 divided by 4: on a CPU an epoch then makes
 # four times the updates in about the same time, and one epoch of Fashion-MNIST
-# already draws recognisable garments; 64 for series (benchmarks/waves.py trains rcgan so).
-DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32, "sequence": 64}
+# already draws recognisable garments; 64 for series (benchmarks/waves.py trains rcgan so) and
+# for tables (autompg has 313 train rows: CTGAN's 500 would make no batch).
+DEFAULT_BATCH_SIZE = {"vector": 100, "image": 32, "sequence": 64, "table": 64}
 RATIO_FILE = "ratio.keras"
 
 

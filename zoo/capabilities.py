@@ -33,6 +33,7 @@ DECODE = "decode"
 CLASSIFY = "classify"
 PREDICT_CODES = "predict_codes"
 CLUSTER = "cluster"
+SAMPLE_COLUMNS = "sample_columns"
 
 # Each capability and what it does, for errors, `ganzoo list` and the docs.
 DESCRIPTIONS = {
@@ -44,6 +45,8 @@ DESCRIPTIONS = {
     CLASSIFY: "x -> the most probable class of each example",
     PREDICT_CODES: "predict_codes(x): the categorical and continuous codes read back from examples",
     CLUSTER: "cluster(x): the cluster of each example, learnt without labels",
+    SAMPLE_COLUMNS: "sample(n, seed) -> a DataFrame, and sample_columns served: rows as one output per column, "
+                    "by name, in the columns' own values",
 }
 ALL = tuple(DESCRIPTIONS)
 
@@ -86,7 +89,13 @@ class GenerativeAPI:
             )
 
     def sample(self, n, labels=None, seed=None):
-        """Draws `n` examples in the data's own range as a float32 numpy array.
+        """Draws `n` examples in the data's own form: `sample_array`'s float32 numpy array, or
+        for a table generator (`sample_columns`) a DataFrame. Arguments as `sample_array`'s."""
+        return self.sample_array(n, labels=labels, seed=seed)
+
+    def sample_array(self, n, labels=None, seed=None):
+        """Draws `n` examples as the networks make them, a float32 numpy array: what the
+        exported `sample` and `sample_labelled` signatures return.
 
         Args:
             n: number of examples.

@@ -164,10 +164,10 @@ class ModelGenerator:
         self.description = model.registered_name or type(model).__name__
 
     def sample(self, n, seed):
-        return self.model.sample(n, seed=seed)
+        return self.model.sample_array(n, seed=seed)
 
     def sample_labelled(self, labels, seed):
-        return self.model.sample(len(labels), labels=labels, seed=seed)
+        return self.model.sample_array(len(labels), labels=labels, seed=seed)
 
     def generate(self, z, labels=None):
         return self.model.generate(z) if labels is None else self.model.generate(z, labels)

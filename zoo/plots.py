@@ -130,6 +130,46 @@ def save_series_lattice(series, rows, columns, path, title=None):
     plt.close(figure)
 
 
+def save_table_columns(samples, real, path, categorical=(), title=None):
+    """One panel per column of two DataFrames: overlaid histograms of a continuous column,
+    side-by-side category frequencies of a categorical one; generated in red, real in grey."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    columns = list(real.columns)
+    across = min(4, len(columns))
+    down = math.ceil(len(columns) / across)
+    figure, axes = plt.subplots(down, across, figsize=(3.2 * across, 2.4 * down), dpi=100, squeeze=False)
+    for ax, column in zip(axes.ravel(), columns):
+        if column in categorical:
+            categories = sorted(set(real[column].tolist()) | set(samples[column].tolist()), key=str)
+            positions = np.arange(len(categories))
+            for offset, (frame, colour, kind) in enumerate(((samples, "tab:red", "generated"), (real, "0.5", "real"))):
+                share = frame[column].value_counts(normalize=True)
+                ax.bar(positions + 0.4 * offset - 0.2, [share.get(c, 0.0) for c in categories], width=0.4,
+                       color=colour, label=kind)
+            ax.set_xticks(positions, [str(c) for c in categories], fontsize=7, rotation=90 if len(categories) > 6 else 0)
+        else:
+            values = np.concatenate([real[column].to_numpy(float), samples[column].to_numpy(float)])
+            bins = np.linspace(np.percentile(values, 0.5), np.percentile(values, 99.5), 30)
+            ax.hist(real[column].to_numpy(float), bins=bins, density=True, color="0.5", alpha=0.6, label="real")
+            ax.hist(samples[column].to_numpy(float), bins=bins, density=True, histtype="step", color="tab:red",
+                    linewidth=1.5, label="generated")
+        ax.set_title(str(column), fontsize=9)
+        ax.set_yticks([])
+    for ax in axes.ravel()[len(columns):]:
+        ax.set_visible(False)
+    axes.ravel()[0].legend(fontsize=7)
+    if title:
+        figure.suptitle(textwrap.fill(title, 90), fontsize=10)
+    figure.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def save_samples_png(samples, path, real=None, title=None, labels=None, real_labels=None):
     """An image grid for (N, H, W, C) samples, series by class for (N, steps, features), a
     scatter for vectors."""

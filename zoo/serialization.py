@@ -58,6 +58,9 @@ def config_value(value):
         return {k: config_value(v) for k, v in value.items()}
     if isinstance(value, np.generic):
         return value.item()
+    if callable(getattr(value, "get_config", None)):
+        # A fitted helper the model was given (a table's transformer): its own config.
+        return config_value(value.get_config())
     return value
 
 

@@ -10,13 +10,15 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from keras_gan_zoo.data import images, sequences, synthetic
+from keras_gan_zoo.data import images, sequences, synthetic, tables
 from keras_gan_zoo.data.images import DatasetNotFoundError
 
 
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
-    """What a dataset holds: example shape, kind ("image", "vector" or "sequence"), classes."""
+    """What a dataset holds: example shape, kind ("image", "vector", "sequence" or "table"), classes.
+
+    A table's examples are the rows of its `tables.TableTransformer` matrix."""
 
     name: str
     shape: tuple
@@ -37,6 +39,9 @@ SPECS = {
                                  "unless --data-dir holds MNIST's IDX files"),
     "waves": DatasetSpec("waves", (30, 1), "sequence", 2,
                          "sine and sawtooth series of 30 steps, random amplitude, frequency and phase (seed 003)"),
+    "autompg": DatasetSpec("autompg", (26,), "table", 0,
+                           "392 cars (mlxtend): mpg and 4 measurements; cylinders, model year, origin categorical; "
+                           "313 train / 79 test rows"),
     "stacked_fashion_mnist": DatasetSpec("stacked_fashion_mnist", (28, 28, 3), "image", 1000,
                                          "three Fashion-MNIST garments as RGB channels, 1,000 modes"),
 }
@@ -97,6 +102,12 @@ def load_arrays(name, split="train", data_dir=None, download=True, **options):
         return _stacked(name, split, data_dir, download, **options)
     if name == "waves":
         return sequences.waves(split, **options)
+    if spec.kind == "table":
+        if options:
+            raise TypeError(f"{name} takes no options, got {sorted(options)}.")
+        x = tables.as_transformer(name).transform(tables.shipped_split(name, split))
+        assert x.shape[1:] == spec.shape, (x.shape, spec.shape)
+        return x, None
     if options:
         raise TypeError(f"{name} takes no options, got {sorted(options)}.")
     if name == "mnist_5k":

@@ -47,6 +47,32 @@ def split_rows(table, test_fraction=0.2, seed=0):
     return table.iloc[order[:cut]].reset_index(drop=True), table.iloc[order[cut:]].reset_index(drop=True)
 
 
+# The tables shipped by name: name -> (loader, categorical columns).
+SHIPPED = {"autompg": (load_autompg, AUTOMPG_CATEGORICAL)}
+
+
+def shipped_split(name, split):
+    """A shipped table's "train" or "test" rows (`split_rows`, seed 0)."""
+    if name not in SHIPPED:
+        raise ValueError(f"Unknown table {name!r}; the shipped ones are: {', '.join(SHIPPED)}.")
+    train, test = split_rows(SHIPPED[name][0]())
+    return {"train": train, "test": test}[split]
+
+
+def as_transformer(table):
+    """A fitted `TableTransformer` from one, from its `get_config()`, or from the name of a shipped
+    table ("autompg": fitted on its train rows, its categorical columns as `AUTOMPG_CATEGORICAL`)."""
+    if isinstance(table, TableTransformer):
+        table._require_fitted()
+        return table
+    if isinstance(table, dict):
+        return TableTransformer.from_config(table)
+    if isinstance(table, str):
+        return TableTransformer(SHIPPED.get(table, (None, ()))[1]).fit(shipped_split(table, "train"))
+    raise TypeError(f"table must be a fitted TableTransformer, its get_config(), or a shipped table's name "
+                    f"({', '.join(SHIPPED)}); got {type(table).__name__}.")
+
+
 @dataclasses.dataclass(frozen=True)
 class Span:
     """Where one column sits in the matrix: `width` columns from `start`; categorical ones

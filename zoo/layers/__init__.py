@@ -1,8 +1,10 @@
 """Layers the "Improved Techniques" options add to networks (Salimans et al. 2016), and the
-Fourier features the density-ratio classifier of `zoo.sampling` can take."""
+Fourier features the density-ratio classifier of `zoo.sampling` can take, and a table
+generator's heads."""
 
 from keras_gan_zoo.layers.fourier_features import FourierFeatures
 from keras_gan_zoo.layers.minibatch_discrimination import MinibatchDiscrimination
+from keras_gan_zoo.layers.table_heads import TableHeads
 from keras_gan_zoo.layers.virtual_batch_norm import VirtualBatchNormalization
 
-__all__ = ["FourierFeatures", "MinibatchDiscrimination", "VirtualBatchNormalization"]
+__all__ = ["FourierFeatures", "MinibatchDiscrimination", "TableHeads", "VirtualBatchNormalization"]
