@@ -1,0 +1,217 @@
+"""tabular_gan against CTGAN on real tables, in one run: column shapes, correlations, usefulness.
+
+For each table and seed: trains `tabular_gan` by its recipe (`ganzoo train --recipe
+tabular_gan_<table> --seed S`) and, in the same run, the CTGAN package (Xu et al. 2019) with its
+default 300 epochs and with 3,000, on the table's train rows; samples as many rows as the train
+split holds; and scores them with `zoo.metrics.tabular`:
+
+- mean KS statistic over the continuous columns and mean total variation distance over the
+  categorical ones, against the train rows (the table the model learnt);
+- correlation distance (Frobenius norm of the difference of the correlation matrices, categories
+  one-hot, over the number of entries) against the train rows;
+- machine-learning efficacy: a 200-tree random forest predicting the target, trained on the
+  synthetic rows and on the real train rows, R^2 on the real test rows, and their ratio.
+
+Two reference rows bound each table: the real test rows scored as if generated (what a perfect
+generator of this size scores), and the train rows with every column shuffled on its own (right
+columns, no joint structure).
+
+Seed 0 chose tabular_gan's defaults and step budget: shown apart, never as the headline. The
+held-out seeds are 1 and up. CTGAN's settings are its own defaults (and 3,000 epochs).
+
+CTGAN needs PyTorch, which the zoo does not depend on: run this benchmark in its own environment,
+
+    python -m venv .venv-tabular && .venv-tabular/bin/pip install -e . ctgan==0.12.1
+    .venv-tabular/bin/python benchmarks/tabular.py --seeds 1,2
+
+Without the ctgan package its rows are recorded as not run, saying why. Each (method, table, seed)
+runs in its own process, one at a time; records go to docs/results/tabular.jsonl as they finish
+and docs/results/tabular.md is rewritten after each.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+from reporting import counts_line
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
+REPORT = RESULTS_DIR / "tabular.md"
+RECORD = RESULTS_DIR / "tabular.jsonl"
+NOTES_HEADING = "## Notes"
+TUNING_SEEDS = (0,)
+# table -> (target of the efficacy model, recipe of tabular_gan).
+TABLES = {"autompg": ("mpg", "tabular_gan_autompg")}
+METHODS = {
+    "tabular_gan": {},
+    "ctgan_300": {"epochs": 300},
+    "ctgan_3000": {"epochs": 3000},
+}
+
+
+def _table(name):
+    from keras_gan_zoo.data import tables
+
+    train, test = tables.shipped_split(name, "train"), tables.shipped_split(name, "test")
+    return train, test, list(tables.SHIPPED[name][1])
+
+
+def scores(train, test, synthetic, categorical, target, seed):
+    """The report's measures of `synthetic` rows (a DataFrame with the table's columns)."""
+    import numpy as np
+
+    from keras_gan_zoo.metrics import tabular
+
+    similarity = tabular.column_similarity(train, synthetic, categorical)
+    continuous = [v for c, v in similarity.items() if c not in categorical]
+    categories = [v for c, v in similarity.items() if c in categorical]
+    synthetic_r2, real_r2, ratio = tabular.ml_efficacy(train, test, synthetic, target, categorical, seed=seed)
+    return {"mean_ks": float(np.mean(continuous)), "mean_tvd": float(np.mean(categories)) if categories else None,
+            "correlation_distance": tabular.correlation_distance(train, synthetic, categorical),
+            "efficacy_synthetic": synthetic_r2, "efficacy_real": real_r2, "efficacy_ratio": ratio,
+            "per_column": similarity}
+
+
+def run_one(method, table, seed):
+    """Child process: trains one method on one table with one seed, prints one JSON line."""
+    import time
+
+    train, test, categorical = _table(table)
+    target, recipe = TABLES[table]
+    started = time.perf_counter()
+    if method == "tabular_gan":
+        import dataclasses
+        import tempfile
+
+        from keras_gan_zoo.training import run
+        from keras_gan_zoo.training.config import load_recipe
+
+        config = dataclasses.replace(load_recipe(recipe), seed=seed)
+        model = run.train(config, pathlib.Path(tempfile.mkdtemp(prefix="tabular-")) / "run", verbose=0)
+        seconds = time.perf_counter() - started
+        synthetic = model.sample(len(train), seed=seed)
+        settings = {"recipe": recipe, "steps": config.total_steps(), "batch_size": config.batch_size}
+    else:
+        import torch
+        from ctgan import CTGAN
+
+        torch.manual_seed(seed)
+        epochs = METHODS[method]["epochs"]
+        model = CTGAN(epochs=epochs, cuda=False)
+        model.set_random_state(seed)
+        model.fit(train, discrete_columns=categorical)
+        seconds = time.perf_counter() - started
+        synthetic = model.sample(len(train))
+        settings = {"epochs": epochs, "batch_size": model._batch_size, "ctgan": __import__("ctgan").__version__}
+    print(json.dumps({"method": method, "table": table, "seed": seed, "seconds": seconds, "settings": settings,
+                      **scores(train, test, synthetic, categorical, target, seed)}))
+
+
+def references(table):
+    """The real test rows and the column-shuffled train rows, scored as if generated."""
+    import numpy as np
+
+    train, test, categorical = _table(table)
+    target = TABLES[table][0]
+    rng = np.random.default_rng(0)
+    shuffled = train.apply(lambda column: column.to_numpy()[rng.permutation(len(column))])
+    return {"real test rows": scores(train, test, test, categorical, target, 0),
+            "train rows, columns shuffled": scores(train, test, shuffled, categorical, target, 0)}
+
+
+def _cells(r):
+    tvd = "" if r["mean_tvd"] is None else f"{r['mean_tvd']:.3f}"
+    return (f"{r['mean_ks']:.3f} | {tvd} | {r['correlation_distance']:.4f} | {r['efficacy_synthetic']:.3f} | "
+            f"{r['efficacy_ratio']:.2f}")
+
+
+def write_report(rows):
+    lines = [
+        "# Tables: tabular_gan and CTGAN",
+        "",
+        "Command: `python benchmarks/tabular.py --seeds 1,2` (in an environment with the ctgan package; see the "
+        f"script's docstring). Machine: {os.cpu_count()} CPU cores, shared with other work while these ran: "
+        "seconds compare methods of the same run only.",
+        "",
+        "Columns: mean KS statistic over continuous columns and mean total variation distance over categorical "
+        "ones, against the train rows; correlation distance against the train rows; efficacy: R^2 on the real test "
+        "rows of a 200-tree random forest trained on the synthetic rows, and its ratio to the same forest trained "
+        "on the real train rows. Lower is better for the first three, higher for the last two.",
+    ]
+    for table in TABLES:
+        mine = [r for r in rows if r["table"] == table]
+        if not mine:
+            continue
+        target = TABLES[table][0]
+        lines += ["", f"## {table} (target: {target})", ""]
+        reference = next((r["references"] for r in reversed(mine) if "references" in r), None)
+        runs = [r for r in mine if "references" not in r]
+        header = ["| method | seed | seconds | mean KS | mean TVD | correlation distance | efficacy R^2 | ratio |",
+                  "|---|---|---|---|---|---|---|---|"]
+        if reference:
+            real_r2 = next(iter(reference.values()))["efficacy_real"]
+            lines += [f"The forest trained on the real train rows scores R^2 {real_r2:.3f}.", "",
+                      "References:", "", *header]
+            lines += [f"| {name} | | | {_cells(r)} |" for name, r in reference.items()]
+        for title, group in (("Held-out seeds", [r for r in runs if r["seed"] not in TUNING_SEEDS]),
+                             ("Tuning seed (chose tabular_gan's defaults; not a headline)",
+                              [r for r in runs if r["seed"] in TUNING_SEEDS])):
+            if not group:
+                continue
+            lines += ["", f"### {title}", "", counts_line(group), "", *header]
+            for r in sorted(group, key=lambda r: (list(METHODS).index(r["method"]), r["seed"])):
+                if "error" in r:
+                    lines.append(f"| {r['method']} | {r['seed']} | not run: {r['error']} | | | | | |")
+                else:
+                    lines.append(f"| {r['method']} | {r['seed']} | {r['seconds']:.0f} | {_cells(r)} |")
+    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
+    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seeds", default="1,2")
+    parser.add_argument("--tables", default=",".join(TABLES))
+    parser.add_argument("--methods", default=",".join(METHODS))
+    parser.add_argument("--report-only", action="store_true", help="rewrite the report from the records")
+    parser.add_argument("--child", nargs=3, metavar=("METHOD", "TABLE", "SEED"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return run_one(args.child[0], args.child[1], int(args.child[2]))
+    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    if args.report_only:
+        return write_report(rows)
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+    def record(row):
+        rows.append({**row, "started": started})
+        with RECORD.open("a") as out:
+            out.write(json.dumps(rows[-1]) + "\n")
+        write_report(rows)
+        print(json.dumps(row)[:300], flush=True)
+
+    for table in args.tables.split(","):
+        record({"table": table, "references": references(table)})
+        for seed in (int(s) for s in args.seeds.split(",")):
+            for method in args.methods.split(","):
+                if method != "tabular_gan" and subprocess.run(
+                        [sys.executable, "-c", "import ctgan"], capture_output=True).returncode != 0:
+                    record({"method": method, "table": table, "seed": seed,
+                            "error": "the ctgan package is not installed in this environment (see the docstring)"})
+                    continue
+                result = subprocess.run([sys.executable, __file__, "--child", method, table, str(seed)],
+                                        capture_output=True, text=True,
+                                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+                if result.returncode != 0:
+                    record({"method": method, "table": table, "seed": seed,
+                            "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]})
+                else:
+                    record(json.loads(result.stdout.strip().splitlines()[-1]))
+
+
+if __name__ == "__main__":
+    main()
