@@ -101,7 +101,7 @@ def run_one(method, table, seed):
 
         torch.manual_seed(seed)
         epochs = METHODS[method]["epochs"]
-        model = CTGAN(epochs=epochs, cuda=False)
+        model = CTGAN(epochs=epochs, enable_gpu=False)
         model.set_random_state(seed)
         model.fit(train, discrete_columns=categorical)
         seconds = time.perf_counter() - started
