@@ -55,6 +55,18 @@ class ExportedGenerator:
                                                          seed=tf.constant(seed, tf.int64))
         return out["samples"].numpy()
 
+    def sample_table(self, n, seed):
+        """`n` rows from the export's `sample_columns` signature, as a DataFrame (text decoded)."""
+        import pandas as pd
+
+        if "sample_columns" not in self.loaded.signatures:
+            raise ValueError(f"{self.path} has no `sample_columns` signature: it is not a table generator's export.")
+        out = self.loaded.signatures["sample_columns"](num_samples=tf.constant(n, tf.int32),
+                                                       seed=tf.constant(seed, tf.int64))
+        columns = {name: value.numpy() for name, value in out.items()}
+        return pd.DataFrame({name: [v.decode() for v in values] if values.dtype == object else values
+                             for name, values in columns.items()})
+
     def generate(self, z, labels=None):
         if labels is None:
             return self._generate(z=z)["samples"]

@@ -232,6 +232,47 @@ def test_an_rcgan_and_its_export_score_the_same_on_waves(tmp_path):
         assert here["metrics"][name]["samples"] == pytest.approx(there["metrics"][name]["samples"], abs=1e-4)
 
 
+class _FixedRows:
+    """A table 'generator' returning rows of a given DataFrame."""
+
+    latent_dim = None
+    conditional = False
+
+    def __init__(self, frame, description):
+        self.frame, self.description = frame, description
+
+    def sample_table(self, n, seed):
+        rng = np.random.default_rng(seed)
+        return self.frame.iloc[rng.choice(len(self.frame), n, replace=n > len(self.frame))].reset_index(drop=True)
+
+
+def test_evaluate_on_a_table_scores_its_own_rows_well_and_shuffled_columns_badly():
+    from keras_gan_zoo.data import tables
+
+    train = tables.shipped_split("autompg", "train")
+    rng = np.random.default_rng(0)
+    shuffled = train.apply(lambda column: column.to_numpy()[rng.permutation(len(column))])
+    own = evaluation.evaluate(_FixedRows(train, "train rows"), "autompg")
+    broken = evaluation.evaluate(_FixedRows(shuffled, "shuffled"), "autompg")
+    assert own["n"] == 313 and set(own["metrics"]) == {"mean_ks", "mean_tvd", "correlation_distance", "efficacy"}
+    # Resampled train rows: the columns' shapes are the train rows' own, within resampling noise.
+    assert own["metrics"]["mean_ks"]["samples"] < 0.1 and own["metrics"]["mean_tvd"]["samples"] < 0.1
+    # Shuffling keeps every column's shape and breaks every relation between columns.
+    assert broken["metrics"]["mean_ks"]["samples"] < 0.1
+    assert broken["metrics"]["correlation_distance"]["samples"] > 5 * own["metrics"]["correlation_distance"]["samples"]
+    assert broken["metrics"]["efficacy"]["ratio"] < 0.3 < 0.8 < own["metrics"]["efficacy"]["ratio"]
+    assert "efficacy: R^2 predicting mpg" in evaluation.markdown(own)
+
+
+def test_a_tabular_gan_and_its_export_score_the_same(tmp_path):
+    model = zoo.create("tabular_gan", hidden_units=(16,), latent_dim=8, seed=0)
+    served = export.export_model(model, tmp_path, name="cars")["cars"]
+    here = evaluation.evaluate(model, "autompg", ["columns", "correlation"], n=200)
+    there = evaluation.evaluate(str(served), "autompg", ["columns", "correlation"], n=200)
+    for name in ("mean_ks", "mean_tvd", "correlation_distance"):
+        assert here["metrics"][name]["samples"] == pytest.approx(there["metrics"][name]["samples"], abs=1e-6), name
+
+
 def test_stacked_mnist_stacks_three_real_digits_with_their_triple_as_label():
     x, y = data.load_arrays("stacked_mnist", "test", num_examples=500)
     assert x.shape == (500, 28, 28, 3) and x.min() >= -1.0 and x.max() <= 1.0

@@ -10,7 +10,10 @@ test split, so that a reader sees what a perfect generator scores with this
 judge. The synthetic mixtures get VEEGAN's mode coverage ("modes"). The `waves` series get
 the share of samples that their judge (`zoo.metrics.series`) labels as the class asked for
 ("classes"), and the distances between the generated and real amplitudes and frequencies,
-class by class ("properties").
+class by class ("properties"). Tables get `zoo.metrics.tabular`'s measures against the train
+rows: mean KS and total variation per column ("columns"), the correlation distance
+("correlation"), and the efficacy of a random forest trained on the samples and tested on the
+test rows, against one trained on the train rows ("efficacy").
 
     >>> import keras_gan_zoo as zoo
     >>> report = evaluate(zoo.create("gan"), "ring8", n=500)
@@ -33,6 +36,9 @@ IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "ivom")
 SYNTHETIC_METRICS = ("modes", "ivom")
 STACKED_METRICS = ("stacked_modes", "ivom")
 SERIES_METRICS = ("classes", "properties", "ivom")
+TABLE_METRICS = ("columns", "correlation", "efficacy")
+# The column an efficacy model predicts, per shipped table.
+EFFICACY_TARGETS = {"autompg": "mpg"}
 # Samples drawn unless told: VEEGAN and PacGAN count Stacked MNIST's modes over 26,000.
 DEFAULT_SAMPLES = 10_000
 STACKED_SAMPLES = 26_000
@@ -43,10 +49,15 @@ def supported_metrics(dataset):
     spec = data.describe(dataset)
     if dataset.startswith("stacked_"):
         return STACKED_METRICS
-    return {"vector": SYNTHETIC_METRICS, "sequence": SERIES_METRICS}.get(spec.kind, IMAGE_METRICS)
+    return {"vector": SYNTHETIC_METRICS, "sequence": SERIES_METRICS, "table": TABLE_METRICS}.get(spec.kind, IMAGE_METRICS)
 
 
 def default_samples(dataset):
+    """26,000 on the stacked sets, a table's train rows on a table, else 10,000."""
+    if data.describe(dataset).kind == "table":
+        from keras_gan_zoo.data import tables
+
+        return len(tables.shipped_split(dataset, "train"))
     return STACKED_SAMPLES if dataset.startswith("stacked_") else DEFAULT_SAMPLES
 
 
@@ -169,6 +180,10 @@ class ModelGenerator:
     def sample_labelled(self, labels, seed):
         return self.model.sample_array(len(labels), labels=labels, seed=seed)
 
+    def sample_table(self, n, seed):
+        self.model.require(caps.SAMPLE_COLUMNS)
+        return self.model.sample(n, seed=seed)
+
     def generate(self, z, labels=None):
         return self.model.generate(z) if labels is None else self.model.generate(z, labels)
 
@@ -241,6 +256,37 @@ def _series_scores(fake, labels, real, real_labels, wanted):
     return judge.summary(), results
 
 
+def _table_scores(generator, dataset, n, seed, wanted):
+    """The tabular measures of `n` rows of `generator` against the shipped table's rows."""
+    import pandas as pd
+
+    from keras_gan_zoo.data import tables
+    from keras_gan_zoo.metrics import tabular
+
+    train, test = tables.shipped_split(dataset, "train"), tables.shipped_split(dataset, "test")
+    categorical = list(tables.SHIPPED[dataset][1])
+    rows = generator.sample_table(n, seed)
+    if not isinstance(rows, pd.DataFrame) or set(rows.columns) != set(train.columns):
+        raise ValueError(f"the generator's rows have columns {list(getattr(rows, 'columns', []))}; {dataset}'s are "
+                         f"{list(train.columns)}: is it a model of another table?")
+    results = {}
+    if "columns" in wanted:
+        fake, real = (tabular.column_similarity(train, t, categorical) for t in (rows, test))
+        for name, kinds in (("mean_ks", lambda c: c not in categorical), ("mean_tvd", lambda c: c in categorical)):
+            results[name] = {"samples": float(np.mean([v for c, v in fake.items() if kinds(c)])),
+                             "real": float(np.mean([v for c, v in real.items() if kinds(c)])),
+                             "per_column": {c: v for c, v in fake.items() if kinds(c)}}
+    if "correlation" in wanted:
+        results["correlation_distance"] = {"samples": tabular.correlation_distance(train, rows, categorical),
+                                           "real": tabular.correlation_distance(train, test, categorical)}
+    if "efficacy" in wanted:
+        synthetic, real, ratio = tabular.ml_efficacy(train, test, rows, EFFICACY_TARGETS[dataset], categorical,
+                                                     seed=seed)
+        results["efficacy"] = {"samples": synthetic, "real": real, "ratio": ratio,
+                               "target": EFFICACY_TARGETS[dataset]}
+    return results
+
+
 def _image_scores(judge, fake, real_test, real_train, wanted, seed):
     fake_features, fake_probabilities = judge.outputs(fake)
     test_features, _ = judge.outputs(real_test)
@@ -297,6 +343,11 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
     spec = data.describe(dataset)
     test_x, test_y = data.load_arrays(dataset, "test", data_dir=data_dir, download=False)
     sample_wanted = [m for m in wanted if m != "ivom"]
+    if spec.kind == "table":
+        report["reference"] = ("the train rows; the real column for columns and correlation scores the test rows "
+                               "against them, for efficacy a forest trained on the train rows")
+        report["metrics"].update(_table_scores(generator, dataset, n, seed, sample_wanted))
+        sample_wanted = []
     if sample_wanted:
         # Series are scored class by class: every class asked for in turn.
         labels = np.arange(n) % spec.num_classes if spec.kind == "sequence" else None
@@ -374,6 +425,9 @@ def markdown(report):
         elif name.endswith("_distance"):
             lines.append(f"| {name.replace('_', ' ')} (1-Wasserstein, mean over classes) | {value['samples']:.4f} | "
                          f"{value['real']:.4f} |")
+        elif name == "efficacy":
+            lines.append(f"| efficacy: R^2 predicting {value['target']} on the test rows (ratio) | "
+                         f"{value['samples']:.3f} ({value['ratio']:.2f}) | {value['real']:.3f} |")
         elif name == "ivom":
             lines.append(f"| IvOM ({value['targets']} test examples, {value['restarts']} x {value['steps']} steps) "
                          f"| {value['mean']:.4f} +- {value['std']:.4f} | |")
