@@ -21,10 +21,9 @@ import datetime
 import json
 import os
 import pathlib
-import subprocess
 import sys
 
-from reporting import counts_line
+from reporting import counts_line, keep, run_child
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "amplification.md"
@@ -121,19 +120,10 @@ def main():
             command = [sys.executable, __file__, "--child", dataset, name, "--runs", str(args.runs), "--fraction",
                        str(args.fraction), "--generator-steps", str(args.generator_steps), "--classifier-steps",
                        str(args.classifier_steps)]
-            result = subprocess.run(command, stdout=subprocess.PIPE, text=True,
-                                    env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
-            if result.returncode != 0:
-                row = {"name": name, "data": dataset, "error": f"exit status {result.returncode}; see its stderr"}
-            else:
-                row = json.loads(result.stdout.strip().splitlines()[-1])
-            row["started"] = started
-            rows.append(row)
-            with RECORD.open("a") as record:
-                record.write(json.dumps(row) + "\n")
-            write_report(rows)
-            print(json.dumps(row)[:300], flush=True)
-
+            row = run_child(command, show_progress=True)
+            if "error" in row:
+                row = {"name": name, "data": dataset, **row}
+            keep({**row, "started": started}, rows, RECORD, write_report)
 
 if __name__ == "__main__":
     main()

@@ -15,3 +15,32 @@ def counts_line(rows):
     """"Runs attempted: N; failed: F; reported: R." for a list of records."""
     failed = sum("error" in r for r in rows)
     return f"Runs attempted: {len(rows)}; failed: {failed}; reported: {len(rows) - failed}."
+
+
+def run_child(command, show_progress=False):
+    """Runs a benchmark's child process (quiet TensorFlow, no GPU); its last stdout line as a
+    JSON record, or `{"error": ...}` when it fails: its last stderr line, or with
+    `show_progress` (its stderr passed through as it comes) its exit status."""
+    import json
+    import os
+    import subprocess
+
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=None if show_progress else subprocess.PIPE,
+                            text=True, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    if result.returncode != 0:
+        if show_progress:
+            return {"error": f"exit status {result.returncode}; see its stderr"}
+        return {"error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def keep(row, rows, record_path, write_report):
+    """Appends `row` to `rows` and to the JSON-lines record, rewrites the report, prints the row:
+    a cut-off benchmark keeps every run it finished."""
+    import json
+
+    rows.append(row)
+    with open(record_path, "a") as record:
+        record.write(json.dumps(row) + "\n")
+    write_report(rows)
+    print(json.dumps(row)[:300], flush=True)

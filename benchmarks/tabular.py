@@ -37,7 +37,7 @@ import pathlib
 import subprocess
 import sys
 
-from reporting import counts_line
+from reporting import counts_line, keep, run_child
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "tabular.md"
@@ -191,11 +191,7 @@ def main():
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
     def record(row):
-        rows.append({**row, "started": started})
-        with RECORD.open("a") as out:
-            out.write(json.dumps(rows[-1]) + "\n")
-        write_report(rows)
-        print(json.dumps(row)[:300], flush=True)
+        keep({**row, "started": started}, rows, RECORD, write_report)
 
     for table in args.tables.split(","):
         record({"table": table, "references": references(table)})
@@ -206,15 +202,8 @@ def main():
                     record({"method": method, "table": table, "seed": seed,
                             "error": "the ctgan package is not installed in this environment (see the docstring)"})
                     continue
-                result = subprocess.run([sys.executable, __file__, "--child", method, table, str(seed)],
-                                        capture_output=True, text=True,
-                                        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
-                if result.returncode != 0:
-                    record({"method": method, "table": table, "seed": seed,
-                            "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]})
-                else:
-                    record(json.loads(result.stdout.strip().splitlines()[-1]))
-
+                record({"method": method, "table": table, "seed": seed,
+                        **run_child([sys.executable, __file__, "--child", method, table, str(seed)])})
 
 if __name__ == "__main__":
     main()

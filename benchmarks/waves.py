@@ -24,11 +24,10 @@ import datetime
 import json
 import os
 import pathlib
-import subprocess
 import sys
 import tempfile
 
-from reporting import counts_line
+from reporting import counts_line, keep, run_child
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "waves.md"
@@ -129,19 +128,8 @@ def main():
     for seed in seeds:
         started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
         pictures = seed == min(s for s in seeds if s not in TUNING_SEEDS) if set(seeds) - set(TUNING_SEEDS) else False
-        result = subprocess.run([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0"],
-                                capture_output=True, text=True,
-                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
-        if result.returncode != 0:
-            row = {"seed": seed, "error": (result.stderr.strip().splitlines() or ["no output"])[-1][:300]}
-        else:
-            row = json.loads(result.stdout.strip().splitlines()[-1])
-        row["started"] = started
-        rows.append(row)
-        with RECORD.open("a") as record:
-            record.write(json.dumps(row) + "\n")
-        write_report(rows)
-        print(json.dumps(row)[:300], flush=True)
+        row = run_child([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0"])
+        keep({"seed": seed, **row, "started": started}, rows, RECORD, write_report)
 
 
 if __name__ == "__main__":

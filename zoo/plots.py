@@ -62,6 +62,18 @@ def save_scatter(samples, path, real=None, title=None):
     plt.close(figure)
 
 
+def _save_figure(figure, path, title=None, width=70):
+    """Titles (wrapped to `width` characters), lays out, writes and closes a matplotlib figure."""
+    import matplotlib.pyplot as plt
+
+    if title:
+        figure.suptitle(textwrap.fill(title, width), fontsize=10)
+    figure.tight_layout()
+    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path)
+    plt.close(figure)
+
+
 def save_series(samples, path, labels=None, real=None, real_labels=None, class_names=None, title=None,
                 per_panel=8):
     """Series (N, steps, features) as lines: one row of panels per class (or one row without
@@ -98,13 +110,8 @@ def save_series(samples, path, labels=None, real=None, real_labels=None, class_n
             ax.set_title(f"{kind}: {name}" if len(classes) > 1 or labels.any() else kind, fontsize=9)
     for ax in axes[-1]:
         ax.set_xlabel("step")
-    if title or samples.shape[-1] > 1:
-        suffix = f" (feature 0 of {samples.shape[-1]})" if samples.shape[-1] > 1 else ""
-        figure.suptitle(textwrap.fill((title or "") + suffix, 70), fontsize=10)
-    figure.tight_layout()
-    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    suffix = f" (feature 0 of {samples.shape[-1]})" if samples.shape[-1] > 1 else ""
+    _save_figure(figure, path, ((title or "") + suffix) or None)
 
 
 def save_series_lattice(series, rows, columns, path, title=None):
@@ -122,12 +129,7 @@ def save_series_lattice(series, rows, columns, path, title=None):
         ax.plot(series[index, :, 0], color="tab:blue", linewidth=0.9)
         ax.set_xticks([])
         ax.set_yticks([])
-    if title:
-        figure.suptitle(textwrap.fill(title, 90), fontsize=10)
-    figure.tight_layout()
-    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    _save_figure(figure, path, title, width=90)
 
 
 def save_table_columns(samples, real, path, categorical=(), title=None):
@@ -162,12 +164,7 @@ def save_table_columns(samples, real, path, categorical=(), title=None):
     for ax in axes.ravel()[len(columns):]:
         ax.set_visible(False)
     axes.ravel()[0].legend(fontsize=7)
-    if title:
-        figure.suptitle(textwrap.fill(title, 90), fontsize=10)
-    figure.tight_layout()
-    pathlib.Path(path).parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path)
-    plt.close(figure)
+    _save_figure(figure, path, title, width=90)
 
 
 def save_samples_png(samples, path, real=None, title=None, labels=None, real_labels=None):
