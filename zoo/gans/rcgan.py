@@ -27,9 +27,9 @@ class RCGAN(AdversarialModel):
     Without `labels`, `sample` and `generate` cycle through the classes.
 
     `ganzoo plot RUN --kind walk` walks a lattice over two axes of the code with the class
-    fixed (seed 003, Figure 14). The defaults (benchmarks/waves.py): a code of 4, two LSTM
-    layers of 64 per player, and Adam(1e-3, beta_1=0.5) for both; at DCGAN's 2e-4 neither
-    class drew a sawtooth after 4,000 steps.
+    fixed (seed 003, Figure 14). The defaults, chosen on benchmarks/waves.py's tuning seed: a
+    code of 4, two LSTM layers of 64 per player, and Adam(1e-3, beta_1=0.5) for both (DCGAN's
+    2e-4 learnt no sawtooth within the same budget).
 
     Args:
         data_shape: `(steps, features)`, default `(30, 1)`.
