@@ -279,7 +279,7 @@ def test_sample_refuses_an_unknown_extension_before_loading_anything(tmp_path, c
     # No run there at all: the extension is what the error names.
     assert cli.main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.jpg")]) == 2
     err = capsys.readouterr().err
-    assert "--out must end in .png (a picture) or .npy (an array), got" in err and len(err.strip().splitlines()) == 1
+    assert "--out must end in .png (a picture), .npy (an array) or .csv (a table's rows), got" in err and len(err.strip().splitlines()) == 1
 
 
 def test_a_finished_run_is_not_trained_again_unless_overwrite(finished_run, tmp_path, capsys):
