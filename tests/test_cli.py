@@ -424,3 +424,35 @@ def test_tabular_gan_trains_on_autompg_and_samples_a_csv_with_the_original_heade
     capsys.readouterr()
     assert cli.main(["sample", str(finished_run), "--out", str(tmp_path / "points.csv")]) == 2
     assert "a .csv holds a table's rows; gan makes arrays" in capsys.readouterr().err
+
+
+def test_tabular_gan_trains_on_a_csv_and_says_what_is_wrong_with_one(tmp_path, capsys):
+    import pandas as pd
+
+    cars = zoo.data.tables.load_autompg().assign(origin=lambda t: t.origin.map({1: "usa", 2: "europe", 3: "japan"}))
+    path = tmp_path / "cars.csv"
+    cars.to_csv(path, index=False)
+    run_dir = tmp_path / "run"
+    assert cli.main(["train", "tabular_gan", "--data", f"csv:{path}", "--categorical", "cylinders,origin",
+                     "--epochs", "1", "--steps-per-epoch", "2", "--out", str(run_dir)]) == 0
+    assert json.loads((run_dir / "run.json").read_text())["categorical"] == ["cylinders", "origin"]
+    out = tmp_path / "rows.csv"
+    assert cli.main(["sample", str(run_dir), "--n", "9", "--out", str(out)]) == 0
+    rows = pd.read_csv(out)
+    assert list(rows.columns) == list(cars.columns) and set(rows.origin) <= {"usa", "europe", "japan"}
+    capsys.readouterr()
+    assert cli.main(["train", "tabular_gan", "--data", f"csv:{path}", "--out", str(tmp_path / "r2")]) == 2
+    assert "columns ['origin'] are not numeric: name them as categorical (--categorical origin)" in capsys.readouterr().err
+    assert cli.main(["train", "tabular_gan", "--data", f"csv:{path}", "--categorical", "origin,colour",
+                     "--out", str(tmp_path / "r3")]) == 2
+    assert "categorical columns ['colour'] are not in the table" in capsys.readouterr().err
+    holed = tmp_path / "holed.csv"
+    cars.assign(weight=cars.weight.where(cars.index != 3)).to_csv(holed, index=False)
+    assert cli.main(["train", "tabular_gan", "--data", f"csv:{holed}", "--categorical", "origin",
+                     "--out", str(tmp_path / "r4")]) == 2
+    assert "missing values in weight (rows 3" in capsys.readouterr().err
+    assert cli.main(["train", "gan", "--data", "ring8", "--categorical", "a", "--out", str(tmp_path / "r5")]) == 2
+    assert "--categorical names the categorical columns of a CSV table" in capsys.readouterr().err
+    assert cli.main(["train", "tabular_gan", "--data", f"csv:{tmp_path / 'none.csv'}", "--out",
+                     str(tmp_path / "r6")]) == 2
+    assert "There is no CSV file" in capsys.readouterr().err

@@ -24,6 +24,7 @@ LIBRARY_MODULES = [
     "keras_gan_zoo.evaluation",
     "keras_gan_zoo.judges",
     "keras_gan_zoo.metrics",
+    "keras_gan_zoo.metrics.ivom",
     "keras_gan_zoo.metrics.series",
     "keras_gan_zoo.metrics.tabular",
     "keras_gan_zoo.sampling",

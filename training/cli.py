@@ -8,6 +8,7 @@ import threading
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
+from keras_gan_zoo.training import commands as handlers  # noqa: E402
 from keras_gan_zoo.training import console  # noqa: E402
 
 
@@ -29,6 +30,8 @@ def _train_config(args):
     fields.update({name: True for name in ("xla", "mixed_precision") if getattr(args, name)})
     if args.devices:
         fields["devices"] = tuple(args.devices.split(","))
+    if args.categorical:
+        fields["categorical"] = tuple(args.categorical.split(","))
     options = {name: getattr(args, name) for name in ("latent_dim", "ema_decay", "packing")
                if getattr(args, name) is not None}
     return TrainConfig.from_dict({**config.to_dict(), **fields,
@@ -77,112 +80,6 @@ def _list(args):
             condition = ", ".join(f"{key}={value}" for key, value in options.items())
             offered.append(f"with {condition} also {what}" if options else f"offers {what}")
         print(f"{'':<{width}}  {'; '.join(offered)}")
-
-
-def _sample(args):
-    import numpy as np
-
-    from keras_gan_zoo import capabilities as caps
-    from keras_gan_zoo import plots
-    from keras_gan_zoo.training.run import load_run, real_points_for_plots
-
-    out = pathlib.Path(args.out)
-    if out.suffix not in (".png", ".npy", ".csv"):
-        raise ValueError(f"--out must end in .png (a picture), .npy (an array) or .csv (a table's rows), got {out}.")
-    model, run = load_run(args.run_dir)
-    table = caps.SAMPLE_COLUMNS in model.capabilities
-    if out.suffix == ".csv" and not table:
-        raise ValueError(f"--out {out}: a .csv holds a table's rows; {run.model} makes arrays: use .npy or .png.")
-    real = real_points_for_plots(run.data, run.data_dir)
-    if table and out.suffix != ".npy":
-        rows = model.sample(args.n, seed=args.seed)
-        if out.suffix == ".csv":
-            rows.to_csv(out, index=False)
-        else:
-            plots.save_table_columns(rows, real, out, categorical=model.transformer.categorical,
-                                     title=f"{run.model} on {run.data}")
-        print(f"Wrote {len(rows)} rows to {out}")
-        return
-    samples = model.sample_array(args.n, seed=args.seed)
-    if out.suffix == ".npy":
-        np.save(out, samples)
-    else:
-        plots.save_samples_png(samples, out, real=real, title=f"{run.model} on {run.data}")
-    print(f"Wrote {len(samples)} samples to {out}")
-
-
-def _evaluate(args):
-    import json
-
-    from keras_gan_zoo import evaluation
-    from keras_gan_zoo.training.run import load_run
-
-    source = pathlib.Path(args.source)
-    if (source / "run.json").exists() or (source / "model.keras").exists():
-        model, run = load_run(source)
-        if args.data and args.data != run.data:
-            raise ValueError(f"{source} is a run on {run.data}, not {args.data}: drop --data.")
-        generator, dataset, data_dir = model, run.data, args.data_dir or run.data_dir
-    elif source.is_dir():
-        if not args.data:
-            raise ValueError(f"{source} is an export, which does not record its dataset: add --data NAME.")
-        generator, dataset, data_dir = str(source), args.data, args.data_dir
-    else:
-        raise FileNotFoundError(f"{source} does not exist: give a finished run directory or an exported generator "
-                                "(EXPORT_DIR/NAME).")
-    names = tuple(args.metrics.split(",")) if args.metrics else None
-    started = set()
-
-    def progress(stage, done, total):
-        # An updating line on a terminal; on a pipe, a stage's first and last line.
-        if sys.stderr.isatty():
-            print(f"\r{stage}: {done}/{total}", end="\n" if done >= total else "", file=sys.stderr, flush=True)
-        elif done >= total or stage not in started:
-            started.add(stage)
-            print(f"{stage}: {done}/{total}", file=sys.stderr, flush=True)
-
-    report = evaluation.evaluate(generator, dataset, names, n=args.n, seed=args.seed, data_dir=data_dir,
-                                 ivom_targets=args.ivom_targets, ivom_steps=args.ivom_steps, progress=progress)
-    report["command"] = (f"ganzoo evaluate {source} --data {dataset} --metrics {','.join(report['metrics_asked'])} "
-                         f"--n {report['n']} --seed {args.seed}"
-                         + (f" --ivom-targets {args.ivom_targets} --ivom-steps {args.ivom_steps}"
-                            if "ivom" in report["metrics_asked"] else ""))
-    out = pathlib.Path(args.out or (source / "evaluation" if (source / "run.json").exists() else "evaluation"))
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "evaluation.json").write_text(json.dumps(report, indent=2) + "\n")
-    page = evaluation.markdown(report)
-    (out / "evaluation.md").write_text(page)
-    print(page, end="")
-    print(f"Wrote {out / 'evaluation.json'} and {out / 'evaluation.md'}")
-
-
-def _amplify(args):
-    from keras_gan_zoo.training import amplify
-
-    mix = tuple(float(share) for share in args.mix.split(","))
-    config = amplify.AmplifyConfig(
-        data=args.data, fraction=args.fraction, generator=args.generator, mix=mix, runs=args.runs,
-        generator_steps=args.generator_steps, classifier_steps=args.classifier_steps, pool=args.pool, seed=args.seed,
-        data_dir=args.data_dir)
-    record = amplify.amplify(config, progress=lambda line: print(line, file=sys.stderr, flush=True),
-                             write=args.write)
-    record["command"] = (f"ganzoo amplify --data {args.data} --fraction {args.fraction:g} --generator {args.generator} "
-                         f"--mix {args.mix} --runs {args.runs} --generator-steps {args.generator_steps} "
-                         f"--classifier-steps {args.classifier_steps} --pool {args.pool} --seed {args.seed}")
-    out = amplify.write_outputs(record, args.out or f"runs/amplify-{args.data}-{pathlib.Path(args.generator).stem}")
-    print(amplify.markdown(record), end="")
-    print(f"Wrote {out / 'amplification.json'} and {out / 'amplification.md'}"
-          + (f"; the amplified set in {args.write} (tf.data.Dataset.load)" if args.write else ""))
-
-
-def _plot(args):
-    from keras_gan_zoo.training import plotting
-    from keras_gan_zoo.training.run import load_run
-
-    model, run = load_run(args.run_dir)
-    out_dir = pathlib.Path(args.out or pathlib.Path(args.run_dir) / "plots")
-    for path in plotting.draw(args.kind, model, run, out_dir, seed=args.seed):
-        print(f"Wrote {path}")
 
 
 def _export(args):
@@ -255,7 +152,11 @@ def parser():
     train.add_argument("--recipe", default=None,
                        help="a name from `ganzoo recipes`, or a recipe file path.json; the flags below override it")
     train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k, "
-                                                    "stacked_mnist, stacked_fashion_mnist")
+                                                    "stacked_mnist, stacked_fashion_mnist, waves, autompg, or "
+                                                    "csv:PATH (a table; name its categorical columns)")
+    train.add_argument("--categorical", default=None,
+                       help="with --data csv:PATH: its categorical columns, comma-separated (a,b); every other "
+                            "column must be numeric")
     train.add_argument("--epochs", type=_positive, default=None, help="default: 10, or the recipe's")
     train.add_argument("--batch-size", type=_positive, default=None, help="default: 100 for vectors, 32 for images")
     train.add_argument("--latent-dim", type=_positive, default=None, help="default: the model's")
@@ -303,7 +204,7 @@ def parser():
     sample.add_argument("--out", required=True,
                         help="FILE.png (picture), FILE.npy (array) or, for a table generator, FILE.csv (its rows "
                              "under the original header)")
-    sample.set_defaults(handler=_sample)
+    sample.set_defaults(handler=handlers.sample)
 
     plot = commands.add_parser("plot", help="draw a finished run's latent space, interpolations or classes")
     plot.add_argument("run_dir")
@@ -315,7 +216,7 @@ def parser():
     )
     plot.add_argument("--out", default=None, help="folder for the PNGs; default RUN_DIR/plots")
     plot.add_argument("--seed", type=int, default=0)
-    plot.set_defaults(handler=_plot)
+    plot.set_defaults(handler=handlers.plot)
 
     evaluate = commands.add_parser("evaluate", help="score a finished run or an exported generator (FID, KID, ...)")
     evaluate.add_argument("source", help="a run directory, or an exported generator EXPORT_DIR/NAME (with --data)")
@@ -333,7 +234,7 @@ def parser():
     evaluate.add_argument("--out", default=None,
                           help="folder for evaluation.json and evaluation.md; default RUN_DIR/evaluation, "
                                "or ./evaluation for an export")
-    evaluate.set_defaults(handler=_evaluate)
+    evaluate.set_defaults(handler=handlers.evaluate)
 
     amplify = commands.add_parser("amplify", help="does a generator trained on a small labelled set help a classifier?")
     amplify.add_argument("--data", default="fashion_mnist", help="fashion_mnist, mnist or mnist_5k")
@@ -350,7 +251,7 @@ def parser():
     amplify.add_argument("--out", default=None,
                          help="folder for amplification.json and .md; default runs/amplify-DATA-GENERATOR")
     amplify.add_argument("--write", default=None, help="also save the fraction and the generated set here (tf.data)")
-    amplify.set_defaults(handler=_amplify)
+    amplify.set_defaults(handler=handlers.amplify)
 
     export = commands.add_parser("export", help="write SavedModels for TF Serving")
     export.add_argument("source", help="a run directory or a .keras file")

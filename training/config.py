@@ -71,6 +71,7 @@ class TrainConfig:
         sampling: `SamplingConfig`.
         xla, mixed_precision, strategy, devices, backup_every_steps, data_dir:
             how and where it runs (see `ganzoo train --help`).
+        categorical: the categorical columns of a CSV table (`data="csv:PATH"`).
     """
 
     model: str
@@ -88,8 +89,12 @@ class TrainConfig:
     devices: tuple | None = None
     backup_every_steps: int | None = None
     data_dir: str | None = None
+    categorical: tuple = ()
 
     def __post_init__(self):
+        if self.categorical and not self.data.startswith("csv:"):
+            raise ValueError(f"--categorical names the categorical columns of a CSV table (--data csv:PATH); "
+                             f"{self.data} says its own.")
         for name, value, least in (("epochs", self.epochs, 1), ("batch_size", self.batch_size, 1),
                                    ("steps_per_epoch", self.steps_per_epoch, 1),
                                    ("backup_every_steps", self.backup_every_steps, 1),
@@ -126,6 +131,7 @@ class TrainConfig:
                       for player, options in (fields.pop("optimizers", None) or {}).items()}
         if fields.get("devices") is not None:
             fields["devices"] = tuple(fields["devices"])
+        fields["categorical"] = tuple(fields.get("categorical") or ())
         return cls(**fields, sampling=SamplingConfig(**sampling), optimizers=optimizers)
 
 

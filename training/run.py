@@ -30,8 +30,15 @@ SCATTER_REAL_POINTS = 2000
 PICTURE_SAMPLES = {"image": 64, "vector": 1000, "sequence": 64, "table": 1000}
 
 
+def register_data(config):
+    """Makes a CSV table (`config.data` "csv:PATH") known to this process; other data are known already."""
+    if config.data.startswith("csv:"):
+        zoo.data.register_table(config.data, config.categorical)
+
+
 def build_model(config):
     """The registry's default for `config.model`, shaped for `config.data`, with its model options."""
+    register_data(config)
     entry = zoo.get_entry(config.model)
     spec = zoo.data.describe(config.data)
     if spec.kind not in entry.data_kinds:
@@ -139,6 +146,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
     # First: MultiWorkerMirroredStrategy must exist before TensorFlow runs any op.
     distribution = strategies.make_strategy(config.strategy, config.devices)
     keras.utils.set_random_seed(config.seed)
+    register_data(config)
     batch_size = batch_size_of(config)
     policy = mixed_precision_policy() if config.mixed_precision else "float32"
     x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
@@ -277,6 +285,7 @@ def load_run(run_dir):
         raise ValueError(f"{run_dir / 'run.json'} cannot be read ({error}): the run's record is damaged; "
                          f"train again with `ganzoo train ... --out {run_dir} --overwrite`.") from None
     model = _load_keras_file(model_path, run_dir)
+    register_data(config)
     if config.sampling.rejection_steps:
         model.attach_sampler(_sampler(_load_keras_file(run_dir / RATIO_FILE, run_dir), config))
     return model, config

@@ -57,8 +57,20 @@ def list_datasets():
     return sorted(SPECS)
 
 
+def register_table(name, categorical=()):
+    """Makes a CSV file a table dataset of this process: `name` is "csv:PATH", `categorical` its
+    categorical columns. Returns its `DatasetSpec` (rows of the fitted transformer's width)."""
+    transformer = tables.register_csv(name, categorical)
+    SPECS[name] = DatasetSpec(name, (transformer.width,), "table", 0,
+                              f"the table {name[len('csv:'):]}, categorical: {', '.join(categorical) or 'none'}")
+    return SPECS[name]
+
+
 def describe(name):
     """The `DatasetSpec` of `name`; an unknown name lists the known ones."""
+    if name.startswith("csv:") and name not in SPECS:
+        raise ValueError(f"{name} is a CSV table this process has not read: train with --data {name} "
+                         "--categorical ... (zoo.data.register_table in Python).")
     if name not in SPECS:
         raise ValueError(f"Unknown dataset {name!r}. Valid names: {', '.join(list_datasets())}.")
     return SPECS[name]

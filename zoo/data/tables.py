@@ -17,6 +17,7 @@ table mlxtend ships (offline).
 """
 
 import dataclasses
+import pathlib
 
 import numpy as np
 import pandas as pd
@@ -47,8 +48,37 @@ def split_rows(table, test_fraction=0.2, seed=0):
     return table.iloc[order[:cut]].reset_index(drop=True), table.iloc[order[cut:]].reset_index(drop=True)
 
 
-# The tables shipped by name: name -> (loader, categorical columns).
+# The tables known by name: name -> (loader, categorical columns). `register_csv` adds
+# "csv:PATH" tables to this process.
 SHIPPED = {"autompg": (load_autompg, AUTOMPG_CATEGORICAL)}
+
+
+def read_csv_table(path):
+    """A CSV file as a DataFrame (pandas' reader), or an error naming the file."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"There is no CSV file {path}.")
+    try:
+        return pd.read_csv(path)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} cannot be read as CSV: {error}") from None
+
+
+def register_csv(name, categorical=()):
+    """Makes "csv:PATH" a table of this process, its `categorical` columns named; returns the
+    fitted transformer (fitted on its train rows, `split_rows` with seed 0), which says what
+    is wrong with the table (missing values, constant or text columns, unknown names)."""
+    if not name.startswith("csv:"):
+        raise ValueError(f"A CSV table's name is csv:PATH, got {name!r}.")
+    path = name[len("csv:"):]
+    # The whole table first, so that a missing value is named by its row in the file.
+    TableTransformer._check_frame(read_csv_table(path))
+    SHIPPED[name] = (lambda: read_csv_table(path), tuple(categorical))
+    try:
+        return as_transformer(name)
+    except Exception:
+        del SHIPPED[name]
+        raise
 
 
 def shipped_split(name, split):
