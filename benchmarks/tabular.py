@@ -193,12 +193,12 @@ def main():
     def record(row):
         keep({**row, "started": started}, rows, RECORD, write_report)
 
+    has_ctgan = subprocess.run([sys.executable, "-c", "import ctgan"], capture_output=True).returncode == 0
     for table in args.tables.split(","):
         record({"table": table, "references": references(table)})
         for seed in (int(s) for s in args.seeds.split(",")):
             for method in args.methods.split(","):
-                if method != "tabular_gan" and subprocess.run(
-                        [sys.executable, "-c", "import ctgan"], capture_output=True).returncode != 0:
+                if method != "tabular_gan" and not has_ctgan:
                     record({"method": method, "table": table, "seed": seed,
                             "error": "the ctgan package is not installed in this environment (see the docstring)"})
                     continue

@@ -55,7 +55,7 @@ def _numpy(tensor, dtype="float32"):
     return keras.ops.convert_to_numpy(tensor).astype(dtype)
 
 
-def _seed(seed):
+def draw_seed(seed):
     """The int64 seed tensor of a draw; a random one when `seed` is None."""
     return tf.constant(int(np.random.default_rng().integers(2**31)) if seed is None else seed, tf.int64)
 
@@ -111,14 +111,14 @@ class GenerativeAPI:
             raise ValueError(f"sample() needs n >= 1, got {n}.")
         if labels is not None:
             labels = tf.constant(self._checked_labels(labels, n, self.num_classes, self.label_kind), tf.int32)
-        return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), _seed(seed), labels))
+        return _numpy(self.sample_from_seed(tf.constant(n, tf.int32), draw_seed(seed), labels))
 
     def prior_sample(self, n, seed=None, **prior_options):
         """`n` latent codes from the prior; the same seed gives the same codes anywhere.
 
         `prior_options` go to `prior_from_seed`, for priors that take more (classes, components).
         """
-        return self.prior_from_seed(tf.constant(n, tf.int32), _seed(seed), **prior_options)
+        return self.prior_from_seed(tf.constant(n, tf.int32), draw_seed(seed), **prior_options)
 
     def prior_from_seed(self, num_samples, seed):
         """The prior draw as TensorFlow ops on tensors: `num_samples` int32, `seed` int64.

@@ -7,7 +7,8 @@ import tensorflow as tf
 
 import keras
 
-from keras_gan_zoo.capabilities import GENERATE_LABELLED, LABELLED_SAMPLE, SAMPLE, SAMPLE_COLUMNS
+from keras_gan_zoo import capabilities
+from keras_gan_zoo.capabilities import SAMPLE_COLUMNS
 from keras_gan_zoo.data import tables
 from keras_gan_zoo.gans.wgan_gp import WGANGP
 from keras_gan_zoo.layers import TableHeads
@@ -203,9 +204,10 @@ class TabularGAN(WGANGP):
         if indices is not None and len(indices) != n:
             raise ValueError(f"labels must hold one value of {self.condition_column!r} per row: {n}, got "
                              f"{len(indices)}.")
-        seed = int(np.random.default_rng().integers(2**31)) if seed is None else int(seed)
-        rows = self.sample_array(n, labels=indices, seed=seed)
-        columns = self.columns_op(rows, tf.constant(seed, tf.int64))
+        # One seed for the rows and the category draws, random when None (as `sample_array`'s).
+        seed = capabilities.draw_seed(seed)
+        rows = self.sample_array(n, labels=indices, seed=int(seed))
+        columns = self.columns_op(rows, seed)
         frame = {}
         for span in self.transformer.spans:
             values = columns[span.name].numpy()
