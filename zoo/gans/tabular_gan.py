@@ -45,7 +45,7 @@ class TabularGAN(WGANGP):
     the generator's block for it is the category asked for: `sample(n, labels=[...])`
     takes the column's own values. Training reads the condition from each real row.
 
-    The defaults (chosen on seed 0 of benchmarks/tabular.py): 5 critic steps per generator
+    The defaults (chosen on benchmarks/tabular.py's tuning seed 0): 5 critic steps per generator
     step, penalty 10, Adam(1e-4, beta_1=0.5, beta_2=0.9), two ReLU layers of 256, a code of 64;
     the recipe `tabular_gan_autompg` trains 3,000 steps of 64 rows, a count of steps whatever
     the table's size.
