@@ -57,7 +57,7 @@ def _table(name):
     from keras_gan_zoo.data import tables
 
     train, test = tables.shipped_split(name, "train"), tables.shipped_split(name, "test")
-    return train, test, list(tables.SHIPPED[name][1])
+    return train, test, list(tables.source(name)[1])
 
 
 def scores(train, test, synthetic, categorical, target, seed):

@@ -200,3 +200,18 @@ def test_the_table_transformer_says_what_is_wrong_with_a_table_and_where():
         transformer.inverse_transform(np.zeros((2, 4)))
     with pytest.raises(ValueError, match="not fitted"):
         tables.TableTransformer(["c"]).transform(good)
+
+
+def test_a_registered_csv_is_a_table_of_this_process_and_not_a_shipped_dataset(tmp_path):
+    from keras_gan_zoo.data import tables
+
+    path = tmp_path / "cars.csv"
+    tables.load_autompg().to_csv(path, index=False)
+    spec = data.register_table(f"csv:{path}", ["origin"])
+    assert spec.kind == "table" and data.describe(f"csv:{path}") is spec
+    assert spec.shape == (tables.as_transformer(f"csv:{path}").width,)
+    assert not any(name.startswith("csv:") for name in data.list_datasets())
+    with pytest.raises(ValueError, match="Unknown table 'cars'; the shipped ones are: autompg \\(or a CSV"):
+        tables.shipped_split("cars", "train")
+    with pytest.raises(ValueError, match="is a CSV table this process has not read"):
+        data.describe(f"csv:{tmp_path / 'other.csv'}")

@@ -169,7 +169,7 @@ def _table_scores(generator, dataset, n, seed, wanted):
     from keras_gan_zoo.metrics import tabular
 
     train, test = tables.shipped_split(dataset, "train"), tables.shipped_split(dataset, "test")
-    categorical = list(tables.SHIPPED[dataset][1])
+    categorical = list(tables.source(dataset)[1])
     rows = generator.sample_table(n, seed)
     if not isinstance(rows, pd.DataFrame) or set(rows.columns) != set(train.columns):
         raise ValueError(f"the generator's rows have columns {list(getattr(rows, 'columns', []))}; {dataset}'s are "

@@ -52,8 +52,12 @@ STACKED_EXAMPLES = {"train": 60_000, "test": 10_000}
 SPLITS = ("train", "test")
 
 
+# CSV tables this process has read (`register_table`), apart from the shipped datasets.
+CSV_SPECS = {}
+
+
 def list_datasets():
-    """The dataset names `load` accepts."""
+    """The shipped dataset names `load` accepts (a CSV table is "csv:PATH", once registered)."""
     return sorted(SPECS)
 
 
@@ -61,14 +65,16 @@ def register_table(name, categorical=()):
     """Makes a CSV file a table dataset of this process: `name` is "csv:PATH", `categorical` its
     categorical columns. Returns its `DatasetSpec` (rows of the fitted transformer's width)."""
     transformer = tables.register_csv(name, categorical)
-    SPECS[name] = DatasetSpec(name, (transformer.width,), "table", 0,
+    CSV_SPECS[name] = DatasetSpec(name, (transformer.width,), "table", 0,
                               f"the table {name[len('csv:'):]}, categorical: {', '.join(categorical) or 'none'}")
-    return SPECS[name]
+    return CSV_SPECS[name]
 
 
 def describe(name):
     """The `DatasetSpec` of `name`; an unknown name lists the known ones."""
-    if name.startswith("csv:") and name not in SPECS:
+    if name in CSV_SPECS:
+        return CSV_SPECS[name]
+    if name.startswith("csv:"):
         raise ValueError(f"{name} is a CSV table this process has not read: train with --data {name} "
                          "--categorical ... (zoo.data.register_table in Python).")
     if name not in SPECS:

@@ -48,9 +48,18 @@ def split_rows(table, test_fraction=0.2, seed=0):
     return table.iloc[order[:cut]].reset_index(drop=True), table.iloc[order[cut:]].reset_index(drop=True)
 
 
-# The tables known by name: name -> (loader, categorical columns). `register_csv` adds
-# "csv:PATH" tables to this process.
+# The tables shipped by name: name -> (loader, categorical columns); `register_csv` keeps the
+# "csv:PATH" tables this process has read apart, in CSV_TABLES.
 SHIPPED = {"autompg": (load_autompg, AUTOMPG_CATEGORICAL)}
+CSV_TABLES = {}
+
+
+def source(name):
+    """(loader, categorical columns) of a shipped or registered table; an unknown name lists the shipped ones."""
+    found = SHIPPED.get(name) or CSV_TABLES.get(name)
+    if found is None:
+        raise ValueError(f"Unknown table {name!r}; the shipped ones are: {', '.join(SHIPPED)} (or a CSV, csv:PATH).")
+    return found
 
 
 def read_csv_table(path):
@@ -73,19 +82,17 @@ def register_csv(name, categorical=()):
     path = name[len("csv:"):]
     # The whole table first, so that a missing value is named by its row in the file.
     TableTransformer._check_frame(read_csv_table(path))
-    SHIPPED[name] = (lambda: read_csv_table(path), tuple(categorical))
+    CSV_TABLES[name] = (lambda: read_csv_table(path), tuple(categorical))
     try:
         return as_transformer(name)
     except Exception:
-        del SHIPPED[name]
+        del CSV_TABLES[name]
         raise
 
 
 def shipped_split(name, split):
-    """A shipped table's "train" or "test" rows (`split_rows`, seed 0)."""
-    if name not in SHIPPED:
-        raise ValueError(f"Unknown table {name!r}; the shipped ones are: {', '.join(SHIPPED)}.")
-    train, test = split_rows(SHIPPED[name][0]())
+    """A shipped or registered table's "train" or "test" rows (`split_rows`, seed 0)."""
+    train, test = split_rows(source(name)[0]())
     return {"train": train, "test": test}[split]
 
 
@@ -98,7 +105,7 @@ def as_transformer(table):
     if isinstance(table, dict):
         return TableTransformer.from_config(table)
     if isinstance(table, str):
-        return TableTransformer(SHIPPED.get(table, (None, ()))[1]).fit(shipped_split(table, "train"))
+        return TableTransformer(source(table)[1]).fit(shipped_split(table, "train"))
     raise TypeError(f"table must be a fitted TableTransformer, its get_config(), or a shipped table's name "
                     f"({', '.join(SHIPPED)}); got {type(table).__name__}.")
 
