@@ -56,7 +56,7 @@ METHODS = {
 def _table(name):
     from keras_gan_zoo.data import tables
 
-    train, test = tables.shipped_split(name, "train"), tables.shipped_split(name, "test")
+    train, test = tables.shipped_splits(name)
     return train, test, list(tables.source(name)[1])
 
 

@@ -168,7 +168,7 @@ def _table_scores(generator, dataset, n, seed, wanted):
     from keras_gan_zoo.data import tables
     from keras_gan_zoo.metrics import tabular
 
-    train, test = tables.shipped_split(dataset, "train"), tables.shipped_split(dataset, "test")
+    train, test = tables.shipped_splits(dataset)
     categorical = list(tables.source(dataset)[1])
     rows = generator.sample_table(n, seed)
     if not isinstance(rows, pd.DataFrame) or set(rows.columns) != set(train.columns):

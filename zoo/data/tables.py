@@ -90,10 +90,14 @@ def register_csv(name, categorical=()):
         raise
 
 
+def shipped_splits(name):
+    """(train, test): a shipped or registered table's rows split by `split_rows` (seed 0), read once."""
+    return split_rows(source(name)[0]())
+
+
 def shipped_split(name, split):
-    """A shipped or registered table's "train" or "test" rows (`split_rows`, seed 0)."""
-    train, test = split_rows(source(name)[0]())
-    return {"train": train, "test": test}[split]
+    """A shipped or registered table's "train" or "test" rows (`shipped_splits`)."""
+    return dict(zip(("train", "test"), shipped_splits(name)))[split]
 
 
 def as_transformer(table):
