@@ -9,11 +9,16 @@ the generated and real amplitudes and frequencies, beside the train split's own 
 the test split. The pictures of the first seed go beside the report: series per class
 beside real ones (seed 003, Figure 13) and a walk over two code axes (Figure 14).
 
-Seed 0 chose the recipe (learning rate, widths, code size and step budget): its runs are
-shown apart as tuning runs and never as the headline. Seeds 1 and up are held out.
+Seeds 0, 3 and 4 choose (learning rate, widths, code size, step budget, averaging): their
+runs are shown apart as tuning runs and never as the headline. The other seeds are held out.
+A candidate change to the recipe (benchmarks/waves_candidates.json: overrides of the recipe's
+fields) is tried on tuning seeds only; a candidate adopted into the recipe is then run on seeds
+no run has used. Every row records the whole configuration it trained with, and the report
+groups rows by it: rows of an earlier recipe stay, under their own heading.
 
-    python benchmarks/waves.py                 # seeds 1,2; writes docs/results/waves.md
-    python benchmarks/waves.py --seeds 0       # the tuning seed, reported apart
+    python benchmarks/waves.py --seeds 5,6                  # held-out seeds of the recipe
+    python benchmarks/waves.py --seeds 0                    # a tuning seed, reported apart
+    python benchmarks/waves.py --seeds 3,4 --candidate ema_cosine
 
 Each run is its own process, one at a time; its record is appended to
 docs/results/waves.jsonl when it finishes and the report rewritten.
@@ -35,21 +40,55 @@ RECORD = RESULTS_DIR / "waves.jsonl"
 NOTES_HEADING = "## Notes"
 RECIPE = "rcgan_waves"
 SAMPLES = 2000
-TUNING_SEEDS = (0,)
+CANDIDATES = pathlib.Path(__file__).with_name("waves_candidates.json")
+TUNING_SEEDS = (0, 3, 4)
 GOAL = 0.95
+# The recipe's fields when the first rows were recorded (seeds 0, 1, 2): rows without a "config"
+# trained with these (the recipe file then held exactly them).
+FIRST_RECIPE = {"model": "rcgan", "data": "waves", "batch_size": 64, "epochs": 20, "steps_per_epoch": 500}
 
 
-def train_and_score(seed, pictures):
-    """Child process: trains the recipe with `seed`, scores it, prints one JSON line."""
+def candidate_config(candidate, seed):
+    """The recipe with `seed` and, when `candidate` names one, that candidate's overrides."""
     import dataclasses
+
+    from keras_gan_zoo.training.config import TrainConfig, load_recipe
+
+    config = dataclasses.replace(load_recipe(RECIPE), seed=seed)
+    if candidate:
+        candidates = json.loads(CANDIDATES.read_text())
+        if candidate not in candidates:
+            raise SystemExit(f"Unknown candidate {candidate!r}; {CANDIDATES.name} has: {', '.join(candidates)}.")
+        config = TrainConfig.from_dict({**config.to_dict(), **candidates[candidate]})
+    return config
+
+
+def _plain(value):
+    return json.loads(json.dumps(value))
+
+
+def row_config(row):
+    """The configuration a row trained with, its seed left out."""
+    from keras_gan_zoo.training.config import TrainConfig
+
+    fields = row.get("config") or TrainConfig.from_dict(FIRST_RECIPE).to_dict()
+    return _plain({k: v for k, v in fields.items() if k != "seed"})
+
+
+def differences(config, recipe):
+    """The fields where `config` differs from `recipe`, as `name=value` text."""
+    return ", ".join(f"{k}={json.dumps(v)}" for k, v in config.items() if v != recipe.get(k)) or "none"
+
+
+def train_and_score(seed, pictures, candidate):
+    """Child process: trains the recipe (or a candidate) with `seed`, scores it, prints one JSON line."""
     import shutil
     import time
 
     from keras_gan_zoo import evaluation
     from keras_gan_zoo.training import plotting, run
-    from keras_gan_zoo.training.config import load_recipe
 
-    config = dataclasses.replace(load_recipe(RECIPE), seed=seed)
+    config = candidate_config(candidate, seed)
     run_dir = pathlib.Path(tempfile.mkdtemp(prefix="waves-"))
     started = time.perf_counter()
     model = run.train(config, run_dir, verbose=0)
@@ -63,7 +102,8 @@ def train_and_score(seed, pictures):
                 shutil.copyfile(path, target)
                 written.append(target.name)
     shutil.rmtree(run_dir, ignore_errors=True)
-    print(json.dumps({"seed": seed, "recipe": RECIPE, "steps": config.total_steps(), "batch_size": config.batch_size,
+    print(json.dumps({"seed": seed, "recipe": RECIPE, "candidate": candidate, "config": config.to_dict(),
+                      "steps": config.total_steps(), "batch_size": config.batch_size,
                       "train_seconds": train_seconds, "metrics": report["metrics"], "judge": report["judge"],
                       "pictures": written}))
 
@@ -96,15 +136,28 @@ def write_report(rows):
                       f"{100 * reference['classes']['real']:.1f}%; the train split's distances to the test split: "
                       f"amplitude {reference['amplitude_distance']['real']:.4f}, frequency "
                       f"{reference['frequency_distance']['real']:.4f}."]
-    held_out = [r for r in rows if r["seed"] not in TUNING_SEEDS]
-    tuning = [r for r in rows if r["seed"] in TUNING_SEEDS]
-    for title, group in (("Held-out seeds", held_out), ("Tuning seed (chose the recipe; not a headline)", tuning)):
-        if not group:
-            continue
-        lines += ["", f"## {title}", "", counts_line(group), "",
-                  "| seed | labelled as asked | amplitude distance | frequency distance | train seconds |",
-                  "|---|---|---|---|---|"]
-        lines += [_row(r) if "error" not in r else f"| {r['seed']} | failed: {r['error']} | | | |" for r in group]
+    recipe = row_config({"config": candidate_config(None, 0).to_dict()})
+    current = [r for r in rows if row_config(r) == recipe]
+    held_out = [r for r in current if r["seed"] not in TUNING_SEEDS]
+    header = ["| seed | labelled as asked | amplitude distance | frequency distance | train seconds |",
+              "|---|---|---|---|---|"]
+    for title, group in (("Held-out seeds", held_out),
+                         ("Tuning seeds (chose the recipe; not a headline)",
+                          [r for r in current if r["seed"] in TUNING_SEEDS])):
+        if group:
+            lines += ["", f"## {title}", "", counts_line(group), ""] + header
+            lines += [_row(r) if "error" not in r else f"| {r['seed']} | failed: {r['error']} | | | |" for r in group]
+    others = [r for r in rows if row_config(r) != recipe]
+    if others:
+        lines += ["", "## Other configurations (candidates on tuning seeds, earlier recipes)", "",
+                  "Each differs from the current recipe in the fields named. " + counts_line(others), "",
+                  "| configuration | differs in | seed (kind) | labelled as asked | amplitude distance | "
+                  "frequency distance | train seconds |", "|---|---|---|---|---|---|---|"]
+        for r in others:
+            name = r.get("candidate") or "earlier recipe"
+            kind = "tuning" if r["seed"] in TUNING_SEEDS else "held out"
+            cells = _row(r).split(" | ", 1)[1] if "error" not in r else f"failed: {r['error']} | | | |"
+            lines.append(f"| {name} | {differences(row_config(r), recipe)} | {r['seed']} ({kind}) | {cells}")
     pictures = [p for r in held_out if "error" not in r for p in r.get("pictures", [])]
     if pictures:
         lines += ["", "## Pictures", ""]
@@ -117,18 +170,25 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="1,2")
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the records")
-    parser.add_argument("--child", nargs=2, metavar=("SEED", "PICTURES"), help=argparse.SUPPRESS)
+    parser.add_argument("--candidate", help=f"a candidate of {CANDIDATES.name}, tried on tuning seeds only")
+    parser.add_argument("--child", nargs=3, metavar=("SEED", "PICTURES", "CANDIDATE"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return train_and_score(int(args.child[0]), args.child[1] == "1")
+        return train_and_score(int(args.child[0]), args.child[1] == "1", args.child[2] or None)
     rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
     if args.report_only:
         return write_report(rows)
     seeds = [int(s) for s in args.seeds.split(",")]
+    if args.candidate:
+        candidate_config(args.candidate, 0)  # an unknown name fails before any run
+        if set(seeds) - set(TUNING_SEEDS):
+            parser.error(f"a candidate runs on the tuning seeds ({', '.join(map(str, TUNING_SEEDS))}) only; "
+                         "adopt it into the recipe to run it on held-out seeds.")
     for seed in seeds:
         started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
         pictures = seed == min(s for s in seeds if s not in TUNING_SEEDS) if set(seeds) - set(TUNING_SEEDS) else False
-        row = run_child([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0"])
+        row = run_child([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0",
+                         args.candidate or ""])
         keep({"seed": seed, **row, "started": started}, rows, RECORD, write_report)
 
 
