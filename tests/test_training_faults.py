@@ -1,5 +1,6 @@
 """Runs survive being killed, stop cleanly on NaN, and train under a chosen strategy."""
 
+import dataclasses
 import json
 import os
 import signal
@@ -51,9 +52,11 @@ def test_a_killed_run_resumes_and_finishes_with_the_same_epoch_count(tmp_path):
     assert not (out / "backup").exists(), "a finished run leaves nothing to resume"
 
 
-def test_a_run_killed_mid_epoch_resumes_from_its_last_step_checkpoint(tmp_path):
+@pytest.mark.parametrize("per_call", [[], ["--steps-per-execution", "10"]], ids=["default", "10-per-call"])
+def test_a_run_killed_mid_epoch_resumes_from_its_last_step_checkpoint(tmp_path, per_call):
+    # The default runs this small gan 20 steps per call (the largest divisor of 100 and 20 up to 25).
     out = tmp_path / "run"
-    command = TRAIN + ["--out", str(out), "--backup-every-steps", "20"]
+    command = TRAIN + ["--out", str(out), "--backup-every-steps", "20"] + per_call
     position = start_and_kill_after_first_checkpoint(command, out)
     assert position.epoch == 0 and position.step == 20, position
     leftovers = [p.name for p in (out / "backup").iterdir() if p.name.startswith(".writing")]
@@ -66,6 +69,55 @@ def test_a_run_killed_mid_epoch_resumes_from_its_last_step_checkpoint(tmp_path):
     model = keras.models.load_model(out / "model.keras")
     # 20 steps before the kill and 280 after: none repeated, none skipped.
     assert int(model.g_optimizer.iterations) == 3 * 100
+
+
+def _train_in_process(tmp_path, name, **fields):
+    from keras_gan_zoo.training import run
+    from keras_gan_zoo.training.config import TrainConfig
+
+    config = TrainConfig(model="gan", data="ring8", epochs=2, steps_per_epoch=10, batch_size=100,
+                         model_options={"ema_decay": 0.9}, **fields)
+    return run.train(config, tmp_path / name, verbose=0)
+
+
+def test_several_steps_per_call_train_exactly_as_one_step_per_call(tmp_path):
+    one = _train_in_process(tmp_path, "one", steps_per_execution=1)
+    five = _train_in_process(tmp_path, "five", steps_per_execution=5)
+    default = _train_in_process(tmp_path, "default")
+    assert default.steps_per_execution == 10, "the default runs a small model's epoch of 10 steps in one call"
+    assert five.steps_per_execution == 5
+    for model in (five, default):
+        assert int(model.g_optimizer.iterations) == int(one.g_optimizer.iterations) == 20
+        # Every variable: both players, both optimizers' moments, the averaged generator, the noise seed's state.
+        assert len(model.variables) == len(one.variables)
+        for mine, reference in zip(model.variables, one.variables):
+            np.testing.assert_array_equal(np.asarray(mine), np.asarray(reference), err_msg=mine.path)
+    np.testing.assert_array_equal(default.sample(8, seed=3), one.sample(8, seed=3))
+
+
+def test_steps_per_execution_must_divide_the_epoch_and_the_checkpoints(tmp_path):
+    from keras_gan_zoo.training import run
+    from keras_gan_zoo.training.config import TrainConfig
+
+    model = zoo.create("gan", data_shape=(2,))
+    config = TrainConfig(model="gan", data="ring8", steps_per_execution=4, backup_every_steps=6)
+    with pytest.raises(ValueError, match=r"must divide the steps of an epoch \(12\) and --backup-every-steps \(6\)"
+                                         r".*6 divides by 1, 2, 3, 6\."):
+        run.steps_per_execution_of(config, model, 12)
+    assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=8), model, 12) == 4
+
+
+def test_the_default_steps_per_execution_runs_small_models_25_steps_per_call_and_large_ones_1():
+    from keras_gan_zoo.training import run
+    from keras_gan_zoo.training.config import TrainConfig
+
+    small = zoo.create("gan", data_shape=(2,))
+    config = TrainConfig(model="gan", data="ring8")
+    assert [run.steps_per_execution_of(config, small, steps) for steps in (1000, 12, 26, 7)] == [25, 12, 13, 7]
+    assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=30), small, 1000) == 10
+    large = zoo.create("dcgan")
+    assert large.count_params() >= run.SMALL_MODEL_PARAMETERS
+    assert run.steps_per_execution_of(config, large, 1000) == 1
 
 
 class DivergeAfterFirstEpoch(keras.callbacks.Callback):

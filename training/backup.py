@@ -114,7 +114,9 @@ class RunBackup(keras.callbacks.Callback):
         self._step = self.start.step if epoch == self.start.epoch else 0
 
     def on_train_batch_end(self, batch, logs=None):
-        self._step += 1
+        # `batch` is the last step of the call that ended, counted from this `fit`'s first step of the
+        # epoch: with several steps per call (`steps_per_execution`) it moves by more than one.
+        self._step = (self.start.step if self._epoch == self.start.epoch else 0) + batch + 1
         if self.every_steps and self._step % self.every_steps == 0:
             self.save(Position(self._epoch, self._step))
 

@@ -25,7 +25,7 @@ def _train_config(args):
     else:
         config = TrainConfig(model=args.model, data=args.data)
     fields = {name: getattr(args, name) for name in (
-        "data", "epochs", "batch_size", "seed", "steps_per_epoch", "strategy", "backup_every_steps", "data_dir")}
+        "data", "epochs", "batch_size", "seed", "steps_per_epoch", "strategy", "backup_every_steps", "steps_per_execution", "data_dir")}
     fields = {name: value for name, value in fields.items() if value is not None}
     fields.update({name: True for name in ("xla", "mixed_precision") if getattr(args, name)})
     if args.devices:
@@ -181,6 +181,11 @@ def parser():
         "--packing", type=_positive, default=None,
         help=f"PacGAN: the discriminator judges M examples at once ({_offering('packing')}); the batch must divide "
              "by M",
+    )
+    train.add_argument(
+        "--steps-per-execution", type=_positive, default=None,
+        help="training steps per call of the compiled step; default: 25 or the largest divisor of the epoch's "
+             "steps below it for models under 500,000 parameters, else 1",
     )
     train.add_argument("--data-dir", default=None, help="directory holding IDX files")
     train.add_argument("--steps-per-epoch", type=_positive, default=None, help="default: one pass over the data")

@@ -71,6 +71,8 @@ class TrainConfig:
         sampling: `SamplingConfig`.
         xla, mixed_precision, strategy, devices, backup_every_steps, data_dir:
             how and where it runs (see `ganzoo train --help`).
+        steps_per_execution: training steps per call of the compiled step; None chooses
+            (`training.run.steps_per_execution_of`).
         categorical: the categorical columns of a CSV table (`data="csv:PATH"`).
     """
 
@@ -88,6 +90,7 @@ class TrainConfig:
     strategy: str = "auto"
     devices: tuple | None = None
     backup_every_steps: int | None = None
+    steps_per_execution: int | None = None
     data_dir: str | None = None
     categorical: tuple = ()
 
@@ -98,6 +101,7 @@ class TrainConfig:
         for name, value, least in (("epochs", self.epochs, 1), ("batch_size", self.batch_size, 1),
                                    ("steps_per_epoch", self.steps_per_epoch, 1),
                                    ("backup_every_steps", self.backup_every_steps, 1),
+                                   ("steps_per_execution", self.steps_per_execution, 1),
                                    ("rejection_steps", self.sampling.rejection_steps, 0)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
                 raise ValueError(f"{name} must be an integer >= {least}, got {value!r}.")

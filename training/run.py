@@ -11,6 +11,7 @@ RUN_DIR/
 
 import inspect
 import json
+import math
 import pathlib
 import shutil
 
@@ -98,6 +99,35 @@ def compile_model(model, config, steps_per_epoch):
             player: options.build(defaults[player], total) for player, options in config.optimizers.items()})
 
 
+# A small model's training step costs more in the call around it than in its arithmetic; running
+# several steps in one call (Keras's `steps_per_execution`, an in-graph loop) removes most of that
+# cost. benchmarks/throughput.py measures the gain.
+SMALL_MODEL_PARAMETERS = 500_000
+AUTO_STEPS_PER_EXECUTION = 25
+
+
+def steps_per_execution_of(config, model, steps_per_epoch):
+    """Training steps per call: `config.steps_per_execution`, or by default the largest divisor of the
+    epoch's steps (and of `backup_every_steps`) up to 25 for a model under 500,000 parameters, else 1.
+
+    An execution never crosses an epoch's end or a step checkpoint, so pictures, logs, backups and
+    a resumed run fall on the same steps as with one step per call.
+    """
+    period = math.gcd(steps_per_epoch, config.backup_every_steps or steps_per_epoch)
+    chosen = config.steps_per_execution
+    if chosen is None:
+        if model.count_params() >= SMALL_MODEL_PARAMETERS:
+            return 1
+        return max(n for n in range(1, AUTO_STEPS_PER_EXECUTION + 1) if period % n == 0)
+    if period % chosen:
+        raise ValueError(
+            f"--steps-per-execution {chosen} must divide the steps of an epoch ({steps_per_epoch})"
+            + (f" and --backup-every-steps ({config.backup_every_steps})" if config.backup_every_steps else "")
+            + f", so that no call runs across an epoch's end or a checkpoint; {period} divides by "
+            + ", ".join(str(n) for n in range(1, min(period, 100) + 1) if period % n == 0) + ".")
+    return chosen
+
+
 def real_points_for_plots(data_name, data_dir=None, train_examples=None):
     """A fixed subset of the real data to draw behind scatters (a table's train rows as a
     DataFrame); None for images.
@@ -158,6 +188,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
         steps = config.steps_per_epoch or int(data.cardinality())
         with distribution.scope():
             compile_model(model, config, steps)
+    per_execution = steps_per_execution_of(config, model, steps)
     if config.steps_per_epoch:
         # Epochs of a set length run on, through the data again.
         data = data.repeat()
@@ -201,6 +232,11 @@ def train(config, run_dir, verbose=1, overwrite=False):
                   + (f", and {start.step} of {steps} steps of epoch {start.epoch + 1}." if start.step else "."))
 
     def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
+        # A checkpoint written by a run with other steps per call can leave a part of an epoch they do not divide.
+        part = math.gcd(per_execution, steps_per_epoch or steps)
+        if model.steps_per_execution != part:
+            model.steps_per_execution = part
+            model.train_function = None
         # The backup comes last, so that an epoch it records has its picture and logs.
         saver = backup.RunBackup(backup_dir, config.backup_every_steps, start=position, enabled=chief)
         try:
