@@ -71,7 +71,8 @@ def row_config(row):
     """The configuration a row trained with, its seed left out."""
     from keras_gan_zoo.training.config import TrainConfig
 
-    fields = row.get("config") or TrainConfig.from_dict(FIRST_RECIPE).to_dict()
+    # Through TrainConfig, so that a field added since a row was recorded takes its default.
+    fields = TrainConfig.from_dict(row.get("config") or FIRST_RECIPE).to_dict()
     return _plain({k: v for k, v in fields.items() if k != "seed"})
 
 
