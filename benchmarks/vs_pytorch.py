@@ -51,22 +51,22 @@ LATENT = {"dcgan": 100, "mlp": 8}
 BATCH = {"dcgan": 128, "mlp": 100}
 # case -> (network, framework, how it runs); the ratio lines below compare them in pairs.
 CASES = {
-    "dcgan fp32, zoo": ("dcgan", "zoo", "fp32"),
-    "dcgan fp32, torch eager": ("dcgan", "torch", "fp32"),
-    "dcgan fp32, torch.compile": ("dcgan", "torch", "compile"),
-    "dcgan bf16, zoo": ("dcgan", "zoo", "bf16"),
-    "dcgan bf16, torch autocast": ("dcgan", "torch", "bf16"),
-    "mlp fp32, zoo": ("mlp", "zoo", "fp32"),
-    "mlp fp32, zoo, 1 step per call": ("mlp", "zoo", "fp32-1"),
-    "mlp fp32, torch eager": ("mlp", "torch", "fp32"),
-    "mlp fp32, torch fused Adam": ("mlp", "torch", "fused"),
+    "dcgan fp32: zoo": ("dcgan", "zoo", "fp32"),
+    "dcgan fp32: torch eager": ("dcgan", "torch", "fp32"),
+    "dcgan fp32: torch.compile": ("dcgan", "torch", "compile"),
+    "dcgan bf16: zoo": ("dcgan", "zoo", "bf16"),
+    "dcgan bf16: torch autocast": ("dcgan", "torch", "bf16"),
+    "mlp fp32: zoo": ("mlp", "zoo", "fp32"),
+    "mlp fp32: zoo 1 step per call": ("mlp", "zoo", "fp32-1"),
+    "mlp fp32: torch eager": ("mlp", "torch", "fp32"),
+    "mlp fp32: torch fused Adam": ("mlp", "torch", "fused"),
 }
 RATIOS = [
-    ("dcgan fp32, zoo", "dcgan fp32, torch eager", 1.1),
-    ("dcgan fp32, zoo", "dcgan fp32, torch.compile", None),
-    ("dcgan bf16, zoo", "dcgan bf16, torch autocast", 1.1),
-    ("mlp fp32, zoo", "mlp fp32, torch fused Adam", 1.5),
-    ("mlp fp32, zoo", "mlp fp32, zoo, 1 step per call", 2.0),
+    ("dcgan fp32: zoo", "dcgan fp32: torch eager", 1.1),
+    ("dcgan fp32: zoo", "dcgan fp32: torch.compile", None),
+    ("dcgan bf16: zoo", "dcgan bf16: torch autocast", 1.1),
+    ("mlp fp32: zoo", "mlp fp32: torch fused Adam", 1.5),
+    ("mlp fp32: zoo", "mlp fp32: zoo 1 step per call", 2.0),
 ]
 
 
