@@ -190,7 +190,9 @@ def main():
         pictures = seed == min(s for s in seeds if s not in TUNING_SEEDS) if set(seeds) - set(TUNING_SEEDS) else False
         row = run_child([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0",
                          args.candidate or ""])
-        keep({"seed": seed, **row, "started": started}, rows, RECORD, write_report)
+        # A failed run's row still says what it trained with.
+        keep({"seed": seed, "candidate": args.candidate, "config": candidate_config(args.candidate, seed).to_dict(),
+              **row, "started": started}, rows, RECORD, write_report)
 
 
 if __name__ == "__main__":

@@ -441,6 +441,22 @@ def test_rcgan_discriminator_judges_every_step_and_averages():
     np.testing.assert_allclose(np.asarray(logits)[:, 0], np.asarray(per_step).mean(axis=(1, 2)), atol=1e-6)
 
 
+def test_rcgan_class_projection_adds_each_steps_state_against_the_class_embedding():
+    model = tiny_model("rcgan", data_shape=(7, 1), seed=0, class_projection=True)
+    x = tf.constant(np.random.default_rng(0).normal(size=(3, 7, 1)).astype("float32"))
+    y = tf.one_hot([0, 1, 2], model.num_classes)
+    net = model.discriminator
+    projection = next(layer for layer in net.layers if isinstance(layer, zoo.layers.ClassProjection))
+    states = keras.Model(net.inputs, projection.input[0])([x, y])
+    dense = keras.Model(net.inputs, next(layer for layer in net.layers if isinstance(layer, keras.layers.Dense)).output)
+    expected = np.asarray(dense([x, y]))[..., 0] + np.einsum(
+        "btu,bu->bt", np.asarray(states), np.asarray(y) @ np.asarray(projection.embedding))
+    np.testing.assert_allclose(np.asarray(net([x, y]))[:, 0], expected.mean(axis=1), atol=1e-5)
+    # The embedding's rows differ, so the same states are scored differently under another class.
+    other = tf.one_hot([1, 2, 0], model.num_classes)
+    assert not np.allclose(np.asarray(projection([states, y])), np.asarray(projection([states, other])))
+
+
 
 def tiny_table_model(**overrides):
     return tiny_model("tabular_gan", **overrides)

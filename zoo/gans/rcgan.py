@@ -15,6 +15,7 @@ from keras_gan_zoo.registry import register
     defaults={"data_shape": (30, 1), "latent_dim": 4, "num_classes": 2, "lstm_units": (64, 64)},
     tiny={"data_shape": (6, 2), "latent_dim": 3, "num_classes": 3, "lstm_units": (8,)},
     data_kinds=("sequence",),
+    tiny_options=[{"class_projection": True}],
 )
 class RCGAN(AdversarialModel):
     """A conditional GAN on series: both players are LSTMs that see the class at every step.
@@ -36,6 +37,8 @@ class RCGAN(AdversarialModel):
         latent_dim: size of the code read at every step, default 4.
         num_classes: K, default 2.
         lstm_units: widths of the stacked LSTM layers of each player, default `(64, 64)`.
+        class_projection: the discriminator also scores each step's state against an embedding
+            of the class (a projection discriminator, Miyato & Koyama 2018), default False.
         **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
@@ -53,7 +56,8 @@ class RCGAN(AdversarialModel):
     # The discriminator takes [x, y], which none of the options handle.
     techniques = frozenset()
 
-    def __init__(self, data_shape=(30, 1), latent_dim=4, num_classes=2, lstm_units=(64, 64), **kwargs):
+    def __init__(self, data_shape=(30, 1), latent_dim=4, num_classes=2, lstm_units=(64, 64), class_projection=False,
+                 **kwargs):
         recurrent.check_series_shape(data_shape, who="rcgan")
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
@@ -61,6 +65,7 @@ class RCGAN(AdversarialModel):
         self.lstm_units = tuple(int(u) for u in lstm_units)
         if not self.lstm_units or min(self.lstm_units) < 1:
             raise ValueError(f"lstm_units must name at least one positive width, got {lstm_units}.")
+        self.class_projection = bool(class_projection)
         super().__init__(data_shape, latent_dim, **kwargs)
 
     def default_optimizer(self):
@@ -71,4 +76,5 @@ class RCGAN(AdversarialModel):
         return recurrent.recurrent_generator(self.latent_dim, self.num_classes, self.data_shape, self.lstm_units)
 
     def build_discriminator(self):
-        return recurrent.recurrent_discriminator(self.data_shape, self.num_classes, self.lstm_units)
+        return recurrent.recurrent_discriminator(self.data_shape, self.num_classes, self.lstm_units,
+                                                 class_projection=self.class_projection)

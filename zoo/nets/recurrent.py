@@ -9,6 +9,8 @@ the steps' logits. Output layers compute in float32 under any dtype policy (see 
 
 import keras
 
+from keras_gan_zoo.layers import ClassProjection
+
 
 def check_series_shape(data_shape, who="A recurrent network"):
     """Raises unless `data_shape` is (steps, features) with at least two steps."""
@@ -44,9 +46,11 @@ def recurrent_generator(latent_dim, num_classes, data_shape, lstm_units=(100,), 
     return keras.Model([z, y], outputs, name=name)
 
 
-def recurrent_discriminator(data_shape, num_classes, lstm_units=(100,), name="discriminator"):
+def recurrent_discriminator(data_shape, num_classes, lstm_units=(100,), class_projection=False,
+                            name="discriminator"):
     """[series, one-hot y] -> one logit: LSTM layers over each step's values beside y, one logit per
-    step, their mean."""
+    step, their mean. With `class_projection`, each step's logit also adds the inner product of its
+    state with an embedding of y (`zoo.layers.ClassProjection`, Miyato & Koyama 2018)."""
     check_series_shape(data_shape, who="rcgan's discriminator")
     steps, _ = data_shape
     x = keras.Input(shape=tuple(data_shape), name="x")
@@ -54,5 +58,7 @@ def recurrent_discriminator(data_shape, num_classes, lstm_units=(100,), name="di
     h = keras.layers.Concatenate()([x, _per_step(y, steps)])
     h = _lstm_stack(h, lstm_units)
     step_logits = keras.layers.Dense(1, dtype="float32")(h)
+    if class_projection:
+        step_logits = keras.layers.Add(dtype="float32")([step_logits, ClassProjection(dtype="float32")([h, y])])
     logit = keras.layers.GlobalAveragePooling1D(dtype="float32")(step_logits)
     return keras.Model([x, y], logit, name=name)
