@@ -191,7 +191,9 @@ def write_report(args, data_name, median, rates, rounds_done):
     ]
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines))
+    # benchmarks/vs_pytorch.py writes the section from "## Beside PyTorch" on: it stays.
+    kept = out.read_text().partition("## Beside PyTorch") if out.exists() else ("", "", "")
+    out.write_text("\n".join(lines) + (f"\n{kept[1]}{kept[2]}" if kept[1] else ""))
 
 
 if __name__ == "__main__":
