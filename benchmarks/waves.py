@@ -73,6 +73,8 @@ def row_config(row):
 
     # Through TrainConfig, so that a field added since a row was recorded takes its default.
     fields = TrainConfig.from_dict(row.get("config") or FIRST_RECIPE).to_dict()
+    # These runs train on CPUs, where xla "auto" is off.
+    fields["xla"] = fields["xla"] is True
     return _plain({k: v for k, v in fields.items() if k != "seed"})
 
 

@@ -275,6 +275,20 @@ def test_bad_numbers_exit_non_zero_with_one_line(flags, says, tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
+@pytest.mark.parametrize("flags, xla, compiled", [
+    ([], "auto", False), (["--xla"], True, True), (["--xla", "on"], True, True), (["--xla", "off"], False, False),
+    (["--xla", "auto"], "auto", False),
+])
+def test_xla_is_auto_by_default_and_auto_is_off_without_a_gpu(flags, xla, compiled):
+    import tensorflow as tf
+
+    assert not tf.config.list_physical_devices("GPU"), "this test describes a machine without GPUs"
+    config = cli._train_config(cli.parser().parse_args(["train", "gan", "--data", "ring8", *flags]))
+    assert config.xla == xla and config.uses_xla() is compiled
+    with pytest.raises(ValueError, match='xla must be true, false or "auto", got \'yes\''):
+        TrainConfig(model="gan", data="ring8", xla="yes")
+
+
 def test_sample_refuses_an_unknown_extension_before_loading_anything(tmp_path, capsys):
     # No run there at all: the extension is what the error names.
     assert cli.main(["sample", str(tmp_path / "nowhere"), "--out", str(tmp_path / "x.jpg")]) == 2

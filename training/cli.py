@@ -27,7 +27,9 @@ def _train_config(args):
     fields = {name: getattr(args, name) for name in (
         "data", "epochs", "batch_size", "seed", "steps_per_epoch", "strategy", "backup_every_steps", "steps_per_execution", "data_dir")}
     fields = {name: value for name, value in fields.items() if value is not None}
-    fields.update({name: True for name in ("xla", "mixed_precision") if getattr(args, name)})
+    fields.update({name: True for name in ("mixed_precision",) if getattr(args, name)})
+    if args.xla is not None:
+        fields["xla"] = {"on": True, "off": False, "auto": "auto"}[args.xla]
     if args.devices:
         fields["devices"] = tuple(args.devices.split(","))
     if args.categorical:
@@ -164,7 +166,11 @@ def parser():
     train.add_argument("--out", default=None, help="run directory, default runs/MODEL-DATA (runs/RECIPE)")
     train.add_argument("--overwrite", action="store_true",
                        help="train a finished run's directory again from the start, deleting its model, pictures and logs")
-    train.add_argument("--xla", action="store_true", help="compile the train step with XLA")
+    train.add_argument(
+        "--xla", nargs="?", const="on", default=None, choices=("auto", "on", "off"),
+        help="compile the train step with XLA; auto (the default): on where a GPU is visible, off on CPUs, where it "
+             "made training slower (docs/results/scaling.md). --xla alone is on",
+    )
     train.add_argument(
         "--mixed-precision", action="store_true",
         help="float16 compute on GPUs (with loss scaling), bfloat16 elsewhere; float32 variables and losses",
@@ -306,7 +312,7 @@ def _version():
 
 def main(argv=None):
     args = parser().parse_args(argv)
-    if getattr(args, "xla", False):
+    if getattr(args, "xla", None) == "on":
         _request_cpu_auto_clustering()
     try:
         args.handler(args)

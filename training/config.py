@@ -69,7 +69,9 @@ class TrainConfig:
         epochs, steps_per_epoch: the length; steps_per_epoch None is one pass over the data.
         seed: seeds the model, the data order and the noise.
         sampling: `SamplingConfig`.
-        xla, mixed_precision, strategy, devices, backup_every_steps, data_dir:
+        xla: True, False, or "auto": on where TensorFlow sees a GPU, off on CPUs, where
+            XLA made training slower (docs/results/scaling.md).
+        mixed_precision, strategy, devices, backup_every_steps, data_dir:
             how and where it runs (see `ganzoo train --help`).
         steps_per_execution: training steps per call of the compiled step; None chooses
             (`training.run.steps_per_execution_of`).
@@ -85,7 +87,7 @@ class TrainConfig:
     steps_per_epoch: int | None = None
     seed: int = 0
     sampling: SamplingConfig = SamplingConfig()
-    xla: bool = False
+    xla: bool | str = "auto"
     mixed_precision: bool = False
     strategy: str = "auto"
     devices: tuple | None = None
@@ -105,10 +107,20 @@ class TrainConfig:
                                    ("rejection_steps", self.sampling.rejection_steps, 0)):
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < least):
                 raise ValueError(f"{name} must be an integer >= {least}, got {value!r}.")
+        if self.xla not in (True, False, "auto"):
+            raise ValueError(f"xla must be true, false or \"auto\", got {self.xla!r}.")
         for player, optimizer in self.optimizers.items():
             if optimizer.schedule not in SCHEDULES:
                 raise ValueError(f"The {player} schedule must be one of {', '.join(SCHEDULES)}, "
                                  f"got {optimizer.schedule!r}.")
+
+    def uses_xla(self):
+        """Whether the train step is compiled by XLA: `xla`, or with "auto" whether a GPU is visible."""
+        if self.xla == "auto":
+            import tensorflow as tf
+
+            return bool(tf.config.list_physical_devices("GPU"))
+        return bool(self.xla)
 
     def total_steps(self, steps_per_epoch=None):
         """Optimizer steps over the run (`steps_per_epoch` when the config leaves it to the data)."""

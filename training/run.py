@@ -84,7 +84,7 @@ def compile_model(model, config, steps_per_epoch):
 
     Call it inside the strategy's scope.
     """
-    model.compile(jit_compile=bool(config.xla))
+    model.compile(jit_compile=config.uses_xla())
     unknown = set(config.optimizers) - set(model.optimizer_names)
     if unknown:
         raise ValueError(f"{config.model} has no player {', '.join(sorted(unknown))}; its optimizers are "
@@ -95,7 +95,7 @@ def compile_model(model, config, steps_per_epoch):
         defaults = {player: optimizer.inner_optimizer if isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
                     else optimizer for player, optimizer in defaults.items()}
         total = config.total_steps(steps_per_epoch)
-        model.compile(jit_compile=bool(config.xla), **{
+        model.compile(jit_compile=config.uses_xla(), **{
             player: options.build(defaults[player], total) for player, options in config.optimizers.items()})
 
 
