@@ -58,6 +58,34 @@ def test_load_batches_shuffles_and_carries_labels():
     assert next(iter(unlabelled)).shape == (32, 2)
 
 
+def test_pipeline_gives_each_example_once_per_epoch_in_a_new_seeded_order():
+    x = np.arange(103, dtype="float32")[:, None] * [1.0, -1.0]
+    y = np.arange(103)
+    dataset = data.pipeline(x, y, batch_size=10, seed=5)
+    assert int(dataset.cardinality()) == 10, "whole batches only, and Keras can count them"
+    epochs = []
+    for _ in range(3):
+        batches = [(bx.numpy(), by.numpy()) for bx, by in dataset]
+        assert all(bx.shape == (10, 2) for bx, _ in batches)
+        for bx, by in batches:  # every example keeps its label
+            np.testing.assert_array_equal(bx[:, 0], by)
+        order = np.concatenate([by for _, by in batches])
+        assert len(set(order.tolist())) == 100, "no example twice in an epoch"
+        epochs.append(order)
+    assert not np.array_equal(epochs[0], epochs[1]) and not np.array_equal(epochs[1], epochs[2])
+    again = np.concatenate([by.numpy() for _, by in data.pipeline(x, y, batch_size=10, seed=5)])
+    np.testing.assert_array_equal(again, epochs[0])
+    other = np.concatenate([by.numpy() for _, by in data.pipeline(x, y, batch_size=10, seed=6)])
+    assert not np.array_equal(other, epochs[0])
+    # Over many epochs every example is seen: the dropped remainder changes from epoch to epoch.
+    seen = set()
+    for _ in range(20):
+        seen |= {int(v) for bx in dataset for v in bx[1].numpy()}
+    assert seen == set(range(103))
+    only_x = data.pipeline(x, batch_size=10, seed=5)
+    np.testing.assert_array_equal(next(iter(only_x)).numpy()[:, 0], epochs[0][:10])
+
+
 def _write_idx(path, array):
     header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
     with gzip.open(path, "wb") as f:

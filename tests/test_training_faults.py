@@ -115,6 +115,10 @@ def test_the_default_steps_per_execution_runs_small_models_25_steps_per_call_and
     config = TrainConfig(model="gan", data="ring8")
     assert [run.steps_per_execution_of(config, small, steps) for steps in (1000, 12, 26, 7)] == [25, 12, 13, 7]
     assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=30), small, 1000) == 10
+    # Several replicas: one step per call (Keras 3's loop fails there), and asking for more is refused.
+    assert run.steps_per_execution_of(config, small, 1000, replicas=2) == 1
+    with pytest.raises(ValueError, match=r"--steps-per-execution 5 cannot run under a strategy with 2 replicas"):
+        run.steps_per_execution_of(dataclasses.replace(config, steps_per_execution=5), small, 1000, replicas=2)
     large = zoo.create("dcgan")
     assert large.count_params() >= run.SMALL_MODEL_PARAMETERS
     assert run.steps_per_execution_of(config, large, 1000) == 1

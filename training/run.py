@@ -106,15 +106,22 @@ SMALL_MODEL_PARAMETERS = 500_000
 AUTO_STEPS_PER_EXECUTION = 25
 
 
-def steps_per_execution_of(config, model, steps_per_epoch):
+def steps_per_execution_of(config, model, steps_per_epoch, replicas=1):
     """Training steps per call: `config.steps_per_execution`, or by default the largest divisor of the
     epoch's steps (and of `backup_every_steps`) up to 25 for a model under 500,000 parameters, else 1.
 
     An execution never crosses an epoch's end or a step checkpoint, so pictures, logs, backups and
-    a resumed run fall on the same steps as with one step per call.
+    a resumed run fall on the same steps as with one step per call. Under a strategy with several
+    `replicas` it is 1: Keras 3's in-graph loop fails there (keras-team/keras#19246).
     """
     period = math.gcd(steps_per_epoch, config.backup_every_steps or steps_per_epoch)
     chosen = config.steps_per_execution
+    if replicas > 1:
+        if chosen not in (None, 1):
+            raise ValueError(f"--steps-per-execution {chosen} cannot run under a strategy with {replicas} replicas: "
+                             "Keras 3's loop of several steps per call fails there (keras-team/keras#19246). "
+                             "Leave it out, or train on one device.")
+        return 1
     if chosen is None:
         if model.count_params() >= SMALL_MODEL_PARAMETERS:
             return 1
@@ -188,7 +195,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
         steps = config.steps_per_epoch or int(data.cardinality())
         with distribution.scope():
             compile_model(model, config, steps)
-    per_execution = steps_per_execution_of(config, model, steps)
+    per_execution = steps_per_execution_of(config, model, steps, distribution.num_replicas_in_sync)
     if config.steps_per_epoch:
         # Epochs of a set length run on, through the data again.
         data = data.repeat()
