@@ -441,6 +441,17 @@ def test_rcgan_discriminator_judges_every_step_and_averages():
     np.testing.assert_allclose(np.asarray(logits)[:, 0], np.asarray(per_step).mean(axis=(1, 2)), atol=1e-6)
 
 
+def test_rcgan_step_position_gives_the_generator_each_steps_place_in_the_series():
+    model = tiny_model("rcgan", data_shape=(5, 1), seed=0, step_position=True)
+    net = model.generator
+    position = next(layer for layer in net.layers if isinstance(layer, zoo.layers.StepPosition))
+    z, y = model.prior_sample(3, seed=1), tf.one_hot([0, 1, 2], model.num_classes)
+    np.testing.assert_allclose(np.asarray(keras.Model(net.inputs, position.output)([z, y]))[:, :, 0],
+                               np.tile([0, 0.25, 0.5, 0.75, 1], (3, 1)), atol=1e-7)
+    first_lstm = next(layer for layer in net.layers if isinstance(layer, keras.layers.LSTM))
+    assert first_lstm.input.shape[-1] == model.latent_dim + model.num_classes + 1
+
+
 def test_rcgan_class_projection_adds_each_steps_state_against_the_class_embedding():
     model = tiny_model("rcgan", data_shape=(7, 1), seed=0, class_projection=True)
     x = tf.constant(np.random.default_rng(0).normal(size=(3, 7, 1)).astype("float32"))

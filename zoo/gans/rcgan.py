@@ -15,7 +15,7 @@ from keras_gan_zoo.registry import register
     defaults={"data_shape": (30, 1), "latent_dim": 4, "num_classes": 2, "lstm_units": (64, 64)},
     tiny={"data_shape": (6, 2), "latent_dim": 3, "num_classes": 3, "lstm_units": (8,)},
     data_kinds=("sequence",),
-    tiny_options=[{"class_projection": True}],
+    tiny_options=[{"class_projection": True}, {"step_position": True}],
 )
 class RCGAN(AdversarialModel):
     """A conditional GAN on series: both players are LSTMs that see the class at every step.
@@ -39,6 +39,7 @@ class RCGAN(AdversarialModel):
         lstm_units: widths of the stacked LSTM layers of each player, default `(64, 64)`.
         class_projection: the discriminator also scores each step's state against an embedding
             of the class (a projection discriminator, Miyato & Koyama 2018), default False.
+        step_position: the generator also reads each step's position in the series, default False.
         **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
@@ -57,7 +58,7 @@ class RCGAN(AdversarialModel):
     techniques = frozenset()
 
     def __init__(self, data_shape=(30, 1), latent_dim=4, num_classes=2, lstm_units=(64, 64), class_projection=False,
-                 **kwargs):
+                 step_position=False, **kwargs):
         recurrent.check_series_shape(data_shape, who="rcgan")
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
@@ -66,6 +67,7 @@ class RCGAN(AdversarialModel):
         if not self.lstm_units or min(self.lstm_units) < 1:
             raise ValueError(f"lstm_units must name at least one positive width, got {lstm_units}.")
         self.class_projection = bool(class_projection)
+        self.step_position = bool(step_position)
         super().__init__(data_shape, latent_dim, **kwargs)
 
     def default_optimizer(self):
@@ -73,7 +75,8 @@ class RCGAN(AdversarialModel):
         return keras.optimizers.Adam(learning_rate=1e-3, beta_1=0.5)
 
     def build_generator(self):
-        return recurrent.recurrent_generator(self.latent_dim, self.num_classes, self.data_shape, self.lstm_units)
+        return recurrent.recurrent_generator(self.latent_dim, self.num_classes, self.data_shape, self.lstm_units,
+                                             step_position=self.step_position)
 
     def build_discriminator(self):
         return recurrent.recurrent_discriminator(self.data_shape, self.num_classes, self.lstm_units,

@@ -9,7 +9,7 @@ the steps' logits. Output layers compute in float32 under any dtype policy (see 
 
 import keras
 
-from keras_gan_zoo.layers import ClassProjection
+from keras_gan_zoo.layers import ClassProjection, StepPosition
 
 
 def check_series_shape(data_shape, who="A recurrent network"):
@@ -33,14 +33,18 @@ def _lstm_stack(h, units, return_last_sequence=True):
     return h
 
 
-def recurrent_generator(latent_dim, num_classes, data_shape, lstm_units=(100,), name="generator"):
+def recurrent_generator(latent_dim, num_classes, data_shape, lstm_units=(100,), step_position=False,
+                        name="generator"):
     """[z, one-hot y] -> series (steps, features): LSTM layers over [z, y] repeated per step,
-    then a linear map of each step's state to its features."""
+    then a linear map of each step's state to its features. With `step_position`, every step also
+    reads its position in the series (`zoo.layers.StepPosition`), so the LSTM need not count."""
     check_series_shape(data_shape, who="rcgan's generator")
     steps, features = data_shape
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(num_classes,), name="y")
     h = _per_step(keras.layers.Concatenate()([z, y]), steps)
+    if step_position:
+        h = keras.layers.Concatenate()([h, StepPosition()(h)])
     h = _lstm_stack(h, lstm_units)
     outputs = keras.layers.Dense(features, dtype="float32")(h)
     return keras.Model([z, y], outputs, name=name)
