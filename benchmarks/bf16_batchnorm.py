@@ -1,0 +1,91 @@
+"""What batch normalization costs the zoo's DCGAN step, in float32 and in bfloat16 mixed precision.
+
+A diagnosis behind the bfloat16 row of docs/results/throughput.md ("Beside PyTorch"): the zoo's
+`dcgan` on Fashion-MNIST (batch 128) with its discriminator as shipped and with the same
+discriminator without its one batch normalization (`zoo.nets.conv_encoder(..., batch_norm=False)`),
+each in float32 and under `mixed_bfloat16`. Each measurement is a process of its own: 5 warm-up
+steps, then `--steps` steps timed from the end of the first to the end of the last; the four
+cases run interleaved, `--repeats` rounds.
+
+    python benchmarks/bf16_batchnorm.py          # writes docs/results/bf16_batchnorm.md
+
+Records go to docs/results/bf16_batchnorm.jsonl as they come.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import statistics
+import sys
+import time
+
+from reporting import keep, run_child
+
+RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
+REPORT = RESULTS_DIR / "bf16_batchnorm.md"
+RECORD = RESULTS_DIR / "bf16_batchnorm.jsonl"
+CASES = [(precision, norm) for precision in ("float32", "mixed_bfloat16") for norm in ("with", "without")]
+
+
+def measure(precision, norm, steps):
+    import keras
+
+    import keras_gan_zoo as zoo
+
+    keras.mixed_precision.set_dtype_policy(precision)
+    x, _ = zoo.data.load_arrays("fashion_mnist", download=False)
+    options = {} if norm == "with" else {
+        "discriminator": zoo.nets.conv_encoder((28, 28, 1), 1, 64, batch_norm=False, name="discriminator")}
+    model = zoo.create("dcgan", seed=0, **options)
+    model.compile()
+    data = zoo.data.pipeline(x[: 128 * 20], batch_size=128, shuffle=False).cache().repeat()
+    stamps = []
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
+    model.fit(data, epochs=1, steps_per_epoch=5, verbose=0)
+    model.fit(data, epochs=1, steps_per_epoch=steps + 1, verbose=0, callbacks=[clock])
+    print(json.dumps({"steps_per_second": steps / (stamps[-1] - stamps[0])}))
+
+
+def write_report(rows):
+    rows = [r for r in rows if r["started"] == rows[-1]["started"]]
+    lines = ["# Batch normalization in the DCGAN step, float32 and bfloat16", "",
+             "Command: `python benchmarks/bf16_batchnorm.py` (its docstring says how). Machine: "
+             f"{os.cpu_count()} CPU cores, the machine's other work paused. Measured {rows[-1]['started']}.", "",
+             "| precision | discriminator's batch normalization | runs attempted / failed | steps/s (median; all) |",
+             "|---|---|---|---|"]
+    median = {}
+    for precision, norm in CASES:
+        group = [r for r in rows if (r["precision"], r["batch_norm"]) == (precision, norm)]
+        values = [r["steps_per_second"] for r in group if "error" not in r]
+        if values:
+            median[precision, norm] = statistics.median(values)
+        cell = f"{statistics.median(values):.2f}; {', '.join(f'{v:.2f}' for v in values)}" if values else ""
+        lines.append(f"| {precision} | {norm} | {len(group)} / {len(group) - len(values)} | {cell} |")
+    lines.append("")
+    for precision in ("float32", "mixed_bfloat16"):
+        if (precision, "with") in median and (precision, "without") in median:
+            lines.append(f"- {precision}: without / with = {median[precision, 'without'] / median[precision, 'with']:.2f}x")
+    REPORT.write_text("\n".join(lines) + "\n")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--steps", type=int, default=20)
+    parser.add_argument("--child", nargs=3, metavar=("PRECISION", "NORM", "STEPS"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return measure(args.child[0], args.child[1], int(args.child[2]))
+    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    for round_ in range(args.repeats):
+        for precision, norm in CASES:
+            row = run_child([sys.executable, __file__, "--child", precision, norm, str(args.steps)])
+            keep({"precision": precision, "batch_norm": norm, "round": round_ + 1, **row, "started": started},
+                 rows, RECORD, write_report)
+
+
+if __name__ == "__main__":
+    main()
