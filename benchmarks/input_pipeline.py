@@ -20,9 +20,8 @@ import os
 import pathlib
 import statistics
 import sys
-import time
 
-from reporting import counts_line, keep, run_child
+from reporting import counts_line, keep, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "input_pipeline.md"
@@ -40,7 +39,6 @@ CASES = {
 
 def measure(case, repeats, calls):
     """Child process: alternating measurements of the pipeline and the tensor, one JSON line."""
-    import keras
     import tensorflow as tf
 
     import keras_gan_zoo as zoo
@@ -60,17 +58,11 @@ def measure(case, repeats, calls):
     steps = calls * per_call
     rates = {feed: [] for feed in feeds}
 
-    def rate(dataset):
-        stamps = []
-        clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
-        model.fit(dataset, epochs=1, steps_per_epoch=steps + per_call, verbose=0, callbacks=[clock])
-        return steps / (stamps[-1] - stamps[0])
-
     for dataset in feeds.values():
-        rate(dataset)  # warm-up: traces the step for this input
+        steps_per_second(model, dataset, steps)  # warm-up: traces the step for this input
     for _ in range(repeats):
         for feed, dataset in feeds.items():
-            rates[feed].append(rate(dataset))
+            rates[feed].append(steps_per_second(model, dataset, steps))
     print(json.dumps({"case": case, "batch_size": batch, "steps_per_call": per_call, "steps": steps,
                       "steps_per_second": rates}))
 

@@ -44,3 +44,22 @@ def keep(row, rows, record_path, write_report):
         record.write(json.dumps(row) + "\n")
     write_report(rows)
     print(json.dumps(row)[:300], flush=True)
+
+
+def steps_per_second(model, dataset, steps):
+    """Steady-state training steps per second inside one `fit` call.
+
+    Timed from the end of the first call of the compiled step to the end of the last, so that the
+    seconds `fit` spends starting and stopping do not count. `steps` is a multiple of the model's
+    `steps_per_execution` (the steps one call runs).
+    """
+    import time
+
+    import keras
+
+    per_call = model.steps_per_execution
+    stamps = []
+    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
+    model.fit(dataset, epochs=1, steps_per_epoch=steps + per_call, verbose=0, callbacks=[clock])
+    return steps / (stamps[-1] - stamps[0])
+

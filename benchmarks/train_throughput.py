@@ -16,7 +16,6 @@ import pathlib
 import platform
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -24,6 +23,7 @@ import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import keras_gan_zoo as zoo  # noqa: E402
+from reporting import steps_per_second  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results" / "throughput.md"
 
@@ -106,28 +106,6 @@ def image_batches(batch_size, num_batches):
             continue
     batches = zoo.data.pipeline(x[: batch_size * num_batches], batch_size=batch_size, shuffle=False)
     return name, batches.cache().repeat()
-
-
-class StepClock(keras.callbacks.Callback):
-    """Timestamps the end of every training step."""
-
-    def on_train_begin(self, logs=None):
-        self.stamps = []
-
-    def on_train_batch_end(self, batch, logs=None):
-        self.stamps.append(time.perf_counter())
-
-
-def steps_per_second(model, dataset, steps):
-    """Steady-state rate inside one `fit` call.
-
-    Timed from the end of the first step to the end of the last, so that the
-    few seconds `fit` sometimes spends starting or stopping (seen here as
-    whole-call times doubling at unchanged step times) do not count.
-    """
-    clock = StepClock()
-    model.fit(dataset, epochs=1, steps_per_epoch=steps + 1, verbose=0, callbacks=[clock])
-    return steps / (clock.stamps[-1] - clock.stamps[0])
 
 
 def main():

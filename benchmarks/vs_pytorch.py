@@ -41,7 +41,7 @@ import statistics
 import sys
 import time
 
-from reporting import run_child
+from reporting import run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "throughput.md"
@@ -123,11 +123,8 @@ def measure_zoo(network, mode, warmup, steps):
     per_call = 1 if mode == "fp32-1" else steps_per_execution_of(TrainConfig(model=name, data=data_name), model, steps)
     model.steps_per_execution = per_call
     dataset = zoo.data.pipeline(x[: BATCH[network] * 20], batch_size=BATCH[network], shuffle=False).cache().repeat()
-    stamps = []
-    clock = keras.callbacks.LambdaCallback(on_train_batch_end=lambda batch, logs: stamps.append(time.perf_counter()))
     model.fit(dataset, epochs=1, steps_per_epoch=max(warmup, per_call), verbose=0)
-    model.fit(dataset, epochs=1, steps_per_epoch=steps + per_call, verbose=0, callbacks=[clock])
-    return {"steps_per_second": steps / (stamps[-1] - stamps[0]), "steps_per_call": per_call, "data": data_name,
+    return {"steps_per_second": steps_per_second(model, dataset, steps), "steps_per_call": per_call, "data": data_name,
             "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__}
 
 
