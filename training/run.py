@@ -101,7 +101,7 @@ def compile_model(model, config, steps_per_epoch):
 
 # A small model's training step costs more in the call around it than in its arithmetic; running
 # several steps in one call (Keras's `steps_per_execution`, an in-graph loop) removes most of that
-# cost. benchmarks/throughput.py measures the gain.
+# cost. benchmarks/vs_pytorch.py and benchmarks/first_command.py measure the gain.
 SMALL_MODEL_PARAMETERS = 500_000
 AUTO_STEPS_PER_EXECUTION = 25
 
