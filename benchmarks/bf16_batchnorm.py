@@ -1,11 +1,17 @@
 """What batch normalization costs the zoo's DCGAN step, in float32 and in bfloat16 mixed precision.
 
 A diagnosis behind the bfloat16 row of docs/results/throughput.md ("Beside PyTorch"): the zoo's
-`dcgan` on Fashion-MNIST (batch 128) with its discriminator as shipped and with the same
-discriminator without its one batch normalization (`zoo.nets.conv_encoder(..., batch_norm=False)`),
-each in float32 and under `mixed_bfloat16`. Each measurement is a process of its own: 5 warm-up
-steps, then `--steps` steps timed from the end of the first to the end of the last; the four
-cases run interleaved, `--repeats` rounds.
+`dcgan` on Fashion-MNIST (batch 128) with three kinds of batch normalization, each in float32 and
+under `mixed_bfloat16`:
+
+- `keras`: every batch normalization is `keras.layers.BatchNormalization` (moments and
+  normalization as separate float32 operations, bfloat16 cast up and back);
+- `fused`: as shipped, `zoo.layers.FusedBatchNormalization` (TensorFlow's fused kernel);
+- `fused, none in D`: as shipped, but the discriminator without its one batch normalization
+  (`zoo.nets.conv_encoder(..., batch_norm=False)`): the most that normalization can cost there.
+
+Each measurement is a process of its own: 5 warm-up steps, then `--steps` steps timed from the end
+of the first to the end of the last; the cases run interleaved, `--repeats` rounds.
 
     python benchmarks/bf16_batchnorm.py          # writes docs/results/bf16_batchnorm.md
 
@@ -25,7 +31,8 @@ from reporting import keep, run_child, steps_per_second
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "bf16_batchnorm.md"
 RECORD = RESULTS_DIR / "bf16_batchnorm.jsonl"
-CASES = [(precision, norm) for precision in ("float32", "mixed_bfloat16") for norm in ("with", "without")]
+NORMS = ("keras", "fused", "fused, none in D")
+CASES = [(precision, norm) for precision in ("float32", "mixed_bfloat16") for norm in NORMS]
 
 
 def measure(precision, norm, steps):
@@ -35,9 +42,20 @@ def measure(precision, norm, steps):
 
     keras.mixed_precision.set_dtype_policy(precision)
     x, _ = zoo.data.load_arrays("fashion_mnist", download=False)
-    options = {} if norm == "with" else {
-        "discriminator": zoo.nets.conv_encoder((28, 28, 1), 1, 64, batch_norm=False, name="discriminator")}
+    options = {}
+    if norm == "fused, none in D":
+        options["discriminator"] = zoo.nets.conv_encoder((28, 28, 1), 1, 64, batch_norm=False, name="discriminator")
     model = zoo.create("dcgan", seed=0, **options)
+    if norm == "keras":
+        def unfused(layer):
+            kind = keras.layers.BatchNormalization if isinstance(layer, zoo.layers.FusedBatchNormalization) else type(layer)
+            return kind.from_config(layer.get_config())
+
+        nets = {name: keras.models.clone_model(getattr(model, name), clone_function=unfused)
+                for name in ("generator", "discriminator")}
+        assert not any(isinstance(layer, zoo.layers.FusedBatchNormalization)
+                       for net in nets.values() for layer in net.layers)
+        model = zoo.create("dcgan", seed=0, **nets)
     model.compile()
     data = zoo.data.pipeline(x[: 128 * 20], batch_size=128, shuffle=False).cache().repeat()
     model.fit(data, epochs=1, steps_per_epoch=5, verbose=0)
@@ -49,7 +67,7 @@ def write_report(rows):
     lines = ["# Batch normalization in the DCGAN step, float32 and bfloat16", "",
              "Command: `python benchmarks/bf16_batchnorm.py` (its docstring says how). Machine: "
              f"{os.cpu_count()} CPU cores, the machine's other work paused. Measured {rows[-1]['started']}.", "",
-             "| precision | discriminator's batch normalization | runs attempted / failed | steps/s (median; all) |",
+             "| precision | batch normalization | runs attempted / failed | steps/s (median; all) |",
              "|---|---|---|---|"]
     median = {}
     for precision, norm in CASES:
@@ -61,8 +79,9 @@ def write_report(rows):
         lines.append(f"| {precision} | {norm} | {len(group)} / {len(group) - len(values)} | {cell} |")
     lines.append("")
     for precision in ("float32", "mixed_bfloat16"):
-        if (precision, "with") in median and (precision, "without") in median:
-            lines.append(f"- {precision}: without / with = {median[precision, 'without'] / median[precision, 'with']:.2f}x")
+        for norm in NORMS[1:]:
+            if (precision, "keras") in median and (precision, norm) in median:
+                lines.append(f"- {precision}: {norm} / keras = {median[precision, norm] / median[precision, 'keras']:.2f}x")
     REPORT.write_text("\n".join(lines) + "\n")
 
 

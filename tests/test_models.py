@@ -833,6 +833,81 @@ def test_virtual_batch_norm_option_samples_independently_of_the_batch(name, tmp_
     np.testing.assert_allclose(served.signatures["generate"](z=z)["samples"], model.generate(z), atol=1e-5)
 
 
+def paired_batch_norms(shape, seed=0):
+    """A Keras batch normalization and a fused one, built for `shape` with the same random gamma and beta."""
+    rng = np.random.default_rng(seed)
+    keras_bn, fused = keras.layers.BatchNormalization(), zoo.layers.FusedBatchNormalization()
+    for layer in (keras_bn, fused):
+        layer.build(shape)
+    gamma, beta = rng.normal(1.0, 0.3, shape[-1]), rng.normal(0.0, 0.3, shape[-1])
+    for layer in (keras_bn, fused):
+        layer.gamma.assign(gamma)
+        layer.beta.assign(beta)
+    return keras_bn, fused
+
+
+def normalized_with_gradients(layer, x, training):
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        y = layer(x, training=training)
+        weighting = tf.constant(np.random.default_rng(5).normal(size=y.shape), "float32")
+        loss = tf.reduce_sum(tf.cast(y, "float32") * weighting)
+    return [y, *tape.gradient(loss, [x, layer.gamma, layer.beta])]
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("shape", [(32, 6), (16, 5, 7), (8, 4, 4, 3)])
+def test_fused_batch_norm_matches_keras_batch_norm(shape, policy, dtype_policy):
+    dtype_policy(policy)
+    keras_bn, fused = paired_batch_norms(shape)
+    x = tf.cast(np.random.default_rng(1).normal(2.0, 3.0, shape).astype("float32"), keras_bn.compute_dtype)
+    tolerance = {"float32": 1e-5, "mixed_bfloat16": 1e-2}[policy]
+    for step in range(2):  # the second step normalizes with moving statistics already moved
+        expected, got = (normalized_with_gradients(layer, x * (step + 1), True) for layer in (keras_bn, fused))
+        assert got[0].dtype == expected[0].dtype
+        for a, b, what in zip(expected, got, ["output", "input gradient", "gamma gradient", "beta gradient"]):
+            a, b = (np.asarray(tf.cast(t, "float32")) for t in (a, b))
+            np.testing.assert_allclose(b, a, atol=tolerance * (1 + np.abs(a).max()), err_msg=what)
+        np.testing.assert_allclose(fused.moving_mean.numpy(), keras_bn.moving_mean.numpy(), rtol=1e-5, atol=1e-7)
+        np.testing.assert_allclose(fused.moving_variance.numpy(), keras_bn.moving_variance.numpy(), rtol=1e-5)
+    assert not np.allclose(fused.moving_mean.numpy(), 0.0), "the moving mean never moved"
+    for training in (False, None):
+        a, b = (np.asarray(tf.cast(layer(x, training=training), "float32")) for layer in (keras_bn, fused))
+        np.testing.assert_allclose(b, a, atol=tolerance * (1 + np.abs(a).max()))
+
+
+def test_fused_batch_norm_falls_back_to_keras_where_the_kernel_does_not_apply():
+    x = np.random.default_rng(0).normal(1.0, 2.0, (6, 3, 4)).astype("float32")
+    mask = np.ones((6, 3), bool)
+    mask[:, 2] = False
+    for options, kwargs in [({}, {"mask": mask}), ({"axis": 1}, {})]:
+        keras_bn, fused = keras.layers.BatchNormalization(**options), zoo.layers.FusedBatchNormalization(**options)
+        assert not fused._fusable(tf.constant(x), kwargs.get("mask"))
+        np.testing.assert_allclose(fused(x, training=True, **kwargs), keras_bn(x, training=True, **kwargs), atol=1e-5)
+    assert not zoo.layers.FusedBatchNormalization()._fusable(tf.constant(x, "float64"), None)
+
+
+def test_fused_batch_norm_weights_and_config_load_into_keras_batch_norm_and_back(tmp_path):
+    keras_bn, fused = paired_batch_norms((10, 4), seed=3)
+    x = np.random.default_rng(2).normal(0.5, 1.5, (10, 4)).astype("float32")
+    fused(x, training=True)
+    inputs = keras.Input((4,))
+    model = keras.Model(inputs, zoo.layers.FusedBatchNormalization.from_config(fused.get_config())(inputs))
+    model.layers[-1].set_weights(fused.get_weights())
+    model.save(tmp_path / "fused.keras")
+    loaded = keras.models.load_model(tmp_path / "fused.keras")
+    assert isinstance(loaded.layers[-1], zoo.layers.FusedBatchNormalization)
+    keras_bn.set_weights(fused.get_weights())
+    for reference in (loaded, keras_bn):
+        np.testing.assert_allclose(reference(x, training=False), fused(x, training=False), atol=1e-6)
+
+
+def test_convolutional_networks_batch_normalize_with_the_fused_layer():
+    for net in (nets.conv_encoder((8, 8, 1), 1, 4), nets.conv_decoder(3, (8, 8, 1), 4)):
+        assert any(isinstance(layer, zoo.layers.FusedBatchNormalization) for layer in net.layers), net.name
+
+
 def test_a_variant_that_sets_its_options_after_the_base_builds_its_networks_is_told_so():
     class LateWidth(zoo.get_entry("gan").cls):
         def __init__(self, width=4, **kwargs):

@@ -3,13 +3,14 @@
 Two stride-2 stages, so height and width must be divisible by 4 (28x28 gives
 7x7 at the bottom). Batch normalization everywhere but the discriminator's
 input layer and the generator's output layer, LeakyReLU(0.2) in the
-discriminator, ReLU in the generator, 5x5 kernels: the paper's guidelines.
+discriminator, ReLU in the generator, 5x5 kernels: the paper's guidelines. The batch
+normalization is `zoo.layers.FusedBatchNormalization`, Keras's layer through one fused kernel.
 Output layers compute in float32 under any dtype policy (see `nets.mlp`).
 """
 
 import keras
 
-from keras_gan_zoo.layers import MinibatchDiscrimination, VirtualBatchNormalization
+from keras_gan_zoo.layers import FusedBatchNormalization, MinibatchDiscrimination, VirtualBatchNormalization
 
 
 def check_image_shape(image_shape, who="A convolutional network"):
@@ -34,7 +35,7 @@ def conv_encoder(image_shape, output_dim, filters=64, batch_norm=True, name="con
     h = keras.layers.LeakyReLU(0.2)(h)
     h = keras.layers.Conv2D(2 * filters, 5, strides=2, padding="same")(h)
     if batch_norm:
-        h = keras.layers.BatchNormalization()(h)
+        h = FusedBatchNormalization()(h)
     h = keras.layers.LeakyReLU(0.2)(h)
     h = keras.layers.Flatten()(h)
     if minibatch_kernels:
@@ -57,7 +58,7 @@ def conv_decoder(
     def normalization():
         if virtual_batch_norm:
             return VirtualBatchNormalization(virtual_batch_norm)
-        return keras.layers.BatchNormalization()
+        return FusedBatchNormalization()
 
     height, width, channels = image_shape
     inputs = keras.Input(shape=(input_dim,), name="z")
