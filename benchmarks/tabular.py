@@ -13,6 +13,10 @@ split holds; and scores them with `zoo.metrics.tabular`:
 - machine-learning efficacy: a 200-tree random forest predicting the target, trained on the
   synthetic rows and on the real train rows, R^2 on the real test rows, and their ratio.
 
+Every run also draws its synthetic columns over the train rows' (`zoo.plots.save_table_columns`) to
+docs/results/tabular_TABLE_METHOD_seedS.png; the report shows, per table, the pictures of the
+smallest held-out seed that has them.
+
 Two reference rows bound each table: the real test rows scored as if generated (what a perfect
 generator of this size scores), and the train rows with every column shuffled on its own (right
 columns, no joint structure).
@@ -139,8 +143,17 @@ def run_one(method, table, seed):
         seconds = time.perf_counter() - started
         synthetic = model.sample(len(train))
         settings = {"epochs": epochs, "batch_size": model._batch_size, "ctgan": __import__("ctgan").__version__}
+    from keras_gan_zoo.plots import save_table_columns
+
+    picture = picture_path(table, method, seed)
+    save_table_columns(synthetic, train, picture, categorical,
+                       title=f"{method} on {table}, seed {seed}: generated (red) against the train rows (grey)")
     print(json.dumps({"method": method, "table": table, "seed": seed, "seconds": seconds, "settings": settings,
-                      **scores(train, test, synthetic, categorical, target, seed)}))
+                      "picture": picture.name, **scores(train, test, synthetic, categorical, target, seed)}))
+
+
+def picture_path(table, method, seed):
+    return RESULTS_DIR / f"tabular_{table}_{method}_seed{seed}.png"
 
 
 def references(table):
@@ -169,7 +182,8 @@ def write_report(rows):
         "# Tables: tabular_gan and CTGAN",
         "",
         "Command: `python benchmarks/tabular.py --seeds 1,2` (in an environment with the ctgan package; see the "
-        f"script's docstring). Machine: {os.cpu_count()} CPU cores, shared with other work while these ran: "
+        "script's docstring), and for further seeds `--seeds S` with `--tables` and `--methods` naming what ran; "
+        f"every row names its seed. Machine: {os.cpu_count()} CPU cores, shared with other work while these ran: "
         "seconds compare methods of the same run only.",
         "",
         "Columns: mean KS statistic over continuous columns and mean total variation distance over categorical "
@@ -208,6 +222,11 @@ def write_report(rows):
                     lines.append(f"| {r['method']} | {r['seed']} | not run: {r['error']} | | | | | |")
                 else:
                     lines.append(f"| {r['method']} | {r['seed']} | {r['seconds']:.0f} | {_cells(r)} |")
+        drawn = sorted({r["seed"] for r in runs if r.get("picture") and r["seed"] not in TUNING_SEEDS})
+        if drawn:
+            pictured = {r["picture"]: r["method"] for r in runs if r.get("picture") and r["seed"] == drawn[0]}
+            lines += ["", f"### Pictures (seed {drawn[0]})", ""]
+            lines += [f"![{name}]({name})" for name in sorted(pictured, key=lambda n: list(METHODS).index(pictured[n]))]
     notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
     REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
 
