@@ -29,6 +29,7 @@ from reporting import keep
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "first_command.md"
 RECORD = RESULTS_DIR / "first_command.jsonl"
+NOTES_HEADING = "## Notes"
 WAYS = {"1 step per call": ["--steps-per-execution", "1"], "default": []}
 
 
@@ -60,7 +61,8 @@ def timed_run(way, run_dir):
 def write_report(rows):
     lines = ["# The README's first command: `ganzoo train gan --data ring8`", "",
              f"Command: `python benchmarks/first_command.py` (its docstring says how). Machine: {os.cpu_count()} CPU "
-             "cores, the machine's other work paused.", "",
+             f"cores, the machine's other work paused. Measured {rows[-1]['started']}; earlier runs are in "
+             "docs/results/first_command.jsonl.", "",
              "| way | runs attempted / failed | whole command, s (median; all) | training, s (median; all) | "
              "mode coverage (every run) |", "|---|---|---|---|---|"]
     for way in WAYS:
@@ -79,7 +81,8 @@ def write_report(rows):
     if len(medians) == 2:
         lines += ["", f"Training time, default over 1 step per call: "
                       f"{medians['default'] / medians['1 step per call']:.2f}x (goal: at most 0.5x)."]
-    REPORT.write_text("\n".join(lines) + "\n")
+    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
+    REPORT.write_text("\n".join(lines) + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
 
 
 def main():
