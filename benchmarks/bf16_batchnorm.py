@@ -1,14 +1,17 @@
-"""What batch normalization costs the zoo's DCGAN step, in float32 and in bfloat16 mixed precision.
+"""Where the zoo's DCGAN step spends its bfloat16 time: batch normalization and the output layer.
 
 A diagnosis behind the bfloat16 row of docs/results/throughput.md ("Beside PyTorch"): the zoo's
-`dcgan` on Fashion-MNIST (batch 128) with three kinds of batch normalization, each in float32 and
-under `mixed_bfloat16`:
+`dcgan` on Fashion-MNIST (batch 128), each case in float32 and under `mixed_bfloat16`:
 
-- `keras`: every batch normalization is `keras.layers.BatchNormalization` (moments and
+- `fused`: as shipped. Batch normalization is `zoo.layers.FusedBatchNormalization` (TensorFlow's
+  fused kernel); the generator's last transposed convolution computes in the policy's dtype and
+  its tanh in float32;
+- `keras`: as shipped but every batch normalization `keras.layers.BatchNormalization` (moments and
   normalization as separate float32 operations, bfloat16 cast up and back);
-- `fused`: as shipped, `zoo.layers.FusedBatchNormalization` (TensorFlow's fused kernel);
-- `fused, none in D`: as shipped, but the discriminator without its one batch normalization
-  (`zoo.nets.conv_encoder(..., batch_norm=False)`): the most that normalization can cost there.
+- `fused, none in D`: as shipped but the discriminator without its one batch normalization
+  (`zoo.nets.conv_encoder(..., batch_norm=False)`): the most that normalization can cost there;
+- `fused, float32 output convolution`: as shipped but the generator's last transposed convolution
+  computing in float32 (the zoo's generator before this benchmark's second run).
 
 Each measurement is a process of its own: 5 warm-up steps, then `--steps` steps timed from the end
 of the first to the end of the last; the cases run interleaved, `--repeats` rounds.
@@ -31,7 +34,7 @@ from reporting import keep, run_child, steps_per_second
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "bf16_batchnorm.md"
 RECORD = RESULTS_DIR / "bf16_batchnorm.jsonl"
-NORMS = ("keras", "fused", "fused, none in D")
+NORMS = ("keras", "fused", "fused, none in D", "fused, float32 output convolution")
 CASES = [(precision, norm) for precision in ("float32", "mixed_bfloat16") for norm in NORMS]
 
 
@@ -45,6 +48,11 @@ def measure(precision, norm, steps):
     options = {}
     if norm == "fused, none in D":
         options["discriminator"] = zoo.nets.conv_encoder((28, 28, 1), 1, 64, batch_norm=False, name="discriminator")
+    if norm == "fused, float32 output convolution":
+        shipped = zoo.nets.conv_decoder(100, (28, 28, 1), 64, name="generator")
+        # The shipped generator up to its last ReLU, then the output layer as one float32 convolution.
+        last = keras.layers.Conv2DTranspose(1, 5, strides=2, padding="same", activation="tanh", dtype="float32")
+        options["generator"] = keras.Model(shipped.inputs, last(shipped.layers[-3].output), name="generator")
     model = zoo.create("dcgan", seed=0, **options)
     if norm == "keras":
         def unfused(layer):
@@ -64,10 +72,10 @@ def measure(precision, norm, steps):
 
 def write_report(rows):
     rows = [r for r in rows if r["started"] == rows[-1]["started"]]
-    lines = ["# Batch normalization in the DCGAN step, float32 and bfloat16", "",
+    lines = ["# Batch normalization and the output layer in the DCGAN step, float32 and bfloat16", "",
              "Command: `python benchmarks/bf16_batchnorm.py` (its docstring says how). Machine: "
              f"{os.cpu_count()} CPU cores, the machine's other work paused. Measured {rows[-1]['started']}.", "",
-             "| precision | batch normalization | runs attempted / failed | steps/s (median; all) |",
+             "| precision | case | runs attempted / failed | steps/s (median; all) |",
              "|---|---|---|---|"]
     median = {}
     for precision, norm in CASES:
@@ -79,9 +87,10 @@ def write_report(rows):
         lines.append(f"| {precision} | {norm} | {len(group)} / {len(group) - len(values)} | {cell} |")
     lines.append("")
     for precision in ("float32", "mixed_bfloat16"):
-        for norm in NORMS[1:]:
-            if (precision, "keras") in median and (precision, norm) in median:
-                lines.append(f"- {precision}: {norm} / keras = {median[precision, norm] / median[precision, 'keras']:.2f}x")
+        for norm in NORMS:
+            if norm != "fused" and (precision, "fused") in median and (precision, norm) in median:
+                lines.append(f"- {precision}: fused (as shipped) / {norm} = "
+                             f"{median[precision, 'fused'] / median[precision, norm]:.2f}x")
     REPORT.write_text("\n".join(lines) + "\n")
 
 

@@ -5,7 +5,8 @@ Two stride-2 stages, so height and width must be divisible by 4 (28x28 gives
 input layer and the generator's output layer, LeakyReLU(0.2) in the
 discriminator, ReLU in the generator, 5x5 kernels: the paper's guidelines. The batch
 normalization is `zoo.layers.FusedBatchNormalization`, Keras's layer through one fused kernel.
-Output layers compute in float32 under any dtype policy (see `nets.mlp`).
+The encoder's output layer computes in float32 under any dtype policy (see `nets.mlp`), the
+decoder's output activation too, after a last convolution in the policy's dtype.
 """
 
 import keras
@@ -69,7 +70,10 @@ def conv_decoder(
     h = keras.layers.Conv2DTranspose(filters, 5, strides=2, padding="same", use_bias=False)(h)
     h = normalization()(h)
     h = keras.layers.ReLU()(h)
-    outputs = keras.layers.Conv2DTranspose(
-        channels, 5, strides=2, padding="same", activation=output_activation, dtype="float32"
-    )(h)
+    # The last transposed convolution computes in the policy's dtype and its activation in float32
+    # (Keras's advice for mixed precision): the samples and the losses on them stay float32, and
+    # under bfloat16 the convolution no longer runs in float32, where it took a quarter of the
+    # generator's step (docs/results/bf16_batchnorm.md).
+    h = keras.layers.Conv2DTranspose(channels, 5, strides=2, padding="same")(h)
+    outputs = keras.layers.Activation(output_activation, dtype="float32")(h)
     return keras.Model(inputs, outputs, name=name)
