@@ -13,7 +13,11 @@ are all held out (no seed chose anything).
 
 Each study runs in its own process, one at a time (the classifier uses both
 cores); its record is appended to docs/results/amplification.jsonl when it
-finishes, and the report rewritten, so a cut-off run keeps what it finished.
+finishes, and the report rewritten. A study of hours keeps its runs as they
+finish: after each, its accuracies so far go to docs/results/amplification_runs.jsonl,
+and the same study asked for again (same data, generator, runs, fraction and
+budgets) goes on from the next run instead of starting over. The report lists
+such unfinished studies.
 """
 
 import argparse
@@ -28,6 +32,7 @@ from reporting import counts_line, keep, run_child
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "amplification.md"
 RECORD = RESULTS_DIR / "amplification.jsonl"
+RUNS_RECORD = RESULTS_DIR / "amplification_runs.jsonl"
 NOTES_HEADING = "## Notes"
 # Report name -> (generator: variant or recipe, extra model options).
 GENERATORS = {
@@ -53,6 +58,29 @@ def reusable_baselines(dataset, runs, fraction, classifier_steps):
     return None
 
 
+def _study_key(dataset, name, runs, fraction, generator_steps, classifier_steps):
+    return {"data": dataset, "name": name, "runs": runs, "fraction": fraction, "generator_steps": generator_steps,
+            "classifier_steps": classifier_steps}
+
+
+def _latest_runs():
+    """Each study's last kept state (by its key's JSON), from docs/results/amplification_runs.jsonl."""
+    lines = RUNS_RECORD.read_text().splitlines() if RUNS_RECORD.exists() else []
+    latest = {}
+    for line in lines:
+        state = json.loads(line)
+        latest[json.dumps(state["study"], sort_keys=True)] = state
+    return latest
+
+
+def unfinished_state(key):
+    """The runs a cut-off process finished of the study `key`, or None when it has none left over."""
+    state = _latest_runs().get(json.dumps(key, sort_keys=True))
+    if state is None or len(next(iter(state["accuracies"].values()))) >= key["runs"]:
+        return None
+    return state
+
+
 def study(dataset, name, runs, fraction, generator_steps, classifier_steps):
     """Child process: one study, its record printed as one JSON line."""
     from keras_gan_zoo.training import amplify
@@ -60,8 +88,20 @@ def study(dataset, name, runs, fraction, generator_steps, classifier_steps):
     generator, options = GENERATORS[name]
     config = amplify.AmplifyConfig(data=dataset, fraction=fraction, generator=generator, model_options=options,
                                    runs=runs, generator_steps=generator_steps, classifier_steps=classifier_steps)
+    key = _study_key(dataset, name, runs, fraction, generator_steps, classifier_steps)
+    finished = unfinished_state(key)
+    if finished:
+        print(f"going on from run {len(next(iter(finished['accuracies'].values()))) + 1}: the earlier runs are in "
+              f"{RUNS_RECORD.name}", file=sys.stderr, flush=True)
+
+    def keep_run(state):
+        at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        with RUNS_RECORD.open("a") as f:
+            f.write(json.dumps({"study": key, "at": at, **state}) + "\n")
+
     record = amplify.amplify(config, progress=lambda line: print(line, file=sys.stderr, flush=True),
-                             baselines=reusable_baselines(dataset, runs, fraction, classifier_steps))
+                             baselines=reusable_baselines(dataset, runs, fraction, classifier_steps),
+                             finished=finished, on_run=keep_run)
     print(json.dumps({"name": name, **record}))
 
 
@@ -91,6 +131,17 @@ def write_report(rows):
             continue
         lines += [f"## {row['name']} on {row['config']['data']}", "",
                   *amplify.markdown(row).splitlines()[2:], "", f"Started {row['started']}.", ""]
+    open_studies = [state for state in _latest_runs().values()
+                    if len(next(iter(state["accuracies"].values()))) < state["study"]["runs"]]
+    if open_studies:
+        lines += ["## Unfinished studies", "",
+                  "Cut off before their last run; the runs they finished are kept in "
+                  "docs/results/amplification_runs.jsonl, and the same command goes on from the next one.", ""]
+        for state in open_studies:
+            done = len(next(iter(state["accuracies"].values())))
+            lines.append(f"- {state['study']['name']} on {state['study']['data']}: {done} of "
+                         f"{state['study']['runs']} runs finished ({state['seconds']:.0f} s), the last at {state['at']}.")
+        lines.append("")
     notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
     REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
 

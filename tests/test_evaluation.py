@@ -349,3 +349,28 @@ def test_amplify_reuses_given_baselines_instead_of_training_them(tmp_path):
     generated = rows["fraction + generated 0.5"]
     assert generated["gap_closed"] == pytest.approx((generated["mean"] - 0.25) / 0.25)
     assert record["baselines_reused"] == sorted(given)
+
+
+def test_amplify_goes_on_from_the_runs_a_cut_off_study_finished():
+    from keras_gan_zoo.training import amplify
+
+    config = amplify.AmplifyConfig(data="mnist_5k", fraction=0.05, generator="cgan", mix=(0.5,), runs=2,
+                                   generator_steps=1, classifier_steps=1, pool=20)
+    given = {amplify.FULL: [0.5, 0.5], amplify.FRACTION: [0.25, 0.25], amplify.AUGMENTED: [0.375, 0.375]}
+    kept = []
+    amplify.amplify(config, progress=lambda line: None, baselines=given,
+                    on_run=lambda state: kept.append(json.loads(json.dumps(state))))
+    assert [len(state["accuracies"][amplify.FULL]) for state in kept] == [1, 2]
+    assert kept[0]["generators_per_run"] == 1 and kept[1]["seconds"] >= kept[0]["seconds"]
+    # A process cut off after run 1: the next one trains run 2 only and keeps run 1's accuracies.
+    first = kept[0]
+    first["accuracies"]["fraction + generated 0.5"] = [0.125]  # a value no classifier of this test could give
+    log = []
+    record = amplify.amplify(config, progress=log.append, baselines=given, finished=first)
+    assert "run 2/2" in log and "run 1/2" not in log
+    rows = {row["condition"]: row for row in record["rows"]}
+    assert rows["fraction + generated 0.5"]["accuracies"][0] == 0.125
+    assert len(rows["fraction + generated 0.5"]["accuracies"]) == 2
+    uneven = {"accuracies": {amplify.FULL: [0.5], amplify.FRACTION: []}}
+    with pytest.raises(ValueError, match="finished must hold the same number of runs, at most 2"):
+        amplify.amplify(config, progress=lambda line: None, baselines=given, finished=uneven)

@@ -209,7 +209,7 @@ def _generate(config, x, y, seed, num_classes, progress):
     return np.concatenate(parts), np.sort(labels), num_classes
 
 
-def amplify(config, progress=print, write=None, baselines=None):
+def amplify(config, progress=print, write=None, baselines=None, finished=None, on_run=None):
     """Runs the study; returns its record (a JSON-ready dict) with one row per condition.
 
     `write`: a folder to save the last run's amplified set in (`tf.data.Dataset.save`:
@@ -217,8 +217,12 @@ def amplify(config, progress=print, write=None, baselines=None):
     `baselines`: the accuracies per run of the conditions without generated samples (full
     set, fraction, augmentation) from an earlier study of the same data, fraction, seed and
     classifier budget; they do not depend on the generator, so they are not trained again.
+    `finished`: the runs of this study that an earlier, cut-off process finished, as
+    `on_run` gave them; the study goes on from the next run. `on_run(state)`: called after
+    every run with {"accuracies": {condition: [one per run so far]}, "generators_per_run": n,
+    "seconds": s}, for a caller to keep, so that a study of hours loses at most one run.
     """
-    started = time.time()
+    started = time.time() - (finished or {}).get("seconds", 0.0)
     x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir, download=False)
     test = zoo.data.load_arrays(config.data, "test", data_dir=config.data_dir, download=False)
     num_classes = zoo.data.describe(config.data).num_classes
@@ -228,9 +232,13 @@ def amplify(config, progress=print, write=None, baselines=None):
     conditions = {FULL: (x, y, {}), FRACTION: (fx, fy, {}),
                   **{f"fraction + generated {share:g}": (fx, fy, {"share": share}) for share in config.mix},
                   AUGMENTED: (fx, fy, {"augment": True, "flips": config.data == "fashion_mnist"})}
-    accuracies = {condition: [] for condition in conditions}
-    generators_trained = None
-    for run in range(config.runs):
+    accuracies = {condition: list((finished or {}).get("accuracies", {}).get(condition, [])) for condition in conditions}
+    done = {len(values) for values in accuracies.values()}
+    if len(done) != 1 or done.pop() > config.runs:
+        raise ValueError(f"finished must hold the same number of runs, at most {config.runs}, for each of the "
+                         f"conditions {list(conditions)}; got {({c: len(v) for c, v in accuracies.items()})}.")
+    generators_trained = (finished or {}).get("generators_per_run")
+    for run in range(len(accuracies[FULL]), config.runs):
         seed = config.seed + run
         progress(f"run {run + 1}/{config.runs}")
         samples, labels, generators_trained = _generate(config, fx, fy, seed, num_classes, progress)
@@ -243,6 +251,9 @@ def amplify(config, progress=print, write=None, baselines=None):
             accuracies[condition].append(train_classifier(train_x, train_y, test, config, seed, generated, **how))
         if write is not None and run == config.runs - 1:
             save_amplified(write, fx, fy, samples, labels)
+        if on_run is not None:
+            on_run({"accuracies": accuracies, "generators_per_run": generators_trained,
+                    "seconds": round(time.time() - started, 1)})
     record = {"config": {**dataclasses.asdict(config), "mix": list(config.mix)}, "fraction_examples": int(len(kept)),
               "baselines_reused": sorted(baselines or {}),
               "train_examples": int(len(x)), "test_examples": int(len(test[1])),
