@@ -107,13 +107,13 @@ def test_steps_per_execution_must_divide_the_epoch_and_the_checkpoints(tmp_path)
     assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=8), model, 12) == 4
 
 
-def test_the_default_steps_per_execution_runs_small_models_25_steps_per_call_and_large_ones_1():
+def test_the_default_steps_per_execution_runs_small_models_100_steps_per_call_and_large_ones_1():
     from keras_gan_zoo.training import run
     from keras_gan_zoo.training.config import TrainConfig
 
     small = zoo.create("gan", data_shape=(2,))
     config = TrainConfig(model="gan", data="ring8")
-    assert [run.steps_per_execution_of(config, small, steps) for steps in (1000, 12, 26, 7)] == [25, 12, 13, 7]
+    assert [run.steps_per_execution_of(config, small, steps) for steps in (1000, 150, 12, 26, 7)] == [100, 75, 12, 26, 7]
     assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=30), small, 1000) == 10
     # Several replicas: one step per call (Keras 3's loop fails there), and asking for more is refused.
     assert run.steps_per_execution_of(config, small, 1000, replicas=2) == 1

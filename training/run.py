@@ -103,12 +103,12 @@ def compile_model(model, config, steps_per_epoch):
 # several steps in one call (Keras's `steps_per_execution`, an in-graph loop) removes most of that
 # cost. benchmarks/vs_pytorch.py and benchmarks/first_command.py measure the gain.
 SMALL_MODEL_PARAMETERS = 500_000
-AUTO_STEPS_PER_EXECUTION = 25
+AUTO_STEPS_PER_EXECUTION = 100
 
 
 def steps_per_execution_of(config, model, steps_per_epoch, replicas=1):
     """Training steps per call: `config.steps_per_execution`, or by default the largest divisor of the
-    epoch's steps (and of `backup_every_steps`) up to 25 for a model under 500,000 parameters, else 1.
+    epoch's steps (and of `backup_every_steps`) up to 100 for a model under 500,000 parameters, else 1.
 
     An execution never crosses an epoch's end or a step checkpoint, so pictures, logs, backups and
     a resumed run fall on the same steps as with one step per call. Under a strategy with several
