@@ -27,7 +27,7 @@ import os
 import pathlib
 import sys
 
-from reporting import counts_line, keep, run_child
+from reporting import counts_line, keep, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "amplification.md"
@@ -63,22 +63,19 @@ def _study_key(dataset, name, runs, fraction, generator_steps, classifier_steps)
             "classifier_steps": classifier_steps}
 
 
-def _latest_runs():
-    """Each study's last kept state (by its key's JSON), from docs/results/amplification_runs.jsonl."""
+def _runs_done(state):
+    return len(next(iter(state["accuracies"].values())))
+
+
+def _unfinished_states():
+    """Each study's last kept state (by its key's JSON) from docs/results/amplification_runs.jsonl, for the
+    studies whose last state has fewer runs than they asked for: cut off, to go on from the next run."""
     lines = RUNS_RECORD.read_text().splitlines() if RUNS_RECORD.exists() else []
     latest = {}
     for line in lines:
         state = json.loads(line)
         latest[json.dumps(state["study"], sort_keys=True)] = state
-    return latest
-
-
-def unfinished_state(key):
-    """The runs a cut-off process finished of the study `key`, or None when it has none left over."""
-    state = _latest_runs().get(json.dumps(key, sort_keys=True))
-    if state is None or len(next(iter(state["accuracies"].values()))) >= key["runs"]:
-        return None
-    return state
+    return {key: state for key, state in latest.items() if _runs_done(state) < state["study"]["runs"]}
 
 
 def study(dataset, name, runs, fraction, generator_steps, classifier_steps):
@@ -89,9 +86,9 @@ def study(dataset, name, runs, fraction, generator_steps, classifier_steps):
     config = amplify.AmplifyConfig(data=dataset, fraction=fraction, generator=generator, model_options=options,
                                    runs=runs, generator_steps=generator_steps, classifier_steps=classifier_steps)
     key = _study_key(dataset, name, runs, fraction, generator_steps, classifier_steps)
-    finished = unfinished_state(key)
+    finished = _unfinished_states().get(json.dumps(key, sort_keys=True))
     if finished:
-        print(f"going on from run {len(next(iter(finished['accuracies'].values()))) + 1}: the earlier runs are in "
+        print(f"going on from run {_runs_done(finished) + 1}: the earlier runs are in "
               f"{RUNS_RECORD.name}", file=sys.stderr, flush=True)
 
     def keep_run(state):
@@ -131,19 +128,16 @@ def write_report(rows):
             continue
         lines += [f"## {row['name']} on {row['config']['data']}", "",
                   *amplify.markdown(row).splitlines()[2:], "", f"Started {row['started']}.", ""]
-    open_studies = [state for state in _latest_runs().values()
-                    if len(next(iter(state["accuracies"].values()))) < state["study"]["runs"]]
+    open_studies = list(_unfinished_states().values())
     if open_studies:
         lines += ["## Unfinished studies", "",
                   "Cut off before their last run; the runs they finished are kept in "
                   "docs/results/amplification_runs.jsonl, and the same command goes on from the next one.", ""]
         for state in open_studies:
-            done = len(next(iter(state["accuracies"].values())))
-            lines.append(f"- {state['study']['name']} on {state['study']['data']}: {done} of "
+            lines.append(f"- {state['study']['name']} on {state['study']['data']}: {_runs_done(state)} of "
                          f"{state['study']['runs']} runs finished ({state['seconds']:.0f} s), the last at {state['at']}.")
         lines.append("")
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():
