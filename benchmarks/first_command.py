@@ -24,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from reporting import keep
+from reporting import keep, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "first_command.md"
@@ -81,8 +81,7 @@ def write_report(rows):
     if len(medians) == 2:
         lines += ["", f"Training time, default over 1 step per call: "
                       f"{medians['default'] / medians['1 step per call']:.2f}x (goal: at most 0.5x)."]
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines) + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():

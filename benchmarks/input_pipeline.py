@@ -21,7 +21,7 @@ import pathlib
 import statistics
 import sys
 
-from reporting import counts_line, keep, run_child, steps_per_second
+from reporting import counts_line, keep, run_child, steps_per_second, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "input_pipeline.md"
@@ -91,8 +91,7 @@ def write_report(rows):
         share = 1 - median["pipeline"] / median["tensor"]
         lines.append(f"| {r['case']} | {r['batch_size']} | {r['steps_per_call']} | {cells[0]} | {cells[1]} | "
                      f"{100 * share:.1f}% |")
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():

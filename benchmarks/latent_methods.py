@@ -32,7 +32,7 @@ import sys
 import time
 
 import numpy as np
-from reporting import split_runs
+from reporting import split_runs, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "latent_methods.md"
@@ -199,8 +199,7 @@ def write_report(rows, judge):
         lines += ["", "Samples, one row per class (" + ", ".join(class_names("fashion_mnist")) + "):", ""]
         lines += [f"{c}, seed {seed}:\n\n![{c}]({picture_name(c, seed)})\n" for c, seed in pictures]
     # Notes written by hand below the generated part are kept.
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def child(arguments, timeout=None):

@@ -63,3 +63,9 @@ def steps_per_second(model, dataset, steps):
     model.fit(dataset, epochs=1, steps_per_epoch=steps + per_call, verbose=0, callbacks=[clock])
     return steps / (stamps[-1] - stamps[0])
 
+
+def write_keeping_notes(report, lines, heading="## Notes"):
+    """Writes a report's generated `lines` to `report`, keeping the hand-written section under `heading`
+    that the file already holds (everything from the heading to the end)."""
+    notes = report.read_text().partition(heading)[2] if report.exists() else ""
+    report.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{heading}{notes}" if notes else ""))

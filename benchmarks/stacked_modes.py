@@ -26,7 +26,7 @@ import sys
 import time
 
 import numpy as np
-from reporting import split_runs
+from reporting import split_runs, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "stacked_modes.md"
@@ -123,8 +123,7 @@ def write_report(rows):
     lines += ["", "Published rows (their own classifiers, budgets and architectures):", "",
               "| model | modes | KL | source |", "|---|---|---|---|"]
     lines += [f"| {name} | {modes} | {kl} | {source} |" for name, modes, kl, source in PUBLISHED]
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():

@@ -43,7 +43,7 @@ import pathlib
 import subprocess
 import sys
 
-from reporting import counts_line, keep, run_child
+from reporting import counts_line, keep, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "tabular.md"
@@ -227,8 +227,7 @@ def write_report(rows):
             pictured = {r["picture"]: r["method"] for r in runs if r.get("picture") and r["seed"] == drawn[0]}
             lines += ["", f"### Pictures (seed {drawn[0]})", ""]
             lines += [f"![{name}]({name})" for name in sorted(pictured, key=lambda n: list(METHODS).index(pictured[n]))]
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():

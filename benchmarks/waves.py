@@ -32,7 +32,7 @@ import pathlib
 import sys
 import tempfile
 
-from reporting import counts_line, keep, run_child
+from reporting import counts_line, keep, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "waves.md"
@@ -165,8 +165,7 @@ def write_report(rows):
     if pictures:
         lines += ["", "## Pictures", ""]
         lines += [f"![{p}]({p})" for p in pictures]
-    notes = REPORT.read_text().partition(NOTES_HEADING)[2] if REPORT.exists() else ""
-    REPORT.write_text("\n".join(lines).rstrip() + "\n" + (f"\n{NOTES_HEADING}{notes}" if notes else ""))
+    write_keeping_notes(REPORT, lines, NOTES_HEADING)
 
 
 def main():
