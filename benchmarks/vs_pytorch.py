@@ -6,9 +6,10 @@ Cases (same networks, data, batch, losses and optimizer settings on both sides):
   (XLA off) against the same generator and discriminator written in PyTorch, trained eagerly
   (and through `torch.compile` where it works here); float32, and bfloat16 mixed precision (the
   zoo's `--mixed-precision`, PyTorch's `autocast`).
-- The MLP GAN of the 2-D sets (`gan` on ring8, batch 100): the zoo with its default steps per
-  call and with one step per call, against PyTorch eager with its default Adam and with the
-  fused one.
+- The MLP GAN of the 2-D sets (`gan` on ring8, batch 100): the zoo as `ganzoo train` runs it (its
+  default steps per call, the call's batches fetched together: `zoo.steps.group_batches`), with
+  the same steps per call in Keras's own loop (a batch fetched per step), and with one step per
+  call, against PyTorch eager with its default Adam and with the fused one.
 
 One training step is the zoo's: a discriminator update on a real batch and fresh fakes (the
 generator's forward pass in training mode), then a generator update on fresh noise (the
@@ -32,6 +33,7 @@ PyTorch" of docs/results/throughput.md, rewritten after every round.
 """
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
@@ -57,6 +59,7 @@ CASES = {
     "dcgan bf16: zoo": ("dcgan", "zoo", "bf16"),
     "dcgan bf16: torch autocast": ("dcgan", "torch", "bf16"),
     "mlp fp32: zoo": ("mlp", "zoo", "fp32"),
+    "mlp fp32: zoo, Keras's loop": ("mlp", "zoo", "fp32-keras-loop"),
     "mlp fp32: zoo 1 step per call": ("mlp", "zoo", "fp32-1"),
     "mlp fp32: torch eager": ("mlp", "torch", "fp32"),
     "mlp fp32: torch fused Adam": ("mlp", "torch", "fused"),
@@ -67,6 +70,7 @@ RATIOS = [
     ("dcgan bf16: zoo", "dcgan bf16: torch autocast", 1.1),
     ("mlp fp32: zoo", "mlp fp32: torch fused Adam", 1.5),
     ("mlp fp32: zoo", "mlp fp32: zoo 1 step per call", 2.0),
+    ("mlp fp32: zoo", "mlp fp32: zoo, Keras's loop", None),
 ]
 
 
@@ -121,10 +125,16 @@ def measure_zoo(network, mode, warmup, steps):
     model = zoo.create(name, seed=0, **options)
     model.compile()
     per_call = 1 if mode == "fp32-1" else steps_per_execution_of(TrainConfig(model=name, data=data_name), model, steps)
-    model.steps_per_execution = per_call
     dataset = zoo.data.pipeline(x[: BATCH[network] * 20], batch_size=BATCH[network], shuffle=False).cache().repeat()
-    model.fit(dataset, epochs=1, steps_per_epoch=max(warmup, per_call), verbose=0)
-    return {"steps_per_second": steps_per_second(model, dataset, steps), "steps_per_call": per_call, "data": data_name,
+    # As `ganzoo train` runs it (training/run.py): a call's batches fetched together.
+    grouped = per_call > 1 and mode != "fp32-keras-loop"
+    if grouped:
+        dataset = zoo.steps.group_batches(dataset, per_call)
+    with model.grouping_batches(per_call) if grouped else contextlib.nullcontext():
+        model.steps_per_execution = per_call
+        model.fit(dataset, epochs=1, steps_per_epoch=max(warmup, per_call), verbose=0)
+        rate = steps_per_second(model, dataset, steps)
+    return {"steps_per_second": rate, "steps_per_call": per_call, "grouped": grouped, "data": data_name,
             "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__}
 
 

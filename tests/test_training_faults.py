@@ -75,9 +75,17 @@ def _train_in_process(tmp_path, name, **fields):
     from keras_gan_zoo.training import run
     from keras_gan_zoo.training.config import TrainConfig
 
-    config = TrainConfig(model="gan", data="ring8", epochs=2, steps_per_epoch=10, batch_size=100,
-                         model_options={"ema_decay": 0.9}, **fields)
+    fields = {"epochs": 2, "steps_per_epoch": 10, "batch_size": 100, **fields}
+    config = TrainConfig(model="gan", data="ring8", model_options={"ema_decay": 0.9}, **fields)
     return run.train(config, tmp_path / name, verbose=0)
+
+
+def _assert_same_training(model, reference, steps):
+    assert int(model.g_optimizer.iterations) == int(reference.g_optimizer.iterations) == steps
+    # Every variable: both players, both optimizers' moments, the averaged generator, the noise seed's state.
+    assert len(model.variables) == len(reference.variables)
+    for mine, theirs in zip(model.variables, reference.variables):
+        np.testing.assert_array_equal(np.asarray(mine), np.asarray(theirs), err_msg=mine.path)
 
 
 def test_several_steps_per_call_train_exactly_as_one_step_per_call(tmp_path):
@@ -87,12 +95,57 @@ def test_several_steps_per_call_train_exactly_as_one_step_per_call(tmp_path):
     assert default.steps_per_execution == 10, "the default runs a small model's epoch of 10 steps in one call"
     assert five.steps_per_execution == 5
     for model in (five, default):
-        assert int(model.g_optimizer.iterations) == int(one.g_optimizer.iterations) == 20
-        # Every variable: both players, both optimizers' moments, the averaged generator, the noise seed's state.
-        assert len(model.variables) == len(one.variables)
-        for mine, reference in zip(model.variables, one.variables):
-            np.testing.assert_array_equal(np.asarray(mine), np.asarray(reference), err_msg=mine.path)
+        _assert_same_training(model, one, 20)
     np.testing.assert_array_equal(default.sample(8, seed=3), one.sample(8, seed=3))
+
+
+def test_epochs_bounded_by_the_data_train_exactly_as_one_step_per_call(tmp_path):
+    # No steps_per_epoch: every epoch is one pass over ring8 (100,000 points, 10 batches) in a new order,
+    # its 10 batches fetched in one group.
+    one = _train_in_process(tmp_path, "one", steps_per_execution=1, steps_per_epoch=None, batch_size=10_000)
+    grouped = _train_in_process(tmp_path, "grouped", steps_per_epoch=None, batch_size=10_000)
+    assert grouped.steps_per_execution == 10
+    _assert_same_training(grouped, one, 20)
+
+
+def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns():
+    model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
+    model.compile()
+    batches = tf.data.Dataset.range(6).map(lambda i: tf.fill([3, 2], tf.cast(i, tf.float32)))
+    traced, order, count = [], tf.Variable(tf.fill([18], -1.0)), tf.Variable(0)
+    step = model.train_step
+
+    def recording_step(data):
+        traced.append(data)
+        order.scatter_nd_update([[count]], [data[0, 0]])
+        count.assign_add(1)
+        return step(data)
+
+    model.train_step = recording_step
+    with model.grouping_batches(3):
+        history = model.fit(zoo.steps.group_batches(batches, 3), epochs=2, verbose=0)
+    assert model.steps_per_execution == 3 and int(model.d_optimizer.iterations) == 12
+    assert len(history.history["d_loss"]) == 2
+    np.testing.assert_array_equal(order.numpy()[:12], [0, 1, 2, 3, 4, 5] * 2)
+    # An in-graph loop, traced once: its first step and its body, one batch each.
+    assert [tuple(t.shape) for t in traced] == [(3, 2), (3, 2)]
+    model.steps_per_execution = 2
+    model.fit(batches, epochs=1, verbose=0)
+    assert int(model.d_optimizer.iterations) == 18, "after the block, fit takes ungrouped batches again"
+    np.testing.assert_array_equal(order.numpy()[12:], [0, 1, 2, 3, 4, 5])
+    with pytest.raises(ValueError, match="4 batches per call do not divide the dataset's 6 batches"):
+        zoo.steps.group_batches(batches, 4)
+
+
+def test_grouped_batches_refuse_a_strategy_with_several_replicas():
+    strategy = tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")[:2]])
+    with strategy.scope():
+        model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
+        model.compile()
+    with pytest.raises(ValueError, match="grouping batches runs on one device; this model is under a strategy "
+                                         "with 2 replicas"):
+        with model.grouping_batches(5):
+            pass
 
 
 def test_steps_per_execution_must_divide_the_epoch_and_the_checkpoints(tmp_path):

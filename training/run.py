@@ -241,16 +241,18 @@ def train(config, run_dir, verbose=1, overwrite=False):
     def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
         # A checkpoint written by a run with other steps per call can leave a part of an epoch they do not divide.
         part = math.gcd(per_execution, steps_per_epoch or steps)
-        if model.steps_per_execution != part:
-            model.steps_per_execution = part
-            model.train_function = None
+        # The batches of a call are fetched together (`zoo.steps.group_batches`), which saves a small
+        # model most of its input cost; the steps, their order and the callbacks are Keras's.
+        grouped = model.grouping_batches(part)
+        data = zoo.steps.group_batches(data, part) if part > 1 else data
         # The backup comes last, so that an epoch it records has its picture and logs.
         saver = backup.RunBackup(backup_dir, config.backup_every_steps, start=position, enabled=chief)
         try:
-            model.fit(
-                data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
-                callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
-            )
+            with grouped:
+                model.fit(
+                    data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
+                    callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
+                )
         except tf.errors.UnavailableError as error:
             # TensorFlow's own message runs to pages; its first line names the lost peer.
             raise ConnectionError(
