@@ -59,7 +59,7 @@ CASES = {
     "dcgan bf16: zoo": ("dcgan", "zoo", "bf16"),
     "dcgan bf16: torch autocast": ("dcgan", "torch", "bf16"),
     "mlp fp32: zoo": ("mlp", "zoo", "fp32"),
-    "mlp fp32: zoo, Keras's loop": ("mlp", "zoo", "fp32-keras-loop"),
+    "mlp fp32: zoo in Keras's loop": ("mlp", "zoo", "fp32-keras-loop"),
     "mlp fp32: zoo 1 step per call": ("mlp", "zoo", "fp32-1"),
     "mlp fp32: torch eager": ("mlp", "torch", "fp32"),
     "mlp fp32: torch fused Adam": ("mlp", "torch", "fused"),
@@ -70,7 +70,7 @@ RATIOS = [
     ("dcgan bf16: zoo", "dcgan bf16: torch autocast", 1.1),
     ("mlp fp32: zoo", "mlp fp32: torch fused Adam", 1.5),
     ("mlp fp32: zoo", "mlp fp32: zoo 1 step per call", 2.0),
-    ("mlp fp32: zoo", "mlp fp32: zoo, Keras's loop", None),
+    ("mlp fp32: zoo", "mlp fp32: zoo in Keras's loop", None),
 ]
 
 

@@ -1,5 +1,6 @@
 """Runs survive being killed, stop cleanly on NaN, and train under a chosen strategy."""
 
+import contextlib
 import dataclasses
 import json
 import os
@@ -15,6 +16,7 @@ import pytest
 import tensorflow as tf
 
 import keras_gan_zoo as zoo
+from keras_gan_zoo import xla
 from keras_gan_zoo.training import backup, callbacks
 
 # 100 steps of batch 1,000 per epoch (ring8 holds 100,000 points): about a second each.
@@ -135,6 +137,22 @@ def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns()
     np.testing.assert_array_equal(order.numpy()[12:], [0, 1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="4 batches per call do not divide the dataset's 6 batches"):
         zoo.steps.group_batches(batches, 4)
+
+
+def test_grouped_batches_compile_each_step_with_xla_as_keras_does():
+    def trained(grouped):
+        keras.utils.set_random_seed(0)
+        model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
+        model.compile(jit_compile=True)
+        batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
+        with model.grouping_batches(3) if grouped else contextlib.nullcontext():
+            model.steps_per_execution = 3
+            model.fit(zoo.steps.group_batches(batches, 3) if grouped else batches, epochs=2, verbose=0)
+        return model
+
+    grouped, keras_loop = trained(True), trained(False)
+    assert grouped.xla_compiles == xla.WHOLE_STEP
+    _assert_same_training(grouped, keras_loop, 12)
 
 
 def test_grouped_batches_refuse_a_strategy_with_several_replicas():
