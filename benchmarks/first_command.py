@@ -1,5 +1,6 @@
 """The README's first command, `ganzoo train gan --data ring8`, timed with one training step per call
-and with the default (100 steps per call for this small model), and the mode coverage of each run.
+and with the default (100 steps per call for this small model, their batches fetched together), and
+the mode coverage of each run.
 
 Each round runs the command both ways, one after the other, as fresh processes into fresh run
 directories, and times the whole command (start-up, training, pictures, saving) and the training
