@@ -137,6 +137,25 @@ def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns()
     np.testing.assert_array_equal(order.numpy()[12:], [0, 1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="4 batches per call do not divide the dataset's 6 batches"):
         zoo.steps.group_batches(batches, 4)
+    for wrong in (0, 2.5, True):
+        with pytest.raises(ValueError, match=f"batches per element must be a whole number >= 1, got {wrong!r}"):
+            zoo.steps.group_batches(batches, wrong)
+        with pytest.raises(ValueError, match="batches per element must be a whole number >= 1"):
+            with model.grouping_batches(wrong):
+                pass
+
+
+def test_grouped_batches_run_eagerly_when_the_model_does():
+    def trained(run_eagerly):
+        keras.utils.set_random_seed(0)
+        model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
+        model.compile(run_eagerly=run_eagerly)
+        batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
+        with model.grouping_batches(3):
+            model.fit(zoo.steps.group_batches(batches, 3), epochs=1, verbose=0)
+        return model
+
+    _assert_same_training(trained(True), trained(False), 6)
 
 
 def test_grouped_batches_compile_each_step_with_xla_as_keras_does():

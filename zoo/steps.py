@@ -72,6 +72,7 @@ def group_batches(dataset, batches_per_element):
     finite grouped dataset declares the number of batches it holds; reading past its groups raises
     TensorFlow's cardinality error instead of running a short epoch.
     """
+    _check_batches_per_element(batches_per_element)
     batches = int(dataset.cardinality())
     if batches >= 0 and batches % batches_per_element:
         raise ValueError(
@@ -82,6 +83,12 @@ def group_batches(dataset, batches_per_element):
     if batches >= 0:
         grouped = grouped.apply(tf.data.experimental.assert_cardinality(batches))
     return grouped
+
+
+def _check_batches_per_element(batches_per_element):
+    if isinstance(batches_per_element, bool) or not isinstance(batches_per_element, (int, np.integer)) \
+            or batches_per_element < 1:
+        raise ValueError(f"batches per element must be a whole number >= 1, got {batches_per_element!r}.")
 
 
 class StepHook:
@@ -123,6 +130,7 @@ class ReplicaSteps:
         about 18% more steps per second grouped, 100 batches to an element (benchmarks/vs_pytorch.py).
         One device only: under a strategy with several replicas Keras runs one step per call.
         """
+        _check_batches_per_element(batches_per_element)
         if batches_per_element > 1 and self.distribute_strategy.num_replicas_in_sync > 1:
             raise ValueError(
                 f"grouping batches runs on one device; this model is under a strategy with "
@@ -148,7 +156,6 @@ class ReplicaSteps:
         if self.jit_compile:
             step = tf.function(step, jit_compile=True, reduce_retracing=True)
 
-        @tf.function(reduce_retracing=True)
         def steps_on_element(iterator):
             # Running out of groups raises OutOfRangeError, which Keras's fit reads as the data's end.
             batches = iterator.get_next()
@@ -158,6 +165,8 @@ class ReplicaSteps:
                 logs = strategy.run(step, args=(tf.nest.map_structure(lambda b: b[i], batches),))
             return tf.nest.map_structure(lambda v: strategy.experimental_local_results(v)[0], logs)
 
+        if not self.run_eagerly:
+            steps_on_element = tf.function(steps_on_element, reduce_retracing=True)
         self.train_function = steps_on_element
         return steps_on_element
 
