@@ -145,33 +145,26 @@ def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns()
                 pass
 
 
-def test_grouped_batches_run_eagerly_when_the_model_does():
-    def trained(run_eagerly):
-        keras.utils.set_random_seed(0)
-        model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
-        model.compile(run_eagerly=run_eagerly)
-        batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
-        with model.grouping_batches(3):
-            model.fit(zoo.steps.group_batches(batches, 3), epochs=1, verbose=0)
-        return model
+def _tiny_gan_trained(epochs, grouped=True, **compile_options):
+    """A tiny gan fit for `epochs` epochs of 6 ring8 batches, 3 steps per call: grouped, or in Keras's loop."""
+    keras.utils.set_random_seed(0)
+    model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
+    model.compile(**compile_options)
+    batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
+    with model.grouping_batches(3) if grouped else contextlib.nullcontext():
+        model.steps_per_execution = 3
+        model.fit(zoo.steps.group_batches(batches, 3) if grouped else batches, epochs=epochs, verbose=0)
+    return model
 
-    _assert_same_training(trained(True), trained(False), 6)
+
+def test_grouped_batches_run_eagerly_when_the_model_does():
+    _assert_same_training(_tiny_gan_trained(1, run_eagerly=True), _tiny_gan_trained(1), 6)
 
 
 def test_grouped_batches_compile_each_step_with_xla_as_keras_does():
-    def trained(grouped):
-        keras.utils.set_random_seed(0)
-        model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
-        model.compile(jit_compile=True)
-        batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
-        with model.grouping_batches(3) if grouped else contextlib.nullcontext():
-            model.steps_per_execution = 3
-            model.fit(zoo.steps.group_batches(batches, 3) if grouped else batches, epochs=2, verbose=0)
-        return model
-
-    grouped, keras_loop = trained(True), trained(False)
+    grouped = _tiny_gan_trained(2, jit_compile=True)
     assert grouped.xla_compiles == xla.WHOLE_STEP
-    _assert_same_training(grouped, keras_loop, 12)
+    _assert_same_training(grouped, _tiny_gan_trained(2, grouped=False, jit_compile=True), 12)
 
 
 def test_grouped_batches_refuse_a_strategy_with_several_replicas():
