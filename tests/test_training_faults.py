@@ -137,6 +137,8 @@ def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns()
     np.testing.assert_array_equal(order.numpy()[12:], [0, 1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="4 batches per call do not divide the dataset's 6 batches"):
         zoo.steps.group_batches(batches, 4)
+    with pytest.raises(ValueError, match="this dataset's batch size is not fixed"):
+        zoo.steps.group_batches(tf.data.Dataset.range(7).batch(3), 2)
     for wrong in (0, 2.5, True):
         with pytest.raises(ValueError, match=f"batches per element must be a whole number >= 1, got {wrong!r}"):
             zoo.steps.group_batches(batches, wrong)

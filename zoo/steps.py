@@ -73,6 +73,12 @@ def group_batches(dataset, batches_per_element):
     TensorFlow's cardinality error instead of running a short epoch.
     """
     _check_batches_per_element(batches_per_element)
+    sizes = {spec.shape[0] if spec.shape.rank else None for spec in tf.nest.flatten(dataset.element_spec)}
+    if None in sizes:
+        raise ValueError(
+            f"grouping stacks whole batches, and this dataset's batch size is not fixed ({dataset.element_spec}). "
+            "Batch it with drop_remainder=True (zoo.data.pipeline does), or fit it ungrouped."
+        )
     batches = int(dataset.cardinality())
     if batches >= 0 and batches % batches_per_element:
         raise ValueError(
