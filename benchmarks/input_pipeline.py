@@ -57,9 +57,8 @@ def measure(case, repeats, calls):
     per_call = run.steps_per_execution_of(config, model, int(pipeline.cardinality()))
     model.steps_per_execution = per_call
     feeds = {"pipeline": pipeline.repeat(), "tensor": tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()}
-    if per_call > 1:
-        # As `ganzoo train` feeds it (training/run.py): a call's batches fetched together.
-        feeds = {feed: zoo.steps.group_batches(dataset, per_call) for feed, dataset in feeds.items()}
+    # As `ganzoo train` feeds it (training/run.py): a call's batches fetched together.
+    feeds = {feed: zoo.steps.group_batches(dataset, per_call) for feed, dataset in feeds.items()}
     steps = calls * per_call
     rates = {feed: [] for feed in feeds}
 

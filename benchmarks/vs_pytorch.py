@@ -33,7 +33,6 @@ PyTorch" of docs/results/throughput.md, rewritten after every round.
 """
 
 import argparse
-import contextlib
 import datetime
 import json
 import os
@@ -126,15 +125,15 @@ def measure_zoo(network, mode, warmup, steps):
     model.compile()
     per_call = 1 if mode == "fp32-1" else steps_per_execution_of(TrainConfig(model=name, data=data_name), model, steps)
     dataset = zoo.data.pipeline(x[: BATCH[network] * 20], batch_size=BATCH[network], shuffle=False).cache().repeat()
-    # As `ganzoo train` runs it (training/run.py): a call's batches fetched together.
-    grouped = per_call > 1 and mode != "fp32-keras-loop"
-    if grouped:
-        dataset = zoo.steps.group_batches(dataset, per_call)
-    with model.grouping_batches(per_call) if grouped else contextlib.nullcontext():
+    # As `ganzoo train` runs it (training/run.py): a call's batches fetched together, unless the case
+    # is Keras's own loop of the same steps per call, a fetch per step.
+    group = 1 if mode == "fp32-keras-loop" else per_call
+    dataset = zoo.steps.group_batches(dataset, group)
+    with model.grouping_batches(group):
         model.steps_per_execution = per_call
         model.fit(dataset, epochs=1, steps_per_epoch=max(warmup, per_call), verbose=0)
         rate = steps_per_second(model, dataset, steps)
-    return {"steps_per_second": rate, "steps_per_call": per_call, "grouped": grouped, "data": data_name,
+    return {"steps_per_second": rate, "steps_per_call": per_call, "grouped": group > 1, "data": data_name,
             "tensorflow": __import__("tensorflow").__version__, "keras": keras.__version__}
 
 

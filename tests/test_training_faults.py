@@ -1,6 +1,5 @@
 """Runs survive being killed, stop cleanly on NaN, and train under a chosen strategy."""
 
-import contextlib
 import dataclasses
 import json
 import os
@@ -137,6 +136,7 @@ def test_grouped_batches_run_every_batch_once_in_order_then_keras_loop_returns()
     np.testing.assert_array_equal(order.numpy()[12:], [0, 1, 2, 3, 4, 5])
     with pytest.raises(ValueError, match="4 batches per call do not divide the dataset's 6 batches"):
         zoo.steps.group_batches(batches, 4)
+    assert zoo.steps.group_batches(batches, 1) is batches, "one batch per element: the dataset as it is"
     with pytest.raises(ValueError, match="this dataset's batch size is not fixed"):
         zoo.steps.group_batches(tf.data.Dataset.range(7).batch(3), 2)
     for wrong in (0, 2.5, True):
@@ -153,9 +153,10 @@ def _tiny_gan_trained(epochs, grouped=True, **compile_options):
     model = zoo.create("gan", seed=0, data_shape=(2,), latent_dim=2, hidden_units=(4,))
     model.compile(**compile_options)
     batches = zoo.data.pipeline(zoo.data.load_arrays("ring8")[0][:120], batch_size=20, shuffle=False)
-    with model.grouping_batches(3) if grouped else contextlib.nullcontext():
+    group = 3 if grouped else 1
+    with model.grouping_batches(group):
         model.steps_per_execution = 3
-        model.fit(zoo.steps.group_batches(batches, 3) if grouped else batches, epochs=epochs, verbose=0)
+        model.fit(zoo.steps.group_batches(batches, group), epochs=epochs, verbose=0)
     return model
 
 

@@ -243,15 +243,13 @@ def train(config, run_dir, verbose=1, overwrite=False):
         part = math.gcd(per_execution, steps_per_epoch or steps)
         # The batches of a call are fetched together (`zoo.steps.group_batches`), which saves a small
         # model most of its input cost; the steps, their order and the callbacks are Keras's.
-        grouped = model.grouping_batches(part)
-        data = zoo.steps.group_batches(data, part) if part > 1 else data
         # The backup comes last, so that an epoch it records has its picture and logs.
         saver = backup.RunBackup(backup_dir, config.backup_every_steps, start=position, enabled=chief)
         try:
-            with grouped:
+            with model.grouping_batches(part):
                 model.fit(
-                    data, initial_epoch=first_epoch, epochs=last_epoch, steps_per_epoch=steps_per_epoch,
-                    callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
+                    zoo.steps.group_batches(data, part), initial_epoch=first_epoch, epochs=last_epoch,
+                    steps_per_epoch=steps_per_epoch, callbacks=callbacks + [saver], verbose=verbose, shuffle=False,
                 )
         except tf.errors.UnavailableError as error:
             # TensorFlow's own message runs to pages; its first line names the lost peer.

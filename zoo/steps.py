@@ -66,13 +66,16 @@ def update_across_replicas(updates):
 
 
 def group_batches(dataset, batches_per_element):
-    """`dataset`'s batches stacked `batches_per_element` at a time, for `ReplicaSteps.grouping_batches`.
+    """`dataset`'s batches stacked `batches_per_element` at a time, for `ReplicaSteps.grouping_batches`
+    (`dataset` itself for 1).
 
     Keras counts `steps_per_execution` steps for each call against the dataset's cardinality, so a
     finite grouped dataset declares the number of batches it holds; reading past its groups raises
     TensorFlow's cardinality error instead of running a short epoch.
     """
     _check_batches_per_element(batches_per_element)
+    if batches_per_element == 1:
+        return dataset
     sizes = {spec.shape[0] if spec.shape.rank else None for spec in tf.nest.flatten(dataset.element_spec)}
     if None in sizes:
         raise ValueError(
