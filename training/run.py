@@ -241,11 +241,11 @@ def train(config, run_dir, verbose=1, overwrite=False):
     def fit(data, first_epoch, last_epoch, steps_per_epoch, position):
         # A checkpoint written by a run with other steps per call can leave a part of an epoch they do not divide.
         part = math.gcd(per_execution, steps_per_epoch or steps)
-        # The batches of a call are fetched together (`zoo.steps.group_batches`), which saves a small
-        # model most of its input cost; the steps, their order and the callbacks are Keras's.
         # The backup comes last, so that an epoch it records has its picture and logs.
         saver = backup.RunBackup(backup_dir, config.backup_every_steps, start=position, enabled=chief)
         try:
+            # The batches of a call are fetched together (`zoo.steps.group_batches`), which saves a small
+            # model most of its input cost; the steps, their order and the callbacks are Keras's.
             with model.grouping_batches(part):
                 model.fit(
                     zoo.steps.group_batches(data, part), initial_epoch=first_epoch, epochs=last_epoch,
