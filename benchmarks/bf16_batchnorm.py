@@ -29,7 +29,7 @@ import pathlib
 import statistics
 import sys
 
-from reporting import keep, run_child, steps_per_second
+from reporting import keep, last_run, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "bf16_batchnorm.md"
@@ -71,7 +71,7 @@ def measure(precision, norm, steps):
 
 
 def write_report(rows):
-    rows = [r for r in rows if r["started"] == rows[-1]["started"]]
+    rows = last_run(rows)
     lines = ["# Batch normalization and the output layer in the DCGAN step, float32 and bfloat16", "",
              "Command: `python benchmarks/bf16_batchnorm.py` (its docstring says how). Machine: "
              f"{os.cpu_count()} CPU cores, the machine's other work paused. Measured {rows[-1]['started']}.", "",

@@ -28,7 +28,7 @@ import statistics
 import sys
 import tempfile
 
-from reporting import counts_line, keep, run_child, write_keeping_notes
+from reporting import counts_line, keep, last_run, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "dcgan_profile.md"
@@ -148,7 +148,7 @@ def main():
         return measure(args.child, args.warmup, args.steps)
     rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
     if args.report_only:
-        return write_report([r for r in rows if r["started"] == rows[-1]["started"]] if rows else [])
+        return write_report(last_run(rows))
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     rows = []
     for round_ in range(args.rounds):

@@ -25,7 +25,7 @@ import sys
 import tempfile
 import time
 
-from reporting import keep, write_keeping_notes
+from reporting import keep, last_run, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "first_command.md"
@@ -92,7 +92,7 @@ def main():
     args = parser.parse_args()
     if args.report_only:
         records = [json.loads(line) for line in RECORD.read_text().splitlines()]
-        return write_report([r for r in records if r["started"] == records[-1]["started"]])
+        return write_report(last_run(records))
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     rows = []
     for round_ in range(args.rounds):

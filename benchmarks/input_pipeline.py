@@ -23,7 +23,7 @@ import pathlib
 import statistics
 import sys
 
-from reporting import counts_line, keep, run_child, steps_per_second, write_keeping_notes
+from reporting import counts_line, keep, last_run, run_child, steps_per_second, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "input_pipeline.md"
@@ -55,7 +55,6 @@ def measure(case, repeats, calls):
     model.compile()
     pipeline = model.training_data(x, y, batch_size=batch, seed=0)
     per_call = run.steps_per_execution_of(config, model, int(pipeline.cardinality()))
-    model.steps_per_execution = per_call
     feeds = {"pipeline": pipeline.repeat(), "tensor": tf.data.Dataset.from_tensors(next(iter(pipeline))).repeat()}
     # As `ganzoo train` feeds it (training/run.py): a call's batches fetched together.
     feeds = {feed: zoo.steps.group_batches(dataset, per_call) for feed, dataset in feeds.items()}
@@ -111,7 +110,7 @@ def main():
         return measure(args.child[0], int(args.child[1]), int(args.child[2]))
     rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
     if args.report_only:
-        return write_report([r for r in rows if r["started"] == rows[-1]["started"]] if rows else [])
+        return write_report(last_run(rows))
     # A new run replaces the table: its cases ran on one machine state.
     started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
     rows = []

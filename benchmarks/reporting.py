@@ -17,6 +17,12 @@ def counts_line(rows):
     return f"Runs attempted: {len(rows)}; failed: {failed}; reported: {len(rows) - failed}."
 
 
+def last_run(rows):
+    """The records of the last invocation (same "started" as the last record); [] for none. One
+    invocation's rounds are interleaved; another's ran on another machine state."""
+    return [r for r in rows if r["started"] == rows[-1]["started"]] if rows else []
+
+
 def run_child(command, show_progress=False):
     """Runs a benchmark's child process (quiet TensorFlow, no GPU); its last stdout line as a
     JSON record, or `{"error": ...}` when it fails: its last stderr line, or with

@@ -42,7 +42,7 @@ import statistics
 import sys
 import time
 
-from reporting import run_child, steps_per_second
+from reporting import last_run, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "throughput.md"
@@ -261,8 +261,7 @@ def cpu_model():
 
 
 def write_report(rows, args):
-    # One invocation's rounds are interleaved; another's ran on another day's machine state.
-    rows = [r for r in rows if r["started"] == rows[-1]["started"]] if rows else []
+    rows = last_run(rows)
     peaks = [r["gflops"] for r in rows if "gflops" in r]
     peak = {k: statistics.median(p[k] for p in peaks) for k in ("float32", "bfloat16")} if peaks else None
     runs = {case: [r for r in rows if r.get("case") == case] for case in CASES}
