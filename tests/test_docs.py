@@ -29,6 +29,7 @@ LIBRARY_MODULES = [
     "keras_gan_zoo.metrics.tabular",
     "keras_gan_zoo.sampling",
     "keras_gan_zoo.nets.packing",
+    "keras_gan_zoo.layers.polyphase_conv",
 ]
 VARIANT_MODULES = sorted({zoo.get_entry(name).cls.__module__ for name in zoo.list_models()})
 

@@ -908,6 +908,149 @@ def test_convolutional_networks_batch_normalize_with_the_fused_layer():
         assert any(isinstance(layer, zoo.layers.FusedBatchNormalization) for layer in net.layers), net.name
 
 
+def paired_convolutions(phased_class, keras_class, input_shape, seed=0, **options):
+    """A polyphase layer and Keras's, built for `input_shape` with the same random kernel and bias."""
+    phased, plain = phased_class(**options), keras_class(**options)
+    for layer in (phased, plain):
+        layer.build(input_shape)
+    plain.set_weights([np.random.default_rng(seed + i).normal(0, 0.3, w.shape) for i, w in enumerate(plain.get_weights())])
+    phased.set_weights(plain.get_weights())
+    return phased, plain
+
+
+def outputs_and_gradients(layer, x, penalty=False):
+    """The layer's output, the gradients of a weighted sum of it with respect to the input, the
+    kernel and the bias, and with `penalty` the kernel's and bias's gradients of the input
+    gradient's squared norm (a gradient penalty's second derivative)."""
+    x = tf.convert_to_tensor(x)
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = layer(x)
+            weighting = tf.constant(np.random.default_rng(7).normal(size=y.shape), "float32")
+            loss = tf.reduce_sum(tf.cast(y, "float32") * weighting)
+        gradients = tape.gradient(loss, [x, layer.kernel, layer.bias])
+        norm = tf.reduce_sum(tf.square(tf.cast(gradients[0], "float32")))
+    # The bias does not reach the input gradient: its penalty gradient is None, compared as zeros.
+    second = ([g if g is not None else tf.zeros(v.shape) for g, v in
+               zip(outer.gradient(norm, [layer.kernel, layer.bias]), [layer.kernel, layer.bias])] if penalty else [])
+    return [tf.cast(t, "float32").numpy() for t in [y, *gradients, *second]]
+
+
+# bfloat16 keeps 8 significant bits: a bias gradient summed over a few hundred bfloat16 terms in
+# another order differs by a few percent.
+PHASE_TOLERANCE = {"float32": 1e-5, "mixed_bfloat16": 5e-2}
+
+
+def assert_all_close(got, expected, tolerance, names):
+    for a, b, what in zip(expected, got, names):
+        np.testing.assert_allclose(b, a, atol=tolerance * (1 + np.abs(a).max()), err_msg=what)
+
+
+@pytest.fixture
+def phase_calls(monkeypatch):
+    """Counts the calls of the phase computation inside the polyphase layers."""
+    from keras_gan_zoo.layers import polyphase_conv
+
+    calls = []
+    original = polyphase_conv.transposed_conv_by_phases
+    monkeypatch.setattr(polyphase_conv, "transposed_conv_by_phases", lambda *a: calls.append(a) or original(*a))
+    return calls
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("kernel, stride, filters, size", [(5, 2, 1, 7), (5, 2, 3, 4), (4, 2, 2, 5), (3, 3, 1, 4),
+                                                           (6, 3, 4, 3), (2, 2, 1, 3), ((5, 4), (2, 3), 1, 4)])
+def test_polyphase_transposed_convolution_matches_keras(kernel, stride, filters, size, policy, dtype_policy, phase_calls):
+    dtype_policy(policy)
+    phased, plain = paired_convolutions(
+        zoo.layers.PolyphaseConv2DTranspose, keras.layers.Conv2DTranspose, (3, size, size, 5), filters=filters,
+        kernel_size=kernel, strides=stride, padding="same", activation="tanh")
+    x = tf.cast(np.random.default_rng(1).normal(size=(3, size, size, 5)).astype("float32"), plain.compute_dtype)
+    expected, got = outputs_and_gradients(plain, x), outputs_and_gradients(phased, x)
+    rows, columns = (stride, stride) if isinstance(stride, int) else stride
+    assert got[0].shape == expected[0].shape == (3, rows * size, columns * size, filters)
+    assert_all_close(got, expected, PHASE_TOLERANCE[policy],
+                     ["output", "input gradient", "kernel gradient", "bias gradient"])
+    assert phase_calls, "the layer did not compute by phases"
+
+
+@pytest.mark.parametrize("policy", ["float32", "mixed_bfloat16"])
+@pytest.mark.parametrize("kernel, stride, channels, size", [(5, 2, 1, 28), (5, 2, 3, 8), (4, 2, 4, 6), (3, 3, 1, 9)])
+def test_polyphase_convolution_input_gradient_matches_keras_to_the_second_derivative(
+        kernel, stride, channels, size, policy, dtype_policy, phase_calls):
+    dtype_policy(policy)
+    phased, plain = paired_convolutions(zoo.layers.PolyphaseConv2D, keras.layers.Conv2D, (2, size, size, channels),
+                                        filters=6, kernel_size=kernel, strides=stride, padding="same")
+    x = tf.cast(np.random.default_rng(2).normal(size=(2, size, size, channels)).astype("float32"), plain.compute_dtype)
+    expected, got = outputs_and_gradients(plain, x, penalty=True), outputs_and_gradients(phased, x, penalty=True)
+    assert_all_close(got, expected, PHASE_TOLERANCE[policy],
+                     ["output", "input gradient", "kernel gradient", "bias gradient", "kernel's penalty gradient",
+                      "bias's penalty gradient"])
+    assert phase_calls, "the input gradient was not computed by phases"
+
+
+@pytest.mark.parametrize("options, input_shape", [
+    ({"filters": 8}, (2, 4, 4, 3)),  # too many output channels for the phases to pay
+    ({"filters": 1, "padding": "valid"}, (2, 4, 4, 3)),
+    ({"filters": 1, "strides": 1}, (2, 4, 4, 3)),
+    ({"filters": 1, "kernel_size": 1}, (2, 4, 4, 3)),  # narrower than the stride: TensorFlow's own path
+    ({"filters": 1, "output_padding": 1}, (2, 4, 4, 3)),
+])
+def test_polyphase_transposed_convolution_falls_back_to_keras(options, input_shape, phase_calls):
+    options = {"kernel_size": 3, "strides": 2, "padding": "same", **options}
+    phased, plain = paired_convolutions(zoo.layers.PolyphaseConv2DTranspose, keras.layers.Conv2DTranspose,
+                                        input_shape, **options)
+    x = np.random.default_rng(3).normal(size=input_shape).astype("float32")
+    if options["kernel_size"] < options["strides"]:
+        np.testing.assert_allclose(phased(x), plain(x), atol=1e-5)  # forward only: see the layer's comment
+    else:
+        assert_all_close(outputs_and_gradients(phased, x), outputs_and_gradients(plain, x), 1e-5,
+                         ["output", "input gradient", "kernel gradient", "bias gradient"])
+    assert not phase_calls
+
+
+@pytest.mark.parametrize("options, input_shape", [
+    ({}, (2, 8, 8, 8)),  # too many input channels
+    ({"padding": "valid"}, (2, 8, 8, 1)),
+    ({"strides": 1}, (2, 8, 8, 1)),
+    ({}, (2, 9, 9, 1)),  # the stride does not divide the input
+])
+def test_polyphase_convolution_falls_back_to_keras(options, input_shape, phase_calls):
+    options = {"filters": 4, "kernel_size": 3, "strides": 2, "padding": "same", **options}
+    phased, plain = paired_convolutions(zoo.layers.PolyphaseConv2D, keras.layers.Conv2D, input_shape, **options)
+    x = np.random.default_rng(4).normal(size=input_shape).astype("float32")
+    assert_all_close(outputs_and_gradients(phased, x, penalty=True), outputs_and_gradients(plain, x, penalty=True),
+                     1e-5, ["output", "input gradient", "kernel gradient", "bias gradient", "kernel's penalty gradient",
+                            "bias's penalty gradient"])
+    assert not phase_calls
+
+
+def test_polyphase_layers_save_load_and_share_weights_with_keras_layers(tmp_path):
+    inputs = keras.Input((8, 8, 1))
+    h = zoo.layers.PolyphaseConv2D(4, 5, strides=2, padding="same")(inputs)
+    outputs = zoo.layers.PolyphaseConv2DTranspose(1, 5, strides=2, padding="same")(h)
+    model = keras.Model(inputs, outputs)
+    model.set_weights([np.random.default_rng(i).normal(0, 0.3, w.shape) for i, w in enumerate(model.get_weights())])
+    x = np.random.default_rng(9).normal(size=(2, 8, 8, 1)).astype("float32")
+    model.save(tmp_path / "phased.keras")
+    loaded = keras.models.load_model(tmp_path / "phased.keras")
+    assert [type(layer) for layer in loaded.layers[1:]] == [zoo.layers.PolyphaseConv2D, zoo.layers.PolyphaseConv2DTranspose]
+    h = keras.layers.Conv2D(4, 5, strides=2, padding="same")(inputs)
+    plain = keras.Model(inputs, keras.layers.Conv2DTranspose(1, 5, strides=2, padding="same")(h))
+    plain.set_weights(model.get_weights())
+    for reference in (loaded, plain):
+        np.testing.assert_allclose(reference(x), model(x), atol=1e-5)
+
+
+def test_convolutional_networks_compute_their_few_channel_convolutions_by_phases():
+    encoder, decoder = nets.conv_encoder((8, 8, 1), 1, 4), nets.conv_decoder(3, (8, 8, 1), 4)
+    convolutions = [layer for layer in encoder.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert isinstance(convolutions[0], zoo.layers.PolyphaseConv2D)
+    transposed = [layer for layer in decoder.layers if isinstance(layer, keras.layers.Conv2DTranspose)]
+    assert isinstance(transposed[-1], zoo.layers.PolyphaseConv2DTranspose)
+
+
 def test_a_variant_that_sets_its_options_after_the_base_builds_its_networks_is_told_so():
     class LateWidth(zoo.get_entry("gan").cls):
         def __init__(self, width=4, **kwargs):
