@@ -1026,6 +1026,16 @@ def test_polyphase_convolution_falls_back_to_keras(options, input_shape, phase_c
     assert not phase_calls
 
 
+def test_polyphase_layers_trace_with_every_dimension_unknown():
+    # As an exported signature traces them: (None, None, None, None) inputs.
+    conv = zoo.layers.PolyphaseConv2D(4, 5, strides=2, padding="same")
+    transposed = zoo.layers.PolyphaseConv2DTranspose(1, 5, strides=2, padding="same")
+    x = np.random.default_rng(8).normal(size=(2, 8, 8, 1)).astype("float32")
+    expected = transposed(conv(x))
+    traced = tf.function(lambda x: transposed(conv(x)), input_signature=[tf.TensorSpec((None, None, None, None))])
+    np.testing.assert_allclose(traced(x), expected, atol=1e-5)
+
+
 def test_polyphase_layers_save_load_and_share_weights_with_keras_layers(tmp_path):
     inputs = keras.Input((8, 8, 1))
     h = zoo.layers.PolyphaseConv2D(4, 5, strides=2, padding="same")(inputs)

@@ -166,8 +166,9 @@ class PolyphaseConv2D(keras.layers.Conv2D):
     """
 
     def call(self, inputs):
+        # The input's channels from the kernel: an exported signature may leave every dimension open.
         height, width = inputs.shape[1], inputs.shape[2]
-        if (not _plain(self, inputs.shape[-1]) or height is None or width is None
+        if (not _plain(self, self.kernel.shape[2]) or height is None or width is None
                 or height % self.strides[0] or width % self.strides[1]):
             return super().call(inputs)
         strides = tuple(self.strides)
