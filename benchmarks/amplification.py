@@ -21,13 +21,12 @@ such unfinished studies.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
 import sys
 
-from reporting import counts_line, keep, run_child, write_keeping_notes
+from reporting import counts_line, keep, now_stamp, read_records, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "amplification.md"
@@ -49,7 +48,7 @@ def reusable_baselines(dataset, runs, fraction, classifier_steps):
     """The generator-free conditions' accuracies of a finished study with the same settings, or None."""
     from keras_gan_zoo.training import amplify
 
-    for row in reversed([json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []):
+    for row in reversed(read_records(RECORD)):
         config = row.get("config", {})
         if "error" not in row and (config.get("data"), config.get("runs"), config.get("fraction"),
                                    config.get("classifier_steps"), config.get("seed")) == (
@@ -70,10 +69,8 @@ def _runs_done(state):
 def _unfinished_states():
     """Each study's last kept state (by its key's JSON) from docs/results/amplification_runs.jsonl, for the
     studies whose last state has fewer runs than they asked for: cut off, to go on from the next run."""
-    lines = RUNS_RECORD.read_text().splitlines() if RUNS_RECORD.exists() else []
     latest = {}
-    for line in lines:
-        state = json.loads(line)
+    for state in read_records(RUNS_RECORD):
         latest[json.dumps(state["study"], sort_keys=True)] = state
     return {key: state for key, state in latest.items() if _runs_done(state) < state["study"]["runs"]}
 
@@ -92,7 +89,7 @@ def study(dataset, name, runs, fraction, generator_steps, classifier_steps):
               f"{RUNS_RECORD.name}", file=sys.stderr, flush=True)
 
     def keep_run(state):
-        at = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        at = now_stamp()
         with RUNS_RECORD.open("a") as f:
             f.write(json.dumps({"study": key, "at": at, **state}) + "\n")
 
@@ -156,12 +153,12 @@ def main():
     unknown = set(args.generators.split(",")) - set(GENERATORS)
     if unknown:
         parser.error(f"unknown generator {', '.join(sorted(unknown))}; choose from {', '.join(GENERATORS)}.")
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows)
     for dataset in args.data.split(","):
         for name in args.generators.split(","):
-            started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            started = now_stamp()
             command = [sys.executable, __file__, "--child", dataset, name, "--runs", str(args.runs), "--fraction",
                        str(args.fraction), "--generator-steps", str(args.generator_steps), "--classifier-steps",
                        str(args.classifier_steps)]

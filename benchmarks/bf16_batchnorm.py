@@ -22,14 +22,13 @@ Records go to docs/results/bf16_batchnorm.jsonl as they come.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
 import statistics
 import sys
 
-from reporting import keep, last_run, run_child, steps_per_second
+from reporting import keep, last_run, now_stamp, read_records, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "bf16_batchnorm.md"
@@ -102,8 +101,8 @@ def main():
     args = parser.parse_args()
     if args.child:
         return measure(args.child[0], args.child[1], int(args.child[2]))
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    started = now_stamp()
+    rows = read_records(RECORD)
     for round_ in range(args.repeats):
         for precision, norm in CASES:
             row = run_child([sys.executable, __file__, "--child", precision, norm, str(args.steps)])

@@ -23,7 +23,6 @@ and seed (`--models infogan --seed 1` adds one).
 
 import argparse
 import concurrent.futures
-import datetime
 import json
 import os
 import pathlib
@@ -31,7 +30,7 @@ import subprocess
 import sys
 import time
 
-from reporting import counts_line
+from reporting import counts_line, now_stamp, read_records
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "class_consistency.md"
@@ -225,7 +224,7 @@ def write_report(rows):
 def latest_rows():
     """The last successful run on record of each model and seed, or its last failure when none succeeded."""
     latest = {}
-    for row in map(json.loads, RECORD.read_text().splitlines()):
+    for row in read_records(RECORD):
         key = (row["model"], row.get("seed", 0))
         if "error" not in row or "error" in latest.get(key, row):
             latest[key] = row
@@ -257,7 +256,7 @@ def main():
         return
     if args.report_only:
         return write_report(latest_rows())
-    args.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    args.started = now_stamp()
     models = args.models.split(",")
     unknown = set(models) - set(MODELS)
     if unknown:

@@ -20,7 +20,6 @@ dependency of the zoo. Records go to docs/results/dcgan_profile.jsonl, one per r
 
 import argparse
 import collections
-import datetime
 import json
 import os
 import pathlib
@@ -28,7 +27,7 @@ import statistics
 import sys
 import tempfile
 
-from reporting import counts_line, keep, last_run, run_child, write_keeping_notes
+from reporting import counts_line, keep, last_run, now_stamp, read_records, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "dcgan_profile.md"
@@ -146,10 +145,10 @@ def main():
     args = parser.parse_args()
     if args.child:
         return measure(args.child, args.warmup, args.steps)
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(last_run(rows))
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     rows = []
     for round_ in range(args.rounds):
         for precision in PRECISIONS:

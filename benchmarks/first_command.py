@@ -14,7 +14,6 @@ Records go to docs/results/first_command.jsonl, one per run as it finishes.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
@@ -25,7 +24,7 @@ import sys
 import tempfile
 import time
 
-from reporting import keep, last_run, write_keeping_notes
+from reporting import keep, last_run, now_stamp, read_records, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "first_command.md"
@@ -91,9 +90,8 @@ def main():
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the last run's records")
     args = parser.parse_args()
     if args.report_only:
-        records = [json.loads(line) for line in RECORD.read_text().splitlines()]
-        return write_report(last_run(records))
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        return write_report(last_run(read_records(RECORD)))
+    started = now_stamp()
     rows = []
     for round_ in range(args.rounds):
         for way in WAYS:

@@ -16,14 +16,13 @@ Records go to docs/results/input_pipeline.jsonl, one per case as it finishes.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
 import statistics
 import sys
 
-from reporting import counts_line, keep, last_run, run_child, steps_per_second, write_keeping_notes
+from reporting import counts_line, keep, last_run, now_stamp, read_records, run_child, steps_per_second, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "input_pipeline.md"
@@ -108,11 +107,11 @@ def main():
     args = parser.parse_args()
     if args.child:
         return measure(args.child[0], int(args.child[1]), int(args.child[2]))
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(last_run(rows))
     # A new run replaces the table: its cases ran on one machine state.
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     rows = []
     for case in args.cases.split(","):
         keep({"case": case, **run_child([sys.executable, __file__, "--child", case, str(args.repeats),

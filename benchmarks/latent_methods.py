@@ -23,7 +23,6 @@ the report shows each model's latest run.
 
 import argparse
 import concurrent.futures
-import datetime
 import json
 import os
 import pathlib
@@ -32,7 +31,7 @@ import sys
 import time
 
 import numpy as np
-from reporting import split_runs, write_keeping_notes
+from reporting import now_stamp, read_records, split_runs, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "latent_methods.md"
@@ -229,10 +228,10 @@ def main():
     if unknown:
         parser.error(f"unknown model {', '.join(sorted(unknown))}; choose from {', '.join(MODELS)}.")
     judge = judge_record()
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows, judge)
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     print(f"judge: {judge['name']}, test accuracy {judge['test_accuracy']:.4f}", flush=True)
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {}

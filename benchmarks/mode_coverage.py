@@ -23,7 +23,6 @@ docs/results/mode_coverage/.
 
 import argparse
 import concurrent.futures
-import datetime
 import hashlib
 import json
 import os
@@ -32,6 +31,8 @@ import re
 import subprocess
 import sys
 import time
+
+from reporting import now_stamp, read_records
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "mode_coverage.md"
@@ -352,12 +353,6 @@ def write_report(rows, args):
     REPORT.write_text("\n".join(lines).rstrip() + "\n" + ("\n" + notes if notes else ""))
 
 
-def read_record():
-    if not RECORD.exists():
-        return []
-    return [json.loads(line) for line in RECORD.read_text().splitlines() if line.strip()]
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated names from mode_coverage_configs.json")
@@ -390,8 +385,8 @@ def main():
     if args.fresh and RECORD.exists():
         RECORD.unlink()
     # Failed runs stay in the rows, so that the report counts them; they are tried again.
-    rows = read_record()
-    args.started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    rows = read_records(RECORD)
+    args.started = now_stamp()
     if args.report_only:
         # No run starts: the report keeps the time the last one did.
         previous = re.search(r"Last started (.+?) UTC", REPORT.read_text()) if REPORT.exists() else None

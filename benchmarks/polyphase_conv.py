@@ -19,7 +19,6 @@ Records go to docs/results/polyphase_conv.jsonl, one per measurement as it finis
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
@@ -27,7 +26,7 @@ import statistics
 import sys
 import time
 
-from reporting import counts_line, keep, last_run, run_child, steps_per_second, write_keeping_notes
+from reporting import counts_line, keep, last_run, now_stamp, read_records, run_child, steps_per_second, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "polyphase_conv.md"
@@ -167,10 +166,10 @@ def main():
         if args.child[0] == "layer":
             return measure_layers(args.child[1])
         return measure_step(args.child[1], args.child[2] == "on", args.warmup, args.steps)
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(last_run(rows))
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     rows = []
     for round_ in range(args.rounds):
         for precision in PRECISIONS:

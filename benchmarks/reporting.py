@@ -17,6 +17,20 @@ def counts_line(rows):
     return f"Runs attempted: {len(rows)}; failed: {failed}; reported: {len(rows) - failed}."
 
 
+def read_records(path):
+    """The JSON-lines records at `path` (a `pathlib.Path`), oldest first; [] when there are none yet."""
+    import json
+
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.exists() else []
+
+
+def now_stamp():
+    """The UTC minute, as every record's "started" (or "at") field writes it."""
+    import datetime
+
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+
+
 def last_run(rows):
     """The records of the last invocation (same "started" as the last record); [] for none. One
     invocation's rounds are interleaved; another's ran on another machine state."""

@@ -21,7 +21,6 @@ Rows are written as they finish, so a cut-off run keeps what it measured.
 """
 
 import argparse
-import datetime
 import itertools
 import json
 import os
@@ -31,6 +30,8 @@ import statistics
 import subprocess
 import sys
 import time
+
+from reporting import now_stamp
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results" / "scaling.md"
 # What follows this heading in the report is written by hand and kept when the table is redone.
@@ -189,7 +190,7 @@ def main():
 
     args.tf_version = tf.__version__
     machine = machine_description()
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     rows = []
     replica_counts = [int(r) for r in args.replicas.split(",")]
     mixes = [{"float32": False, "mixed": True}[p] for p in args.precisions.split(",")]

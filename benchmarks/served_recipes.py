@@ -15,7 +15,6 @@ docs/results/mode_coverage.md is rewritten from all rows on record.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
@@ -26,6 +25,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+
+from reporting import now_stamp, read_records
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 RECORD = RESULTS / "served_recipes.jsonl"
@@ -164,7 +165,7 @@ def main():
     parser.add_argument("--report-only", action="store_true", help="rewrite the report from the records, run nothing")
     args = parser.parse_args()
     if args.report_only:
-        write_report([json.loads(line) for line in RECORD.read_text().splitlines() if line.strip()])
+        write_report(read_records(RECORD))
         return
     work = pathlib.Path(args.work or tempfile.mkdtemp(prefix="served-recipes-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -172,7 +173,7 @@ def main():
     command = "python benchmarks/served_recipes.py " + " ".join(sys.argv[1:])
     for seed in (int(s) for s in args.seeds.split(",")):
         for recipe in args.recipes.split(","):
-            started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+            started = now_stamp()
             try:
                 row = measure(recipe, seed, work)
             except (RuntimeError, OSError, ValueError) as error:
@@ -180,7 +181,7 @@ def main():
             row.update(started=started, command=command)
             with RECORD.open("a") as record:
                 record.write(json.dumps(row) + "\n")
-            rows = [json.loads(line) for line in RECORD.read_text().splitlines() if line.strip()]
+            rows = read_records(RECORD)
             write_report(rows)
             print(json.dumps(row), flush=True)
 

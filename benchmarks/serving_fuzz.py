@@ -18,6 +18,8 @@ import subprocess
 import sys
 import time
 
+from reporting import read_records
+
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "docs" / "results"
 
@@ -54,7 +56,7 @@ def main():
 
 
 def write_report():
-    entries = [json.loads(line) for line in (RESULTS / "serving_fuzz.jsonl").read_text().splitlines()]
+    entries = read_records(RESULTS / "serving_fuzz.jsonl")
     lines = [
         "# Fuzzing the serving endpoints",
         "",

@@ -44,6 +44,7 @@ import tensorflow as tf  # noqa: E402
 from keras_gan_zoo import export  # noqa: E402
 import keras_gan_zoo as zoo  # noqa: E402
 from keras_gan_zoo.serving import Client, ServingError  # noqa: E402
+from reporting import read_records  # noqa: E402
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 
@@ -175,7 +176,7 @@ def command_line(args):
 
 def write_report(args):
     command = command_line(args)
-    entries = [json.loads(line) for line in (RESULTS / "serving_load.jsonl").read_text().splitlines()]
+    entries = read_records(RESULTS / "serving_load.jsonl")
     entries = [e for e in entries if e["command"] == command]
     in_process = [e["samples_per_s"] for e in entries if e["row"] == "in-process SavedModel"]
     baseline = float(np.median(in_process)) if in_process else None

@@ -17,7 +17,6 @@ report is rewritten after each, so a cut-off run keeps what it finished.
 
 import argparse
 import concurrent.futures
-import datetime
 import json
 import os
 import pathlib
@@ -26,7 +25,7 @@ import sys
 import time
 
 import numpy as np
-from reporting import split_runs, write_keeping_notes
+from reporting import now_stamp, read_records, split_runs, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "stacked_modes.md"
@@ -141,10 +140,10 @@ def main():
     unknown = set(models) - set(MODELS)
     if unknown:
         parser.error(f"unknown model {', '.join(sorted(unknown))}; choose from {', '.join(MODELS)}.")
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows)
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {}
         for seed in (int(s) for s in args.seeds.split(",")):

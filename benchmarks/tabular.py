@@ -36,14 +36,13 @@ and docs/results/tabular.md is rewritten after each.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
 import subprocess
 import sys
 
-from reporting import counts_line, keep, run_child, write_keeping_notes
+from reporting import counts_line, keep, now_stamp, read_records, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "tabular.md"
@@ -240,10 +239,10 @@ def main():
     args = parser.parse_args()
     if args.child:
         return run_one(args.child[0], args.child[1], int(args.child[2]))
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows)
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
 
     def record(row):
         keep({**row, "started": started}, rows, RECORD, write_report)

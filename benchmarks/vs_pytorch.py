@@ -42,7 +42,7 @@ import statistics
 import sys
 import time
 
-from reporting import last_run, run_child, steps_per_second
+from reporting import last_run, now_stamp, read_records, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "throughput.md"
@@ -312,14 +312,14 @@ def main():
     args = parser.parse_args()
     if args.child:
         return child(args.child[0], int(args.child[1]), int(args.child[2]))
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows, args)
     cases = args.cases.split(",")
     unknown = set(cases) - set(CASES)
     if unknown:
         parser.error(f"unknown cases {sorted(unknown)}; the cases are: {', '.join(CASES)}")
-    started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+    started = now_stamp()
     for repeat in range(args.repeats):
         for case in ["matmul peak"] + cases:
             steps = args.steps_dcgan if case.startswith("dcgan") else args.steps_mlp

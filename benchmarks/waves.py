@@ -25,14 +25,13 @@ docs/results/waves.jsonl when it finishes and the report rewritten.
 """
 
 import argparse
-import datetime
 import json
 import os
 import pathlib
 import sys
 import tempfile
 
-from reporting import counts_line, keep, run_child, write_keeping_notes
+from reporting import counts_line, keep, now_stamp, read_records, run_child, write_keeping_notes
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "waves.md"
@@ -177,7 +176,7 @@ def main():
     args = parser.parse_args()
     if args.child:
         return train_and_score(int(args.child[0]), args.child[1] == "1", args.child[2] or None)
-    rows = [json.loads(line) for line in RECORD.read_text().splitlines()] if RECORD.exists() else []
+    rows = read_records(RECORD)
     if args.report_only:
         return write_report(rows)
     seeds = [int(s) for s in args.seeds.split(",")]
@@ -187,7 +186,7 @@ def main():
             parser.error(f"a candidate runs on the tuning seeds ({', '.join(map(str, TUNING_SEEDS))}) only; "
                          "adopt it into the recipe to run it on held-out seeds.")
     for seed in seeds:
-        started = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
+        started = now_stamp()
         pictures = seed == min(s for s in seeds if s not in TUNING_SEEDS) if set(seeds) - set(TUNING_SEEDS) else False
         row = run_child([sys.executable, __file__, "--child", str(seed), "1" if pictures else "0",
                          args.candidate or ""])
