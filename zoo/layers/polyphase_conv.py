@@ -83,7 +83,7 @@ def _filter_gradient(inputs, kernel_shape, out_gradient, strides):
         inputs, kernel_shape, out_gradient, (1, *strides, 1), "SAME")
 
 
-def _plain(layer, channels):
+def _phased(layer, channels):
     """Whether `layer`'s convolution is one the phase form computes, with `channels` the few."""
     return (keras.backend.backend() == "tensorflow" and layer.rank == 2 and layer.padding == "same"
             and layer.data_format == "channels_last" and tuple(layer.dilation_rate) == (1, 1)
@@ -122,7 +122,7 @@ class PolyphaseConv2DTranspose(keras.layers.Conv2DTranspose):
     """
 
     def call(self, inputs):
-        if not _plain(self, self.filters):
+        if not _phased(self, self.filters):
             return super().call(inputs)
         strides = tuple(self.strides)
         kernel = tf.cast(self.kernel, self.compute_dtype)
@@ -168,7 +168,7 @@ class PolyphaseConv2D(keras.layers.Conv2D):
     def call(self, inputs):
         # The input's channels from the kernel: an exported signature may leave every dimension open.
         height, width = inputs.shape[1], inputs.shape[2]
-        if (not _plain(self, self.kernel.shape[2]) or height is None or width is None
+        if (not _phased(self, self.kernel.shape[2]) or height is None or width is None
                 or height % self.strides[0] or width % self.strides[1]):
             return super().call(inputs)
         strides = tuple(self.strides)
