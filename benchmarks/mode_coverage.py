@@ -388,9 +388,11 @@ def main():
     rows = read_records(RECORD)
     args.started = now_stamp()
     if args.report_only:
-        # No run starts: the report keeps the time the last one did.
-        previous = re.search(r"Last started (.+?) UTC", REPORT.read_text()) if REPORT.exists() else None
+        # No run starts: the report keeps the time the last one did, and how many it ran at a time.
+        previous = re.search(r"Last started (.+?) UTC;.*?process, (\d+) at a time", REPORT.read_text()) \
+            if REPORT.exists() else None
         args.started = previous.group(1) if previous else "(not recorded)"
+        args.jobs = int(previous.group(2)) if previous else args.jobs
         write_report(rows, args)
         print(f"report rewritten from {len(rows)} records: {REPORT}")
         return
