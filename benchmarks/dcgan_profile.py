@@ -145,9 +145,8 @@ def main():
     args = parser.parse_args()
     if args.child:
         return measure(args.child, args.warmup, args.steps)
-    rows = read_records(RECORD)
     if args.report_only:
-        return write_report(last_run(rows))
+        return write_report(last_run(read_records(RECORD)))
     started = now_stamp()
     rows = []
     for round_ in range(args.rounds):

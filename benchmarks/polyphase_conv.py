@@ -166,9 +166,8 @@ def main():
         if args.child[0] == "layer":
             return measure_layers(args.child[1])
         return measure_step(args.child[1], args.child[2] == "on", args.warmup, args.steps)
-    rows = read_records(RECORD)
     if args.report_only:
-        return write_report(last_run(rows))
+        return write_report(last_run(read_records(RECORD)))
     started = now_stamp()
     rows = []
     for round_ in range(args.rounds):
