@@ -85,16 +85,12 @@ def measure_step(precision, phases, warmup, steps):
 
     import keras_gan_zoo as zoo
     from keras_gan_zoo.layers import polyphase_conv
+    from vs_pytorch import _real_data
 
     if not phases:
         polyphase_conv.MAX_CHANNELS = 0
     keras.mixed_precision.set_dtype_policy(precision)
-    for data_name in ("fashion_mnist", "mnist_5k"):
-        try:
-            x = zoo.data.load_arrays(data_name, download=False)[0]
-            break
-        except zoo.data.DatasetNotFoundError:
-            continue
+    data_name, x = _real_data("dcgan")
     model = zoo.create("dcgan", seed=0)
     model.compile()
     dataset = zoo.data.pipeline(x[: BATCH * 20], batch_size=BATCH, shuffle=False).cache().repeat()
