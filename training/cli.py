@@ -84,20 +84,44 @@ def _list(args):
         print(f"{'':<{width}}  {'; '.join(offered)}")
 
 
+def _pretrained(args):
+    import keras_gan_zoo as zoo
+
+    from keras_gan_zoo import capabilities
+
+    described = zoo.pretrained.describe()
+    if not described:
+        print("No presets are shipped in this version.")
+        return
+    width = max(map(len, described))
+    order = list(capabilities.DESCRIPTIONS)
+    for name, manifest in described.items():
+        headline = manifest.get("headline") or {}
+        figure = (f"; {headline['metric']} {headline['value']:.4g} (real data {headline['real']:.4g})"
+                  if headline.get("metric") else "")
+        offers = ", ".join(sorted(manifest.get("capabilities", ()), key=order.index))
+        print(f"{name:<{width}}  {manifest.get('description', '')}")
+        print(f"{'':<{width}}  on {manifest['data']}; offers {offers}{figure}")
+    print("Call one: ganzoo sample pretrained:NAME --out grid.png, or in Python "
+          "keras_gan_zoo.pretrained.load(NAME).sample(4)")
+
+
 def _export(args):
     import keras
 
     from keras_gan_zoo.export import export_model, saved_model_bytes
-    from keras_gan_zoo.training.run import load_run  # imports zoo, whose variants load_model must know
+    # Imports zoo, whose variants load_model must know.
+    from keras_gan_zoo.training.run import PRETRAINED_PREFIX, load_source
 
     source = pathlib.Path(args.source)
-    if source.is_dir():
-        model, run = load_run(source)
+    if args.source.startswith(PRETRAINED_PREFIX) or source.is_dir():
+        model, run = load_source(args.source)
         name = args.name or run.model
     elif source.is_file():
         model, name = keras.models.load_model(source), args.name or source.stem
     else:
-        raise FileNotFoundError(f"{source} does not exist: give a finished run directory or a .keras file.")
+        raise FileNotFoundError(f"{source} does not exist: give a finished run directory, a .keras file, or "
+                                f"pretrained:NAME (ganzoo pretrained lists them).")
     limits = {} if args.max_rows is None else {"max_rows": args.max_rows}
     written = export_model(model, args.out, name=name, version=args.version, **limits)
     for served_name, path in written.items():
@@ -208,8 +232,11 @@ def parser():
     listing = commands.add_parser("list", help="the variants, one line each")
     listing.set_defaults(handler=_list)
 
-    sample = commands.add_parser("sample", help="draw samples from a finished run")
-    sample.add_argument("run_dir")
+    pretrained = commands.add_parser("pretrained", help="the pretrained presets, one line each")
+    pretrained.set_defaults(handler=_pretrained)
+
+    sample = commands.add_parser("sample", help="draw samples from a finished run or a preset")
+    sample.add_argument("run_dir", help="a run directory, or pretrained:NAME (ganzoo pretrained)")
     sample.add_argument("--n", type=_positive, default=64)
     sample.add_argument("--seed", type=int, default=0)
     sample.add_argument("--out", required=True,
@@ -218,7 +245,7 @@ def parser():
     sample.set_defaults(handler=handlers.sample)
 
     plot = commands.add_parser("plot", help="draw a finished run's latent space, interpolations or classes")
-    plot.add_argument("run_dir")
+    plot.add_argument("run_dir", help="a run directory, or pretrained:NAME (with --out)")
     plot.add_argument(
         "--kind", required=True, choices=("latent", "interpolation", "classes", "walk"),
         help="latent: 2-D codes by label beside the prior, and a decoded lattice; interpolation: decoded lines "
@@ -230,7 +257,8 @@ def parser():
     plot.set_defaults(handler=handlers.plot)
 
     evaluate = commands.add_parser("evaluate", help="score a finished run or an exported generator (FID, KID, ...)")
-    evaluate.add_argument("source", help="a run directory, or an exported generator EXPORT_DIR/NAME (with --data)")
+    evaluate.add_argument("source", help="a run directory, pretrained:NAME, or an exported generator EXPORT_DIR/NAME "
+                                               "(with --data)")
     evaluate.add_argument("--data", default=None, help="the dataset an export models (a run names its own)")
     evaluate.add_argument("--metrics", default=None,
                           help="comma-separated: fid,kid,score,precision_recall,ivom for images; stacked_modes,ivom "
@@ -265,7 +293,7 @@ def parser():
     amplify.set_defaults(handler=handlers.amplify)
 
     export = commands.add_parser("export", help="write SavedModels for TF Serving")
-    export.add_argument("source", help="a run directory or a .keras file")
+    export.add_argument("source", help="a run directory, a .keras file, or pretrained:NAME")
     export.add_argument("--out", required=True, help="export directory (one folder per served model)")
     export.add_argument("--name", default=None, help="served model name; default: the run's model or the file's stem")
     export.add_argument("--version", type=int, default=1)

@@ -10,12 +10,12 @@ def sample(args):
 
     from keras_gan_zoo import capabilities as caps
     from keras_gan_zoo import plots
-    from keras_gan_zoo.training.run import load_run, real_points_for_plots
+    from keras_gan_zoo.training.run import load_source, real_points_for_plots
 
     out = pathlib.Path(args.out)
     if out.suffix not in (".png", ".npy", ".csv"):
         raise ValueError(f"--out must end in .png (a picture), .npy (an array) or .csv (a table's rows), got {out}.")
-    model, run = load_run(args.run_dir)
+    model, run = load_source(args.run_dir)
     table = caps.SAMPLE_COLUMNS in model.capabilities
     if out.suffix == ".csv" and not table:
         raise ValueError(f"--out {out}: a .csv holds a table's rows; {run.model} makes arrays: use .npy or .png.")
@@ -41,11 +41,12 @@ def evaluate(args):
     import json
 
     from keras_gan_zoo import evaluation
-    from keras_gan_zoo.training.run import load_run
+    from keras_gan_zoo.training.run import PRETRAINED_PREFIX, load_source
 
+    pretrained = args.source.startswith(PRETRAINED_PREFIX)
     source = pathlib.Path(args.source)
-    if (source / "run.json").exists() or (source / "model.keras").exists():
-        model, run = load_run(source)
+    if pretrained or (source / "run.json").exists() or (source / "model.keras").exists():
+        model, run = load_source(args.source)
         if args.data and args.data != run.data:
             raise ValueError(f"{source} is a run on {run.data}, not {args.data}: drop --data.")
         generator, dataset, data_dir = model, run.data, args.data_dir or run.data_dir
@@ -69,7 +70,7 @@ def evaluate(args):
 
     report = evaluation.evaluate(generator, dataset, names, n=args.n, seed=args.seed, data_dir=data_dir,
                                  ivom_targets=args.ivom_targets, ivom_steps=args.ivom_steps, progress=progress)
-    report["command"] = (f"ganzoo evaluate {source} --data {dataset} --metrics {','.join(report['metrics_asked'])} "
+    report["command"] = (f"ganzoo evaluate {args.source} --data {dataset} --metrics {','.join(report['metrics_asked'])} "
                          f"--n {report['n']} --seed {args.seed}"
                          + (f" --ivom-targets {args.ivom_targets} --ivom-steps {args.ivom_steps}"
                             if "ivom" in report["metrics_asked"] else ""))
@@ -103,9 +104,11 @@ def amplify(args):
 
 def plot(args):
     from keras_gan_zoo.training import plotting
-    from keras_gan_zoo.training.run import load_run
+    from keras_gan_zoo.training.run import PRETRAINED_PREFIX, load_source
 
-    model, run = load_run(args.run_dir)
+    if args.run_dir.startswith(PRETRAINED_PREFIX) and not args.out:
+        raise ValueError(f"{args.run_dir} is a shipped preset, not a folder to draw into: add --out DIR.")
+    model, run = load_source(args.run_dir)
     out_dir = pathlib.Path(args.out or pathlib.Path(args.run_dir) / "plots")
     for path in plotting.draw(args.kind, model, run, out_dir, seed=args.seed):
         print(f"Wrote {path}")

@@ -309,6 +309,23 @@ def mixed_precision_policy():
     return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
 
 
+# `ganzoo sample|export|evaluate|plot pretrained:NAME`: a shipped preset where a run directory goes.
+PRETRAINED_PREFIX = "pretrained:"
+
+
+def load_source(source):
+    """`load_run(source)`, or for "pretrained:NAME" the preset's model (checked, `zoo.pretrained`) and
+    the `TrainConfig` that trained it."""
+    source = str(source)
+    if not source.startswith(PRETRAINED_PREFIX):
+        return load_run(source)
+    name = source[len(PRETRAINED_PREFIX):]
+    model = zoo.pretrained.load(name)
+    config = TrainConfig.from_dict(zoo.pretrained.recipe(name))
+    register_data(config)
+    return model, config
+
+
 def load_run(run_dir):
     """The trained model (sampling through the run's rejection sampler, if it has one) and its `TrainConfig`."""
     run_dir = pathlib.Path(run_dir)

@@ -18,7 +18,8 @@ if os.path.basename(sys.argv[0] if sys.argv else "") == "ganzoo":
     console.quiet_native_log()
 
 from keras_gan_zoo import (  # noqa: E402
-    capabilities, classifiers, data, evaluation, judges, layers, losses, metrics, nets, sampling, serialization, steps, techniques,
+    capabilities, classifiers, data, evaluation, judges, layers, losses, metrics, nets, pretrained, sampling, serialization, steps,
+    techniques,
 )
 from keras_gan_zoo import autoencoders, gans  # noqa: E402
 from keras_gan_zoo.adversarial import AdversarialModel  # noqa: E402
@@ -32,5 +33,5 @@ globals().update(_VARIANT_CLASSES)
 __all__ = sorted([
     *_VARIANT_CLASSES, "AdversarialModel", "AutoencoderModel", "GenerativeModel",
     "capabilities", "classifiers", "create", "data", "describe_models", "evaluation", "get_entry", "judges", "layers", "list_models",
-    "losses", "metrics", "nets", "sampling", "serialization", "steps", "techniques",
+    "losses", "metrics", "nets", "pretrained", "sampling", "serialization", "steps", "techniques",
 ])

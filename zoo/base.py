@@ -39,6 +39,14 @@ class GenerativeModel(ConstructorConfig, GenerativeAPI, ReplicaSteps, keras.Mode
         self.seed_generator = keras.random.SeedGenerator(seed)
         self._init_steps()
 
+    @classmethod
+    def from_preset(cls, preset, compile=True):
+        """The pretrained model `preset` (a name from `zoo.pretrained.list()`, a preset folder, or an
+        archive's path or URL), checked and compiled: `zoo.pretrained.load`, refusing another variant's."""
+        from keras_gan_zoo import pretrained
+
+        return pretrained.from_preset(cls, preset, compile=compile)
+
     # -- construction helpers -------------------------------------------------
 
     def networks(self):

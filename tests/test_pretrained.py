@@ -1,0 +1,200 @@
+"""Presets (`zoo.pretrained`): written, checked, loaded, fine-tuned, sampled and exported."""
+
+import json
+import shutil
+import zipfile
+
+import numpy as np
+import pytest
+
+import keras_gan_zoo as zoo
+from keras_gan_zoo import pretrained, registry
+from keras_gan_zoo.export import export_model
+from keras_gan_zoo.export.loaded import ExportedGenerator
+from keras_gan_zoo.training import cli
+
+from conftest import tiny_data
+
+RECIPE = {"model": "dcgan", "data": "fashion_mnist", "epochs": 1, "seed": 0}
+
+
+def tiny(name, **options):
+    entry = registry.get_entry(name)
+    return zoo.create(name, **{**entry.tiny, **options, "seed": 0})
+
+
+def write_preset(folder, model=None, name="dcgan/tiny", **options):
+    model = model or tiny("dcgan")
+    manifest = pretrained.save(model, folder, name=name, data="fashion_mnist", recipe=RECIPE,
+                               headline={"metric": "fid", "value": 12.5, "real": 0.5}, **options)
+    return model, manifest
+
+
+@pytest.fixture
+def shipped(tmp_path, monkeypatch):
+    """An index of presets in a folder of its own, as the package's is: `add(model, name)` writes one."""
+    root = tmp_path / "presets"
+    root.mkdir()
+    monkeypatch.setattr(pretrained, "PRESETS_DIR", root)
+    monkeypatch.setattr(pretrained, "INDEX_FILE", root / "index.json")
+    monkeypatch.setattr(pretrained, "CACHE_DIR", str(tmp_path / "cache"))
+
+    def add(model=None, name="dcgan/tiny", **options):
+        model, manifest = write_preset(root / name, model, name, **options)
+        index = pretrained._read_index()
+        index[name] = pretrained.index_entry(root / name)
+        (root / "index.json").write_text(json.dumps(index))
+        return model, manifest
+
+    return add
+
+
+@pytest.mark.parametrize("name, options", [
+    ("dcgan", {}), ("wgan_gp", {"conditional": True, "num_classes": 3}), ("vae", {}), ("sgan", {}),
+    ("bigan", {}), ("infogan", {}), ("tabular_gan", {}), ("rcgan", {}),
+])
+def test_a_preset_loads_as_the_model_it_was_written_from(name, options, tmp_path):
+    model = tiny(name, **options)
+    _, manifest = write_preset(tmp_path / "p", model, name=f"{name}/tiny")
+    loaded = pretrained.load(tmp_path / "p")
+    assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    assert manifest["capabilities"] == sorted(loaded.capabilities) == sorted(model.capabilities)
+    assert loaded.preset["name"] == f"{name}/tiny" and loaded.compiled
+    # Weights stored in float16 change a sample by at most what the manifest records.
+    assert manifest["weights"]["stored_as"] == "float16"
+    change = manifest["weights"]["largest_sample_change_float16"]
+    assert 0 < change <= pretrained.FLOAT16_TOLERANCE
+    z = np.random.default_rng(1).standard_normal((pretrained.FLOAT16_CHECK_SAMPLES, model.latent_dim)).astype("float32")
+    args = (z, np.arange(len(z)) % model.num_classes) if model.conditional else (z,)
+    np.testing.assert_allclose(np.asarray(loaded.generate(*args)), np.asarray(model.generate(*args)),
+                               atol=2 * change, rtol=0)
+
+
+def test_weights_that_float16_would_change_too_much_are_stored_in_float32(tmp_path):
+    model, manifest = write_preset(tmp_path / "p", float16_tolerance=0.0)
+    assert manifest["weights"]["stored_as"] == "float32"
+    loaded = pretrained.load(tmp_path / "p")
+    np.testing.assert_array_equal(loaded.sample(8, seed=3), model.sample(8, seed=3))
+    assert (tmp_path / "p" / pretrained.WEIGHTS).stat().st_size > 1.9 * manifest["weights"]["parameters"] * 2
+
+
+def test_a_preset_samples_through_its_rejection_sampler(tmp_path):
+    model = tiny("gan")
+    x = zoo.data.load_arrays("ring8", "train")[0][:512]
+    classifier = zoo.sampling.fit_density_ratio(model, x, steps=5, batch_size=32, hidden_units=(8,))
+    model.attach_sampler(zoo.sampling.RejectionSampler(classifier, gamma=0.5))
+    _, manifest = write_preset(tmp_path / "p", model, name="gan/ring8", float16_tolerance=0.0)
+    loaded = pretrained.load(tmp_path / "p")
+    assert manifest["sampler"] == {"gamma": 0.5, "max_quantile": 1.0} and loaded.sampler is not None
+    np.testing.assert_array_equal(loaded.sample(16, seed=2), model.sample(16, seed=2))
+
+
+def test_from_preset_on_a_class_loads_its_own_and_refuses_another_variants(tmp_path):
+    write_preset(tmp_path / "p")
+    assert isinstance(zoo.DCGAN.from_preset(tmp_path / "p"), zoo.DCGAN)
+    assert isinstance(zoo.GenerativeModel.from_preset(tmp_path / "p"), zoo.DCGAN)
+    with pytest.raises(pretrained.PresetError, match=r"holds a DCGAN \(dcgan\), not a VAE"):
+        zoo.VAE.from_preset(tmp_path / "p")
+
+
+@pytest.mark.parametrize("damage, says", [
+    ("truncate", r"model\.weights\.h5 has sha256 .* bytes where .* were written: truncated"),
+    ("flip", r"model\.weights\.h5 has sha256 .* as written, but altered"),
+    ("delete", r"model\.weights\.h5 is missing"),
+])
+def test_a_damaged_preset_file_fails_with_a_checksum_error_naming_it(damage, says, tmp_path):
+    write_preset(tmp_path / "p")
+    path = tmp_path / "p" / pretrained.WEIGHTS
+    data = path.read_bytes()
+    if damage == "truncate":
+        path.write_bytes(data[: len(data) // 2])
+    elif damage == "flip":
+        path.write_bytes(data[:-100] + bytes([data[-100] ^ 0xFF]) + data[-99:])
+    else:
+        path.unlink()
+    with pytest.raises(pretrained.PresetChecksumError, match=says):
+        pretrained.load(tmp_path / "p")
+
+
+def test_an_altered_manifest_of_a_shipped_preset_fails_against_the_index(shipped):
+    shipped()
+    manifest = pretrained.PRESETS_DIR / "dcgan" / "tiny" / pretrained.MANIFEST
+    manifest.write_text(manifest.read_text().replace('"fid"', '"kid"'))
+    with pytest.raises(pretrained.PresetChecksumError, match=r"dcgan/tiny: .*preset\.json has sha256 .* index records"):
+        pretrained.load("dcgan/tiny")
+
+
+def test_unknown_names_and_folders_say_what_exists(shipped, tmp_path):
+    shipped()
+    with pytest.raises(pretrained.PresetError, match=r"no preset 'dcgan/mnist'\. The shipped presets are: dcgan/tiny"):
+        pretrained.load("dcgan/mnist")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(pretrained.PresetError, match=r"holds no preset\.json"):
+        pretrained.load(tmp_path / "empty")
+
+
+def test_a_preset_archive_loads_from_a_file_url_and_a_wrong_archive_hash_is_refused(shipped, tmp_path):
+    model, _ = write_preset(tmp_path / "dcgan_tiny")
+    archive = shutil.make_archive(str(tmp_path / "dcgan_tiny"), "zip", tmp_path, "dcgan_tiny")
+    url = f"file://{archive}"
+    loaded = pretrained.load(url)
+    np.testing.assert_allclose(loaded.sample(4, seed=1), model.sample(4, seed=1), atol=2e-3)
+    # Listed in the index by URL with its archive's sha256, as a preset too large for the wheel is.
+    # The same archive with one file added: altered after its sha256 was recorded.
+    shutil.copyfile(archive, tmp_path / "altered.zip")
+    with zipfile.ZipFile(tmp_path / "altered.zip", "a") as extra:
+        extra.writestr("dcgan_tiny/extra.txt", "not in the preset")
+    index = {"dcgan/hosted": {"url": url, "archive_sha256": pretrained.sha256(archive)},
+             "dcgan/wrong": {"url": f"file://{tmp_path / 'altered.zip'}", "archive_sha256": pretrained.sha256(archive)}}
+    pretrained.INDEX_FILE.write_text(json.dumps(index))
+    assert pretrained.list() == ["dcgan/hosted", "dcgan/wrong"]
+    assert pretrained.load("dcgan/hosted").preset["name"] == "dcgan/tiny"
+    with pytest.raises(pretrained.PresetChecksumError, match="does not match the sha256 the index records"):
+        pretrained.load("dcgan/wrong")
+
+
+def test_fit_continues_training_a_loaded_preset(tmp_path):
+    model, _ = write_preset(tmp_path / "p")
+    loaded = pretrained.load(tmp_path / "p")
+    before = [w.copy() for w in loaded.generator.get_weights()]
+    history = loaded.fit(tiny_data(loaded), epochs=1, verbose=0)
+    assert np.isfinite(history.history["g_loss"]).all()
+    assert any(not np.array_equal(a, b) for a, b in zip(before, loaded.generator.get_weights()))
+
+
+def test_the_cli_lists_samples_and_exports_a_preset(shipped, tmp_path, capsys):
+    model, _ = shipped()
+    assert cli.main(["pretrained"]) == 0
+    out = capsys.readouterr().out
+    assert "dcgan/tiny" in out and "on fashion_mnist; offers sample; fid 12.5 (real data 0.5)" in out
+    samples = tmp_path / "samples.npy"
+    assert cli.main(["sample", "pretrained:dcgan/tiny", "--n", "6", "--seed", "4", "--out", str(samples)]) == 0
+    loaded = pretrained.load("dcgan/tiny")
+    np.testing.assert_array_equal(np.load(samples), loaded.sample(6, seed=4))
+    assert cli.main(["sample", "pretrained:dcgan/tiny", "--out", str(tmp_path / "grid.png")]) == 0
+    assert (tmp_path / "grid.png").read_bytes()[:4] == b"\x89PNG"
+    assert cli.main(["export", "pretrained:dcgan/tiny", "--out", str(tmp_path / "export")]) == 0
+    served = ExportedGenerator(tmp_path / "export" / "dcgan")
+    np.testing.assert_allclose(served.sample(6, seed=4), loaded.sample(6, seed=4), atol=1e-5)
+    assert cli.main(["sample", "pretrained:dcgan/none", "--out", str(samples)]) == 2
+    assert "no preset 'dcgan/none'" in capsys.readouterr().err
+
+
+def test_a_preset_is_written_into_a_new_folder_under_a_checked_name(tmp_path):
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("")
+    with pytest.raises(FileExistsError, match="not empty"):
+        write_preset(tmp_path / "full")
+    with pytest.raises(ValueError, match="'variant/data'"):
+        write_preset(tmp_path / "p", name="DCGAN fashion")
+
+
+@pytest.mark.parametrize("name", pretrained.list())
+def test_every_shipped_preset_loads_checked_samples_and_exports_the_same_samples(name, tmp_path):
+    model = pretrained.load(name)
+    manifest = model.preset
+    assert manifest["name"] == name and sorted(model.capabilities) == manifest["capabilities"]
+    export_model(model, tmp_path, name="preset")
+    if "sample" in model.capabilities:
+        served = ExportedGenerator(tmp_path / "preset")
+        np.testing.assert_allclose(served.sample(8, seed=5), model.sample(8, seed=5), atol=1e-5)
