@@ -47,6 +47,11 @@ def test_wheel_holds_exactly_one_top_level_package_and_every_module(wheel):
     missing = expected - set(names)
     assert not missing, f"the wheel lacks {sorted(missing)}: list their packages in setup.cfg"
     assert any(n.startswith("keras_gan_zoo/weights/") and n.endswith(".weights.h5") for n in names)
+    presets = {f"keras_gan_zoo/{path.relative_to(ROOT / 'zoo').as_posix()}"
+               for path in (ROOT / "zoo" / "presets").rglob("*") if path.is_file() and "__pycache__" not in path.parts}
+    assert not presets - set(names), f"the wheel lacks preset files {sorted(presets - set(names))}: see setup.cfg"
+    # What the wheel may weigh with its presets inside.
+    assert wheel.stat().st_size < 80e6
     (top_level_txt,) = [n for n in names if n.endswith(".dist-info/entry_points.txt")]
     with zipfile.ZipFile(wheel) as archive:
         assert "ganzoo = keras_gan_zoo.training.cli:run" in archive.read(top_level_txt).decode()
@@ -59,12 +64,16 @@ def test_the_regular_install_imports_from_site_packages_and_runs_the_command(whe
     # The target comes first on sys.path, ahead of the editable install's finder.
     env = {**os.environ, "PYTHONPATH": str(target)}
     code = ("import keras_gan_zoo, keras_gan_zoo.training.cli as cli; print(keras_gan_zoo.__file__); "
-            "cli.main(['list'])")
+            "cli.main(['list']); "
+            "[print('preset', n, keras_gan_zoo.pretrained.load(n).sample(4).shape) for n in keras_gan_zoo.pretrained.list()]")
     done = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, check=True, capture_output=True,
                           text=True)
     first, *rest = done.stdout.splitlines()
     assert pathlib.Path(first).is_relative_to(target)
     assert any(line.startswith("gan ") for line in rest)
+    # Every shipped preset loads and samples from the installed package, offline.
+    loaded = [line.split()[1] for line in rest if line.startswith("preset ")]
+    assert loaded == zoo.pretrained.list()
 
 
 def test_the_editable_install_maps_the_repository_folders():

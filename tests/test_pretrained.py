@@ -198,3 +198,53 @@ def test_every_shipped_preset_loads_checked_samples_and_exports_the_same_samples
     if "sample" in model.capabilities:
         served = ExportedGenerator(tmp_path / "preset")
         np.testing.assert_allclose(served.sample(8, seed=5), model.sample(8, seed=5), atol=1e-5)
+
+
+def test_metrics_measured_on_a_written_preset_join_its_manifest_and_checksums(tmp_path):
+    write_preset(tmp_path / "p")
+    manifest = pretrained.update(tmp_path / "p", metrics={"fid": 3.0}, headline={"metric": "fid", "value": 3.0, "real": 1.0})
+    assert json.loads((tmp_path / "p" / pretrained.METRICS).read_text()) == {"fid": 3.0}
+    assert pretrained.load(tmp_path / "p").preset["headline"]["value"] == manifest["headline"]["value"] == 3.0
+
+
+def test_a_preset_holds_the_networks_weights_and_no_optimizer_state(tmp_path):
+    import h5py
+
+    model = tiny("dcgan")
+    model.compile()
+    model.fit(tiny_data(model), epochs=1, verbose=0)
+    _, manifest = write_preset(tmp_path / "p", model)
+    stored = {}
+    with h5py.File(tmp_path / "p" / pretrained.WEIGHTS, "r") as weights:
+        weights.visititems(lambda path, item: stored.update({path: item.size}) if isinstance(item, h5py.Dataset) else None)
+    assert {path.split("/")[0] for path in stored} == {"generator", "discriminator"}
+    assert sum(stored.values()) == manifest["weights"]["parameters"] == model.count_params()
+
+
+def test_a_card_shows_what_the_preset_records_and_how_to_call_it(shipped):
+    shipped()
+    report = {"judge": {"description": "a judge, test accuracy 88.15% on 10000 test examples"},
+              "reference": "real: 10 train examples against 10 test examples",
+              "metrics": {"fid": {"samples": 12.5, "real": 0.5}, "score": {"samples": 7.25, "real": 8.5}}}
+    pretrained.update(pretrained.PRESETS_DIR / "dcgan" / "tiny", metrics={
+        "command": "ganzoo evaluate pretrained:dcgan/tiny --seed 0", "recipe_name": "dcgan_fashion_mnist",
+        "report": report, "tolerance": {"fid": 0.75, "score": 0.125}, "tolerance_seeds": [1, 2]})
+    pretrained.INDEX_FILE.write_text(json.dumps({"dcgan/tiny": pretrained.index_entry(pretrained.PRESETS_DIR / "dcgan" / "tiny")}))
+    from keras_gan_zoo.training import cards
+
+    card = cards.card_markdown("dcgan/tiny")
+    for line in ("Judge: a judge, test accuracy 88.15% on 10000 test examples.", "| fid | 12.5 | 0.5 | +- 0.75 |",
+                 "| score | 7.25 | 8.5 | +- 0.12 |", "`ganzoo train --recipe dcgan_fashion_mnist` reproduces it",
+                 "evaluation seeds 1, 2", 'model = zoo.pretrained.load("dcgan/tiny")',
+                 "ganzoo export pretrained:dcgan/tiny --out exports", "stored as float16, which changes none of 64"):
+        assert line in card, line
+    gallery = cards.gallery_markdown()
+    assert "| `dcgan/tiny` |" in gallery and "fid 12.5 (0.5)" in gallery and "(dcgan_tiny.md)" in gallery
+
+
+def test_the_model_pages_are_what_the_shipped_presets_write():
+    from keras_gan_zoo.training import cards
+
+    assert (cards.MODELS_DIR / "README.md").read_text() == cards.gallery_markdown()
+    for name in pretrained.list():
+        assert cards.card_file(name).read_text() == cards.card_markdown(name), "rewrite: python benchmarks/presets.py --cards-only"

@@ -253,16 +253,18 @@ def from_preset(cls, preset, compile=True):
     return _build(folder, manifest, compile)
 
 
-def _copy_h5(source, target, float16):
+def _copy_h5(source, target, float16, leave_out=()):
     """Writes the Keras weights file `source` to `target`, its float32 arrays stored as float16 when
-    `float16`: h5py, Keras's own weights format, rewritten dataset by dataset (deleting in place
-    leaves the freed bytes in the file)."""
+    `float16`, its top-level groups named in `leave_out` left out: h5py, Keras's own weights format,
+    rewritten dataset by dataset (deleting in place leaves the freed bytes in the file)."""
     import h5py
 
     def copy(src, dst):
         for key, value in src.attrs.items():
             dst.attrs[key] = value
         for key, item in src.items():
+            if src.name == "/" and key in leave_out:
+                continue
             if isinstance(item, h5py.Group):
                 copy(item, dst.create_group(key))
             else:
@@ -320,10 +322,13 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
     folder.mkdir(parents=True, exist_ok=True)
     (folder / CONFIG).write_text(json.dumps(model.get_config(), indent=1) + "\n")
     with tempfile.TemporaryDirectory() as scratch:
-        full = pathlib.Path(scratch) / WEIGHTS
-        model.save_weights(full)
-        half = pathlib.Path(scratch) / "float16.weights.h5"
-        _copy_h5(full, half, float16=True)
+        everything = pathlib.Path(scratch) / "everything.weights.h5"
+        model.save_weights(everything)
+        # The networks' weights alone: fine-tuning starts its optimizers afresh.
+        optimizers = set(getattr(model, "optimizer_names", ())) | {"optimizer"}
+        full, half = pathlib.Path(scratch) / WEIGHTS, pathlib.Path(scratch) / "float16.weights.h5"
+        _copy_h5(everything, full, float16=False, leave_out=optimizers)
+        _copy_h5(everything, half, float16=True, leave_out=optimizers)
         change = _largest_sample_change(model, half)
         stored = "float16" if change <= float16_tolerance else "float32"
         shutil.copyfile(half if stored == "float16" else full, folder / WEIGHTS)
@@ -335,8 +340,6 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
         sampler = model.sampler.options()
     if picture is not None:
         shutil.copyfile(picture, folder / PICTURE)
-    files = {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}
-             for path in sorted(folder.iterdir()) if path.name != MANIFEST}
     from importlib import metadata
 
     try:
@@ -356,10 +359,28 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
                     "tolerance": float16_tolerance, "parameters": int(model.count_params())},
         "trained": trained,
         "package_version": version,
-        "files": files,
     }
+    return _write_manifest(folder, manifest)
+
+
+def _write_manifest(folder, manifest):
+    files = {path.name: {"sha256": sha256(path), "bytes": path.stat().st_size}
+             for path in sorted(folder.iterdir()) if path.name != MANIFEST}
+    manifest = {**manifest, "files": files}
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     return manifest
+
+
+def update(folder, metrics=None, headline=None):
+    """Writes `metrics` (metrics.json) and `headline` into the preset in `folder`, measured on the
+    preset as loaded from there; the manifest's checksums follow. Returns the manifest."""
+    folder = pathlib.Path(folder)
+    manifest = verify(folder)
+    if metrics is not None:
+        (folder / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
+    if headline is not None:
+        manifest["headline"] = headline
+    return _write_manifest(folder, manifest)
 
 
 def index_entry(folder):

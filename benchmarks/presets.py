@@ -1,0 +1,203 @@
+"""Pretrained presets: each trained by its shipped recipe, measured as it ships, written into the package.
+
+    python benchmarks/presets.py                                # every preset below not shipped yet
+    python benchmarks/presets.py --presets dcgan/fashion_mnist
+    python benchmarks/presets.py --cards-only                   # docs/models/ from the shipped presets
+    python benchmarks/presets.py --report-only                  # docs/results/presets.md from the records
+
+For each preset, in a process of its own:
+1. `ganzoo train --recipe RECIPE --out runs/presets/NAME`: a cut-off run resumes from its backup
+   when the same command runs again.
+2. The trained model is written as a preset (`zoo.pretrained.save`, float16 weights where they
+   change no sample by more than the tolerance) into a staging folder, loaded back from it, and
+   evaluated there: what ships is what is measured. `ganzoo evaluate`'s default metrics at
+   evaluation seed 0 are the card's figures; seeds 1 and 2 evaluate again, and their largest
+   difference from seed 0 is the tolerance the card states.
+3. The preset moves into zoo/presets/NAME and zoo/presets/index.json lists it with its manifest's
+   sha256; a fresh process times `import keras_gan_zoo` and then `pretrained.load(NAME)` plus a
+   4-sample draw.
+Each preset's record is appended to docs/results/presets.jsonl when it finishes (failures too),
+docs/results/presets.md is rewritten, and so are the cards and the gallery (docs/models/).
+The recipes were written before any preset trained: no seed chose anything.
+"""
+
+import argparse
+import json
+import os
+import pathlib
+import shutil
+import subprocess
+import sys
+import time
+
+from reporting import counts_line, keep, now_stamp, read_records, run_child, write_keeping_notes
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+RESULTS_DIR = ROOT / "docs" / "results"
+RECORD = RESULTS_DIR / "presets.jsonl"
+REPORT = RESULTS_DIR / "presets.md"
+RUNS_DIR = ROOT / "runs" / "presets"
+# name -> the recipe that trains it, its headline metric, and its one-line description.
+PRESETS = {
+    "dcgan/fashion_mnist": {
+        "recipe": "dcgan_fashion_mnist", "headline": "fid",
+        "description": "DCGAN on Fashion-MNIST: 28x28 grey garments from 100-d Gaussian noise.",
+    },
+}
+EVALUATION_SEED = 0
+TOLERANCE_SEEDS = (1, 2)
+
+
+def machine():
+    """The CPU model and core count, as the cards print it."""
+    model = "unknown CPU"
+    try:
+        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{os.cpu_count()} cores of an {model}, no GPU"
+
+
+def make(name):
+    """Child process: trains, stages, measures and installs one preset; prints its record."""
+    import contextlib
+
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo import plots, pretrained
+    from keras_gan_zoo.training.config import load_recipe
+    from keras_gan_zoo.training.run import batch_size_of, train
+
+    spec = PRESETS[name]
+    config = load_recipe(spec["recipe"])
+    run_dir = RUNS_DIR / name
+    started = time.time()
+    if not (run_dir / "model.keras").exists():
+        # Progress (a line per epoch) on stderr; stdout carries the record alone.
+        with contextlib.redirect_stdout(sys.stderr):
+            train(config, run_dir, verbose=2)
+    # A resumed run's seconds are those of its last part: the record says which.
+    train_seconds = time.time() - started
+    resumed = (run_dir / "model.keras").stat().st_mtime < started
+    from keras_gan_zoo.training.run import load_run
+
+    model, _ = load_run(run_dir)
+    # Batches of an epoch: the whole ones (zoo.data.pipeline drops the remainder).
+    train_examples = len(zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)[0])
+    steps_per_epoch = config.steps_per_epoch or train_examples // batch_size_of(config)
+    staging = RUNS_DIR / "staging" / name
+    shutil.rmtree(staging, ignore_errors=True)
+    picture = run_dir / "preset_samples.png"
+    plots.save_samples_png(model.sample_array(64, seed=0), picture, title=name)
+    trained = {"steps": config.total_steps(steps_per_epoch), "batch_size": batch_size_of(config),
+               "seconds": None if resumed else round(train_seconds), "machine": machine()}
+    pretrained.save(model, staging, name=name, data=config.data, recipe=config.to_dict(),
+                    description=spec["description"], picture=picture, trained=trained)
+    shipped = pretrained.load(staging)
+    reports = {}
+    for seed in (EVALUATION_SEED, *TOLERANCE_SEEDS):
+        reports[seed] = zoo.evaluation.evaluate(shipped, config.data, seed=seed)
+    first = reports[EVALUATION_SEED]
+    tolerance = {}
+    for metric, value in first["metrics"].items():
+        if isinstance(value, dict) and "samples" in value:
+            tolerance[metric] = max(abs(reports[s]["metrics"][metric]["samples"] - value["samples"])
+                                    for s in TOLERANCE_SEEDS)
+    command = f"ganzoo evaluate pretrained:{name} --metrics {','.join(first['metrics_asked'])} --n {first['n']} --seed 0"
+    headline_value = first["metrics"][spec["headline"]]
+    headline = {"metric": spec["headline"], "value": headline_value["samples"], "real": headline_value["real"]}
+    pretrained.update(staging, metrics={"command": command, "recipe_name": spec["recipe"], "report": first,
+                                        "tolerance": tolerance, "tolerance_seeds": list(TOLERANCE_SEEDS)},
+                      headline=headline)
+    target = pretrained.PRESETS_DIR / name
+    shutil.rmtree(target, ignore_errors=True)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(staging), str(target))
+    index = json.loads(pretrained.INDEX_FILE.read_text()) if pretrained.INDEX_FILE.exists() else {}
+    index[name] = pretrained.index_entry(target)
+    pretrained.INDEX_FILE.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
+    timing = load_timing(name)
+    manifest = json.loads((target / pretrained.MANIFEST).read_text())
+    print(json.dumps({
+        "name": name, "recipe": spec["recipe"], "trained": trained, "resumed": resumed,
+        "metrics": {seed: {m: v["samples"] for m, v in r["metrics"].items() if isinstance(v, dict) and "samples" in v}
+                    for seed, r in reports.items()},
+        "real": {m: v["real"] for m, v in first["metrics"].items() if isinstance(v, dict) and "real" in v},
+        "judge": first["judge"]["description"], "evaluation_seconds": sum(r["seconds"] for r in reports.values()),
+        "headline": headline, "tolerance": tolerance, "weights": manifest["weights"],
+        "preset_bytes": sum(f["bytes"] for f in manifest["files"].values()), **timing,
+    }))
+
+
+def load_timing(name):
+    """Seconds to `import keras_gan_zoo`, then to load `name` and draw 4 samples, in a fresh process."""
+    script = ("import time; t = time.perf_counter(); import keras_gan_zoo as zoo; i = time.perf_counter() - t; "
+              f"t = time.perf_counter(); zoo.pretrained.load({name!r}).sample(4, seed=0); "
+              "print(i, time.perf_counter() - t)")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+    import_seconds, load_seconds = map(float, out.stdout.split()[-2:])
+    return {"import_seconds": round(import_seconds, 2), "load_seconds": round(load_seconds, 2)}
+
+
+def write_report(rows):
+    lines = ["# Pretrained presets", "",
+             "Command: `python benchmarks/presets.py` (each preset trained by its recipe, measured on the preset "
+             "as it ships; `--presets NAME` makes one).", "", counts_line(rows), "",
+             "| preset | recipe | steps | train seconds | fid (seeds 0/1/2) | real data | weights | preset MB | "
+             "import s | load + 4 samples s | made |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
+    for row in rows:
+        if "error" in row:
+            lines.append(f"| {row['name']} | {PRESETS.get(row['name'], {}).get('recipe', '')} | failed: "
+                         f"{row['error']} | | | | | | | | {row['started']} |")
+            continue
+        metric = row["headline"]["metric"]
+        per_seed = "/".join(f"{row['metrics'][str(s)][metric]:.3g}" for s in (EVALUATION_SEED, *TOLERANCE_SEEDS))
+        seconds = row["trained"]["seconds"]
+        lines.append(
+            f"| {row['name']} | {row['recipe']} | {row['trained']['steps']:,} of {row['trained']['batch_size']} | "
+            f"{seconds if seconds is not None else 'resumed'} | {metric} {per_seed} | {row['headline']['real']:.3g} | "
+            f"{row['weights']['stored_as']} | {row['preset_bytes'] / 1e6:.2f} | {row['import_seconds']} | "
+            f"{row['load_seconds']} | {row['started']} |")
+    machines = sorted({row["trained"]["machine"] for row in rows if "error" not in row})
+    lines += ["", f"Machine: {'; '.join(machines) or machine()}.",
+              "Judge and every metric beside real data: each preset's card (docs/models/)."]
+    write_keeping_notes(REPORT, lines)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--presets", default=None, help="comma-separated names (default: those not shipped yet)")
+    parser.add_argument("--cards-only", action="store_true")
+    parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        make(args.child)
+        return
+    from keras_gan_zoo import pretrained
+    from keras_gan_zoo.training import cards
+
+    rows = read_records(RECORD)
+    if args.report_only:
+        write_report(rows)
+        return
+    if not args.cards_only:
+        names = args.presets.split(",") if args.presets else [n for n in PRESETS if n not in pretrained.list()]
+        unknown = [n for n in names if n not in PRESETS]
+        if unknown:
+            parser.error(f"unknown presets {', '.join(unknown)}; the known ones: {', '.join(PRESETS)}")
+        for name in names:
+            started = now_stamp()
+            print(f"making {name}", flush=True)
+            row = run_child([sys.executable, __file__, "--child", name], show_progress=True)
+            keep({"name": name, "started": started, **row}, rows, RECORD, write_report)
+    for path in cards.write_all():
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()

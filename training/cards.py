@@ -1,0 +1,139 @@
+"""Model cards (docs/models/NAME.md) and the gallery (docs/models/README.md), written from the
+shipped presets' own files, so that a page cannot say other than what ships.
+
+`benchmarks/presets.py` writes them after making a preset (and with `--cards-only`);
+tests/test_pretrained.py fails when a page on disk differs from what these functions write.
+"""
+
+import json
+import pathlib
+
+from keras_gan_zoo import capabilities as caps
+from keras_gan_zoo import pretrained, registry
+
+MODELS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "models"
+
+
+def card_file(name):
+    """docs/models/VARIANT_DATA.md for the preset "variant/data"."""
+    return MODELS_DIR / (name.replace("/", "_") + ".md")
+
+
+def _picture_link(name):
+    # The preset's own picture, where the package keeps it: one copy of the bytes.
+    return f"../../zoo/presets/{name}/{pretrained.PICTURE}"
+
+
+def _read(name, file_name):
+    folder, _ = pretrained.checked_folder(name)
+    return json.loads((folder / file_name).read_text())
+
+
+def _seconds(value):
+    return f"{value / 60:.0f} min" if value >= 600 else f"{value:.0f} s"
+
+
+def _call_examples(name, manifest):
+    served = manifest["variant"]
+    offered = set(manifest["capabilities"])
+    lines = ["## Call it", "", "Python:", "", "```python", "import keras_gan_zoo as zoo", "",
+             f"model = zoo.pretrained.load(\"{name}\")   # checked and compiled"]
+    if caps.SAMPLE in offered:
+        lines.append("samples = model.sample(16, seed=0)                   # numpy")
+    if caps.LABELLED_SAMPLE in offered:
+        lines.append("threes = model.sample(16, labels=[3] * 16, seed=0)    # of the class asked for")
+    if caps.ENCODE in offered:
+        lines.append("codes = model.encode(samples)")
+    if caps.CLASSIFY in offered:
+        lines.append("classes = model.classify(samples)")
+    lines += ["model.fit(my_data, epochs=1)                         # fine-tune: training goes on", "```", "",
+              "Shell:", "", "```bash",
+              f"ganzoo sample pretrained:{name} --n 64 --out grid.png",
+              f"ganzoo evaluate pretrained:{name}",
+              f"ganzoo export pretrained:{name} --out exports        # exports/{served}/1 for TF Serving",
+              "ganzoo serve exports &",
+              f"curl -s -d '{{\"inputs\": {{\"num_samples\": 4, \"seed\": 3}}}}' "
+              f"localhost:8501/v1/models/{served}:predict", "```", "",
+              "gRPC:", "", "```python", "from keras_gan_zoo.serving import Client",
+              f"Client(\"127.0.0.1:8500\", model=\"{served}\").sample(4, seed=3)", "```"]
+    return lines
+
+
+def _storage(weights):
+    change, checked = weights["largest_sample_change_float16"], pretrained.FLOAT16_CHECK_SAMPLES
+    if weights["stored_as"] == "float16":
+        return f"stored as float16, which changes none of {checked} check samples by more than {change:.1e}"
+    return f"stored as float32: float16 would change one of {checked} check samples by {change:.1e}"
+
+
+def card_markdown(name):
+    """The model card of the shipped preset `name`."""
+    manifest = _read(name, pretrained.MANIFEST)
+    metrics = _read(name, pretrained.METRICS)
+    recipe_name = metrics.get("recipe_name")
+    entry = registry.get_entry(manifest["variant"])
+    trained = manifest.get("trained") or {}
+    weights = manifest["weights"]
+    order = list(caps.DESCRIPTIONS)
+    rows = [f"| variant | `{manifest['variant']}`: {entry.description} |",
+            f"| data | `{manifest['data']}` |"]
+    if recipe_name:
+        rows.append(f"| recipe | `ganzoo train --recipe {recipe_name}` reproduces it |")
+    if trained:
+        rows.append(f"| training | {trained['steps']:,} steps of {trained['batch_size']}, "
+                    f"{_seconds(trained['seconds'])} on {trained['machine']} |")
+    lines = [f"# {name}", "", manifest["description"], "", f"![samples of {name}]({_picture_link(name)})", "",
+             "| | |", "|---|---|", *rows,
+             f"| parameters | {weights['parameters']:,}, {_storage(weights)} |",
+             "| offers | " + "; ".join(caps.DESCRIPTIONS[c] for c in sorted(manifest["capabilities"], key=order.index))
+             + " |"]
+    report = metrics.get("report")
+    if report:
+        tolerance = metrics.get("tolerance", {})
+        lines += ["", "## Measured", "",
+                  f"`{metrics['command']}` on the preset as it ships. Judge: {report['judge']['description']}.", "",
+                  f"Reference: {report['reference']}.", "",
+                  "| metric | this preset | real data | tolerance |", "|---|---|---|---|"]
+        for metric, value in report["metrics"].items():
+            if isinstance(value, dict) and "samples" in value:
+                spread = tolerance.get(metric)
+                lines.append(f"| {metric} | {value['samples']:.4g} | {value['real']:.4g} | "
+                             f"{'+- %.2g' % spread if spread is not None else ''} |")
+        seeds = metrics.get("tolerance_seeds")
+        if seeds:
+            lines += ["", f"Tolerance: the largest difference from these figures that evaluation seeds "
+                          f"{', '.join(map(str, seeds))} gave; `ganzoo evaluate` reproduces the figures within it."]
+    lines += [""] + _call_examples(name, manifest)
+    return "\n".join(lines) + "\n"
+
+
+def gallery_markdown():
+    """docs/models/README.md: one row per shipped preset, its picture and headline figure."""
+    described = pretrained.describe()
+    lines = ["# Pretrained models", "",
+             "Every preset here loads in one line, offline: `zoo.pretrained.load(NAME)` in Python,",
+             "`pretrained:NAME` wherever `ganzoo` takes a run (`ganzoo pretrained` lists them). Each card",
+             "says how it was trained and measured. This page is written from the presets themselves",
+             "(`python benchmarks/presets.py --cards-only`).", ""]
+    if not described:
+        return "\n".join(lines + ["No presets ship yet."]) + "\n"
+    lines += ["| preset | samples | data | offers | headline (real data) | card |", "|---|---|---|---|---|---|"]
+    for name, manifest in described.items():
+        headline = manifest.get("headline") or {}
+        figure = (f"{headline['metric']} {headline['value']:.4g} ({headline['real']:.4g})"
+                  if headline.get("metric") else "")
+        picture = f"<img src=\"{_picture_link(name)}\" width=\"160\">"
+        lines.append(f"| `{name}` | {picture} | `{manifest['data']}` | {', '.join(manifest['capabilities'])} | "
+                     f"{figure} | [{card_file(name).name}]({card_file(name).name}) |")
+    return "\n".join(lines) + "\n"
+
+
+def write_all():
+    """Writes every shipped preset's card and the gallery; returns the paths written."""
+    MODELS_DIR.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in pretrained.list():
+        card_file(name).write_text(card_markdown(name))
+        written.append(card_file(name))
+    (MODELS_DIR / "README.md").write_text(gallery_markdown())
+    return written + [MODELS_DIR / "README.md"]
