@@ -23,9 +23,9 @@ def tiny(name, **options):
     return zoo.create(name, **{**entry.tiny, **options, "seed": 0})
 
 
-def write_preset(folder, model=None, name="dcgan/tiny", **options):
+def write_preset(folder, model=None, name="dcgan/tiny", recipe=RECIPE, **options):
     model = model or tiny("dcgan")
-    manifest = pretrained.save(model, folder, name=name, data="fashion_mnist", recipe=RECIPE,
+    manifest = pretrained.save(model, folder, name=name, data=recipe["data"], recipe=recipe,
                                headline={"metric": "fid", "value": 12.5, "real": 0.5}, **options)
     return model, manifest
 
@@ -39,8 +39,8 @@ def shipped(tmp_path, monkeypatch):
     monkeypatch.setattr(pretrained, "INDEX_FILE", root / "index.json")
     monkeypatch.setattr(pretrained, "CACHE_DIR", str(tmp_path / "cache"))
 
-    def add(model=None, name="dcgan/tiny", **options):
-        model, manifest = write_preset(root / name, model, name, **options)
+    def add(model=None, name="dcgan/tiny", recipe=RECIPE, **options):
+        model, manifest = write_preset(root / name, model, name, recipe, **options)
         index = pretrained._read_index()
         index[name] = pretrained.index_entry(root / name)
         (root / "index.json").write_text(json.dumps(index))
@@ -248,3 +248,44 @@ def test_the_model_pages_are_what_the_shipped_presets_write():
     assert (cards.MODELS_DIR / "README.md").read_text() == cards.gallery_markdown()
     for name in pretrained.list():
         assert cards.card_file(name).read_text() == cards.card_markdown(name), "rewrite: python benchmarks/presets.py --cards-only"
+
+
+def weights_of(network):
+    """{position among the layers with weights: their values}: positions, since two builds name layers apart."""
+    return dict(enumerate([w.copy() for w in layer.get_weights()] for layer in network.layers if layer.weights))
+
+
+def changed(before, after):
+    return {name for name in before if any(not np.array_equal(a, b) for a, b in zip(before[name], after[name]))}
+
+
+def test_freezing_a_body_keeps_it_and_trains_its_head_and_the_other_networks(tmp_path):
+    write_preset(tmp_path / "p")
+    model = pretrained.load(tmp_path / "p", freeze=("discriminator",))
+    discriminator, generator = weights_of(model.discriminator), weights_of(model.generator)
+    model.fit(tiny_data(model), epochs=1, verbose=0)
+    assert changed(discriminator, weights_of(model.discriminator)) == {max(discriminator)}
+    assert changed(generator, weights_of(model.generator)) == set(generator)
+    with pytest.raises(ValueError, match="has no network 'critic' to freeze; its networks are: generator, discriminator"):
+        pretrained.load(tmp_path / "p", freeze=("critic",))
+    with pytest.raises(ValueError, match="must come before compile"):
+        model.freeze_body("generator")
+
+
+def test_ganzoo_train_from_a_preset_fine_tunes_it_on_other_data(shipped, tmp_path, capsys):
+    recipe = {"model": "dcgan", "data": "fashion_mnist", "batch_size": 16, "epochs": 9, "seed": 0}
+    preset, _ = shipped(tiny("dcgan", data_shape=(28, 28, 1)), name="dcgan/tiny28", recipe=recipe)
+    out = tmp_path / "tuned"
+    args = ["train", "--from-preset", "dcgan/tiny28", "--data", "mnist_5k", "--epochs", "1", "--steps-per-epoch", "3",
+            "--freeze", "discriminator", "--out", str(out)]
+    assert cli.main(args) == 0
+    run = json.loads((out / "run.json").read_text())
+    assert (run["from_preset"], run["freeze"], run["data"], run["batch_size"]) == ("dcgan/tiny28", ["discriminator"], "mnist_5k", 16)
+    tuned = zoo.training.run.load_run(out)[0]
+    start = weights_of(pretrained.load("dcgan/tiny28").discriminator)
+    assert changed(start, weights_of(tuned.discriminator)) == {max(start)}
+    assert changed(weights_of(preset.generator), weights_of(tuned.generator))
+    # Data of another shape is refused before anything trains.
+    assert cli.main(["train", "--from-preset", "dcgan/tiny28", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
+    assert "models examples of shape (28, 28, 1); ring8 holds vectors of shape (2,)" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()

@@ -16,7 +16,15 @@ def _train_config(args):
     """The run's TrainConfig: the recipe's (if any), the flags given on top of it."""
     from keras_gan_zoo.training.config import TrainConfig, load_recipe
 
-    if args.recipe:
+    if args.recipe and args.from_preset:
+        raise ValueError("--from-preset trains on from the preset's own recipe: drop --recipe.")
+    if args.from_preset:
+        from keras_gan_zoo import pretrained
+
+        config = TrainConfig.from_dict({**pretrained.recipe(args.from_preset), "from_preset": args.from_preset})
+        if args.model and args.model != config.model:
+            raise ValueError(f"The preset {args.from_preset} is a {config.model}, not a {args.model}: drop the model name.")
+    elif args.recipe:
         config = load_recipe(args.recipe)
         if args.model and args.model != config.model:
             raise ValueError(f"The recipe {args.recipe} trains {config.model}, not {args.model}: drop one of them.")
@@ -34,6 +42,8 @@ def _train_config(args):
         fields["devices"] = tuple(args.devices.split(","))
     if args.categorical:
         fields["categorical"] = tuple(args.categorical.split(","))
+    if args.freeze:
+        fields["freeze"] = tuple(args.freeze.split(","))
     options = {name: getattr(args, name) for name in ("latent_dim", "ema_decay", "packing")
                if getattr(args, name) is not None}
     return TrainConfig.from_dict({**config.to_dict(), **fields,
@@ -180,6 +190,12 @@ def parser():
     train.add_argument("--data", default=None, help="ring8, grid25, gauss1200, fashion_mnist, mnist, mnist_5k, "
                                                     "stacked_mnist, stacked_fashion_mnist, waves, autompg, or "
                                                     "csv:PATH (a table; name its categorical columns)")
+    train.add_argument("--from-preset", default=None,
+                       help="start from a pretrained preset (ganzoo pretrained) and train it on --data: fine-tuning, "
+                            "with the preset's recipe for every setting not given")
+    train.add_argument("--freeze", default=None,
+                       help="networks whose body (all but the last layer with weights) stays fixed, comma-separated: "
+                            "discriminator, encoder, ...")
     train.add_argument("--categorical", default=None,
                        help="with --data csv:PATH: its categorical columns, comma-separated (a,b); every other "
                             "column must be numeric")

@@ -76,6 +76,10 @@ class TrainConfig:
         steps_per_execution: training steps per call of the compiled step; None chooses
             (`training.run.steps_per_execution_of`).
         categorical: the categorical columns of a CSV table (`data="csv:PATH"`).
+        from_preset: a pretrained preset (`zoo.pretrained`) to start from instead of fresh
+            weights: fine-tuning, with fresh optimizers.
+        freeze: networks whose body (every layer but the last with weights) stays fixed
+            ("discriminator", "encoder", ...; `GenerativeModel.freeze_body`).
     """
 
     model: str
@@ -95,6 +99,8 @@ class TrainConfig:
     steps_per_execution: int | None = None
     data_dir: str | None = None
     categorical: tuple = ()
+    from_preset: str | None = None
+    freeze: tuple = ()
 
     def __post_init__(self):
         if self.categorical and not self.data.startswith("csv:"):
@@ -148,6 +154,7 @@ class TrainConfig:
         if fields.get("devices") is not None:
             fields["devices"] = tuple(fields["devices"])
         fields["categorical"] = tuple(fields.get("categorical") or ())
+        fields["freeze"] = tuple(fields.get("freeze") or ())
         return cls(**fields, sampling=SamplingConfig(**sampling), optimizers=optimizers)
 
 

@@ -79,6 +79,31 @@ def build_model(config):
     return zoo.create(config.model, **{**options, **model_options})
 
 
+def starting_model(config):
+    """The model a run starts from: `build_model(config)`, or the preset `config.from_preset` when
+    fine-tuning; the bodies of `config.freeze` frozen. Call it inside the strategy's scope."""
+    if not config.from_preset:
+        model = build_model(config)
+        model.freeze_body(*config.freeze)
+        return model
+    register_data(config)
+    model = zoo.pretrained.load(config.from_preset, compile=False, freeze=config.freeze)
+    if model.registered_name != zoo.get_entry(config.model).name:
+        raise ValueError(f"The preset {config.from_preset} is a {model.registered_name}; the run names {config.model}.")
+    spec = zoo.data.describe(config.data)
+    if tuple(spec.shape) != model.data_shape:
+        raise ValueError(f"The preset {config.from_preset} models examples of shape {model.data_shape}; {config.data} "
+                         f"holds {spec.kind}s of shape {tuple(spec.shape)}. Fine-tune it on data of its shape.")
+    classes = getattr(model, "num_classes", None)
+    if model.trains_on_labels and spec.num_classes != classes:
+        raise ValueError(f"The preset {config.from_preset} learnt {classes} classes; {config.data} has "
+                         f"{spec.num_classes}. Fine-tune it on data labelled with its classes.")
+    if keras.mixed_precision.global_policy().name != model.get_config()["dtype_policy"]:
+        raise ValueError(f"The preset {config.from_preset} computes in {model.get_config()['dtype_policy']}, "
+                         f"as it was trained: drop --mixed-precision.")
+    return model
+
+
 def compile_model(model, config, steps_per_epoch):
     """Compiles with each player's optimizer as `config.optimizers` sets it, the model's defaults otherwise.
 
@@ -190,7 +215,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
     # Built first, so that a wrong model or dataset name leaves no run directory.
     with dtype_policy(policy):
         with distribution.scope():
-            model = build_model(config)
+            model = starting_model(config)
         data = model.training_data(x, y, batch_size=batch_size, seed=config.seed)
         steps = config.steps_per_epoch or int(data.cardinality())
         with distribution.scope():

@@ -40,12 +40,34 @@ class GenerativeModel(ConstructorConfig, GenerativeAPI, ReplicaSteps, keras.Mode
         self._init_steps()
 
     @classmethod
-    def from_preset(cls, preset, compile=True):
+    def from_preset(cls, preset, compile=True, freeze=()):
         """The pretrained model `preset` (a name from `zoo.pretrained.list()`, a preset folder, or an
-        archive's path or URL), checked and compiled: `zoo.pretrained.load`, refusing another variant's."""
+        archive's path or URL), checked and compiled, the bodies of the networks in `freeze` frozen:
+        `zoo.pretrained.load`, refusing another variant's."""
         from keras_gan_zoo import pretrained
 
-        return pretrained.from_preset(cls, preset, compile=compile)
+        return pretrained.from_preset(cls, preset, compile=compile, freeze=freeze)
+
+    def freeze_body(self, *roles):
+        """Freezes every layer of the networks named in `roles` ("discriminator", "encoder", ...)
+        but the last one with weights, its head: for fine-tuning on little data.
+
+        Keras leaves a frozen layer's weights alone, and a frozen batch normalization layer
+        normalises with its moving statistics. Call it before `compile`, which gathers what each
+        optimizer trains (`zoo.pretrained.load(name, freeze=roles)` does).
+        """
+        networks = self.networks()
+        unknown = [role for role in roles if role not in networks]
+        if unknown:
+            raise ValueError(f"{type(self).__name__} has no network {', '.join(map(repr, unknown))} to freeze; "
+                             f"its networks are: {', '.join(networks)}.")
+        if self.compiled:
+            raise ValueError("freeze_body must come before compile, which has gathered what each optimizer "
+                             "trains: load with compile=False (or build the model), freeze, then compile.")
+        for role in roles:
+            weighted = [layer for layer in networks[role].layers if layer.weights]
+            for layer in weighted[:-1]:
+                layer.trainable = False
 
     # -- construction helpers -------------------------------------------------
 

@@ -203,7 +203,7 @@ def checked_folder(preset):
     return folder, verify(folder, preset, entry)
 
 
-def load(preset, compile=True):
+def load(preset, compile=True, freeze=()):
     """The model of `preset`, its files checked, ready to `sample`, `encode`, `classify` and
     `fit` as its capabilities say.
 
@@ -212,11 +212,13 @@ def load(preset, compile=True):
             folder, or the path or URL of an archive of one.
         compile: compile with the variant's default optimizers, fresh (what `fit` continues
             training with); False leaves the model uncompiled.
+        freeze: networks whose body to freeze for fine-tuning ("discriminator", "encoder", ...;
+            `GenerativeModel.freeze_body`).
 
     The model's `preset` attribute holds the manifest.
     """
     folder, manifest = checked_folder(preset)
-    return _build(folder, manifest, compile)
+    return _build(folder, manifest, compile, freeze)
 
 
 def recipe(preset):
@@ -225,7 +227,7 @@ def recipe(preset):
     return json.loads((folder / RECIPE).read_text())
 
 
-def _build(folder, manifest, compile):
+def _build(folder, manifest, compile, freeze=()):
     from keras_gan_zoo import registry, sampling
 
     entry = registry.get_entry(manifest["variant"])
@@ -235,14 +237,15 @@ def _build(folder, manifest, compile):
     if manifest.get("sampler"):
         classifier = keras.models.load_model(folder / RATIO)
         model.attach_sampler(sampling.RejectionSampler(classifier, **manifest["sampler"]))
+    model.freeze_body(*freeze)
     if compile:
         model.compile()
     object.__setattr__(model, "preset", manifest)
     return model
 
 
-def from_preset(cls, preset, compile=True):
-    """`load(preset)`, refusing a preset of another variant than `cls` (or its subclasses)."""
+def from_preset(cls, preset, compile=True, freeze=()):
+    """`load(preset, compile, freeze)`, refusing a preset of another variant than `cls` (or its subclasses)."""
     folder, manifest = checked_folder(preset)
     from keras_gan_zoo import registry
 
@@ -250,7 +253,7 @@ def from_preset(cls, preset, compile=True):
     if not issubclass(variant, cls):
         raise PresetError(f"Preset {preset} holds a {variant.__name__} ({manifest['variant']}), not a {cls.__name__}: "
                           f"load it with zoo.pretrained.load({preset!r}) or {variant.__name__}.from_preset.")
-    return _build(folder, manifest, compile)
+    return _build(folder, manifest, compile, freeze)
 
 
 def _copy_h5(source, target, float16, leave_out=()):
