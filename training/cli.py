@@ -111,7 +111,7 @@ def _pretrained(args):
                   if headline.get("metric") else "")
         offers = ", ".join(sorted(manifest.get("capabilities", ()), key=order.index))
         print(f"{name:<{width}}  {manifest.get('description', '')}")
-        print(f"{'':<{width}}  on {manifest['data']}; offers {offers}{figure}")
+        print(f"{'':<{width}}  on {manifest.get('data', 'its data')}; offers {offers or 'what its card says'}{figure}")
     print("Call one: ganzoo sample pretrained:NAME --out grid.png, or in Python "
           "keras_gan_zoo.pretrained.load(NAME).sample(4)")
 

@@ -92,7 +92,8 @@ def describe():
     """`{name: manifest}` for every shipped preset (data, capabilities, headline figure...).
 
     Reads the manifests of presets inside the package; a preset hosted by URL is described by
-    its index entry.
+    its index entry (which may carry the manifest's "data", "description", "capabilities" and
+    "headline"), so that listing fetches nothing.
     """
     described = {}
     for name, entry in _read_index().items():
