@@ -289,3 +289,15 @@ def test_ganzoo_train_from_a_preset_fine_tunes_it_on_other_data(shipped, tmp_pat
     assert cli.main(["train", "--from-preset", "dcgan/tiny28", "--data", "ring8", "--out", str(tmp_path / "x")]) == 2
     assert "models examples of shape (28, 28, 1); ring8 holds vectors of shape (2,)" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_ganzoo_evaluate_and_plot_take_a_preset(shipped, tmp_path, capsys):
+    shipped(tiny("dcgan", data_shape=(28, 28, 1)), name="dcgan/tiny28")
+    out = tmp_path / "evaluation"
+    assert cli.main(["evaluate", "pretrained:dcgan/tiny28", "--metrics", "score", "--n", "50", "--out", str(out)]) == 0
+    report = json.loads((out / "evaluation.json").read_text())
+    assert report["dataset"] == "fashion_mnist" and report["command"].startswith("ganzoo evaluate pretrained:dcgan/tiny28")
+    assert 1 <= report["metrics"]["score"]["samples"] <= 10
+    # A preset is no folder to draw into: plot asks where.
+    assert cli.main(["plot", "pretrained:dcgan/tiny28", "--kind", "latent"]) == 2
+    assert "add --out DIR" in capsys.readouterr().err
