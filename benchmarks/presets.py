@@ -3,6 +3,7 @@
     python benchmarks/presets.py                                # every preset below not shipped yet
     python benchmarks/presets.py --presets dcgan/fashion_mnist
     python benchmarks/presets.py --cards-only                   # docs/models/ from the shipped presets
+    python benchmarks/presets.py --check                        # ganzoo evaluate each shipped preset again
     python benchmarks/presets.py --report-only                  # docs/results/presets.md from the records
 
 For each preset, in a process of its own:
@@ -18,6 +19,10 @@ For each preset, in a process of its own:
    4-sample draw.
 Each preset's record is appended to docs/results/presets.jsonl when it finishes (failures too),
 docs/results/presets.md is rewritten, and so are the cards and the gallery (docs/models/).
+
+`--check` runs each shipped preset's card command (`ganzoo evaluate pretrained:NAME ...`) in a
+fresh process and compares every figure with the card's, within the card's tolerance; the
+records go to docs/results/presets_check.jsonl and a table of docs/results/presets.md.
 The recipes were written before any preset trained: no seed chose anything.
 """
 
@@ -36,6 +41,7 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
 RECORD = RESULTS_DIR / "presets.jsonl"
 REPORT = RESULTS_DIR / "presets.md"
+CHECK_RECORD = RESULTS_DIR / "presets_check.jsonl"
 RUNS_DIR = ROOT / "runs" / "presets"
 # name -> the recipe that trains it, its headline metric, and its one-line description.
 PRESETS = {
@@ -142,6 +148,48 @@ def load_timing(name):
     return {"import_seconds": round(import_seconds, 2), "load_seconds": round(load_seconds, 2)}
 
 
+def check(name):
+    """Runs the card's `ganzoo evaluate` command for `name` in a fresh process; the card's figures
+    beside the new ones."""
+    import tempfile
+
+    from keras_gan_zoo import pretrained
+
+    folder, _ = pretrained.checked_folder(name)
+    card = json.loads((folder / pretrained.METRICS).read_text())
+    with tempfile.TemporaryDirectory() as out:
+        command = card["command"].split()[1:] + ["--out", out]
+        started = time.time()
+        subprocess.run([sys.executable, "-m", "keras_gan_zoo.training.cli", *command], check=True,
+                       capture_output=True, text=True,
+                       env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CUDA_VISIBLE_DEVICES": ""})
+        seconds = round(time.time() - started, 1)
+        again = json.loads((pathlib.Path(out) / "evaluation.json").read_text())
+    figures = {}
+    for metric, tolerance in card["tolerance"].items():
+        was, now = card["report"]["metrics"][metric]["samples"], again["metrics"][metric]["samples"]
+        figures[metric] = {"card": was, "again": now, "tolerance": tolerance,
+                           "within": bool(abs(now - was) <= tolerance)}
+    return {"name": name, "command": card["command"], "seconds": seconds, "figures": figures,
+            "all_within": all(f["within"] for f in figures.values())}
+
+
+def check_lines(checks):
+    lines = ["", "## Reproduced by `ganzoo evaluate`", "",
+             "`python benchmarks/presets.py --check`: each shipped preset's card command run again in a fresh "
+             "process; every figure against the card's, within the tolerance the card states.", "",
+             counts_line(checks), "", "| preset | checked | figures: card -> again (tolerance) | all within |",
+             "|---|---|---|---|"]
+    for row in checks:
+        if "error" in row:
+            lines.append(f"| {row['name']} | {row['started']} | failed: {row['error']} | |")
+            continue
+        figures = "; ".join(f"{m} {f['card']:.4g} -> {f['again']:.4g} (+- {f['tolerance']:.2g})"
+                            for m, f in row["figures"].items())
+        lines.append(f"| {row['name']} | {row['started']} | {figures} | {'yes' if row['all_within'] else 'NO'} |")
+    return lines
+
+
 def write_report(rows):
     lines = ["# Pretrained presets", "",
              "Command: `python benchmarks/presets.py` (each preset trained by its recipe, measured on the preset "
@@ -165,6 +213,9 @@ def write_report(rows):
     machines = sorted({row["trained"]["machine"] for row in rows if "error" not in row})
     lines += ["", f"Machine: {'; '.join(machines) or machine()}.",
               "Judge and every metric beside real data: each preset's card (docs/models/)."]
+    checks = read_records(CHECK_RECORD)
+    if checks:
+        lines += check_lines(checks)
     write_keeping_notes(REPORT, lines)
 
 
@@ -172,6 +223,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--presets", default=None, help="comma-separated names (default: those not shipped yet)")
     parser.add_argument("--cards-only", action="store_true")
+    parser.add_argument("--check", action="store_true", help="evaluate every shipped preset again against its card")
     parser.add_argument("--report-only", action="store_true")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -184,6 +236,16 @@ def main():
     rows = read_records(RECORD)
     if args.report_only:
         write_report(rows)
+        return
+    if args.check:
+        checks = read_records(CHECK_RECORD)
+        for name in pretrained.list():
+            started = now_stamp()
+            try:
+                row = check(name)
+            except subprocess.CalledProcessError as error:
+                row = {"name": name, "error": (error.stderr.strip().splitlines() or ["no output"])[-1][:300]}
+            keep({"started": started, **row}, checks, CHECK_RECORD, lambda _: write_report(rows))
         return
     if not args.cards_only:
         names = args.presets.split(",") if args.presets else [n for n in PRESETS if n not in pretrained.list()]
