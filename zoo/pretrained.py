@@ -117,8 +117,10 @@ def _checked_manifest(folder, name, index_entry=None):
         manifest = json.loads(path.read_text())
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise PresetError(f"Preset {name}: {path} is not valid JSON ({error}): the file is damaged.") from None
-    if not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION:
-        raise PresetError(f"Preset {name}: {path} is not a version-{FORMAT_VERSION} preset manifest.")
+    if (not isinstance(manifest, dict) or manifest.get("format_version") != FORMAT_VERSION
+            or not isinstance(manifest.get("files"), dict) or "variant" not in manifest):
+        raise PresetError(f"Preset {name}: {path} is not a version-{FORMAT_VERSION} preset manifest (with its "
+                          f"variant and files).")
     return manifest
 
 
@@ -184,7 +186,9 @@ def _fetch(url, name, archive_sha256):
             fname=fname, origin=url, file_hash=archive_sha256, hash_algorithm="sha256",
             cache_subdir="keras_gan_zoo_presets", cache_dir=CACHE_DIR, extract=True)
     except ValueError as error:
-        # get_file raises ValueError on a hash mismatch, after deleting what it fetched.
+        if archive_sha256 is None or "hash" not in str(error):
+            raise PresetError(f"Preset {name}: cannot fetch {url} ({error}).") from None
+        # What get_file raises when the fetched archive's hash differs; it is not unpacked.
         raise PresetChecksumError(f"Preset {name}: the archive at {url} does not match the sha256 the index "
                                   f"records ({error}).") from None
     except Exception as error:
