@@ -30,6 +30,8 @@ class GenerativeModel(ConstructorConfig, GenerativeAPI, ReplicaSteps, keras.Mode
     registered_name = None
     # The training options (packing, feature matching, ...) the variant takes; none here.
     techniques = frozenset()
+    # The manifest of the preset it was loaded from (`zoo.pretrained`); None for a model built here.
+    preset = None
 
     def __init__(self, data_shape, latent_dim, seed=None, **kwargs):
         super().__init__(**kwargs)

@@ -232,12 +232,22 @@ def recipe(preset):
     return json.loads((folder / RECIPE).read_text())
 
 
-def _build(folder, manifest, compile, freeze=()):
-    from keras_gan_zoo import registry, sampling
+def _variant(manifest, preset):
+    from keras_gan_zoo import registry
 
-    entry = registry.get_entry(manifest["variant"])
+    try:
+        return registry.get_entry(manifest["variant"]).cls
+    except ValueError:
+        raise PresetError(f"Preset {preset} holds a {manifest['variant']!r}, which this version of the package does "
+                          f"not know: upgrade keras-gan-zoo.") from None
+
+
+def _build(folder, manifest, compile, freeze=()):
+    from keras_gan_zoo import sampling
+
+    variant = _variant(manifest, manifest.get("name", folder))
     config = json.loads((folder / CONFIG).read_text())
-    model = entry.cls.from_config(config)
+    model = variant.from_config(config)
     model.load_weights(folder / WEIGHTS)
     if manifest.get("sampler"):
         classifier = keras.models.load_model(folder / RATIO)
@@ -252,9 +262,7 @@ def _build(folder, manifest, compile, freeze=()):
 def from_preset(cls, preset, compile=True, freeze=()):
     """`load(preset, compile, freeze)`, refusing a preset of another variant than `cls` (or its subclasses)."""
     folder, manifest = checked_folder(preset)
-    from keras_gan_zoo import registry
-
-    variant = registry.get_entry(manifest["variant"]).cls
+    variant = _variant(manifest, preset)
     if not issubclass(variant, cls):
         raise PresetError(f"Preset {preset} holds a {variant.__name__} ({manifest['variant']}), not a {cls.__name__}: "
                           f"load it with zoo.pretrained.load({preset!r}) or {variant.__name__}.from_preset.")
