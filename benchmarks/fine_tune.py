@@ -76,9 +76,10 @@ def write_report(rows):
              f"the Fashion-MNIST train split, batches of {BATCH_SIZE}. The share of {SAMPLES:,} samples (sample seed "
              f"{SAMPLE_SEED}) that the judge labels {CLASS_NAME}, before and after; the class, budget and options "
              "were fixed before any run, so every seed is held out.", ""]
-    if rows:
-        lines += [f"Judge: {rows[-1].get('judge', '')}.", ""]
-        real = [r["real_share"] for r in rows if "error" not in r]
+    judged = [r for r in rows if "error" not in r]
+    if judged:
+        lines += [f"Judge: {judged[-1]['judge']}.", ""]
+        real = [r["real_share"] for r in judged]
         if real:
             lines += [f"The judge labels {100 * real[-1]:.1f}% of the real test {CLASS_NAME} images {CLASS_NAME}: "
                       f"what a generator of {CLASS_NAME}s alone would score.", ""]
