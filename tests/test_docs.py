@@ -28,6 +28,7 @@ LIBRARY_MODULES = [
     "keras_gan_zoo.metrics.series",
     "keras_gan_zoo.metrics.tabular",
     "keras_gan_zoo.sampling",
+    "keras_gan_zoo.pretrained",
     "keras_gan_zoo.nets.packing",
     "keras_gan_zoo.layers.polyphase_conv",
 ]
