@@ -24,11 +24,6 @@ def _picture_link(name):
     return f"../../zoo/presets/{name}/{pretrained.PICTURE}"
 
 
-def _read(name, file_name):
-    folder, _ = pretrained.checked_folder(name)
-    return json.loads((folder / file_name).read_text())
-
-
 def _seconds(value):
     return f"{value / 60:.0f} min" if value >= 600 else f"{value:.0f} s"
 
@@ -68,8 +63,9 @@ def _storage(weights):
 
 def card_markdown(name):
     """The model card of the shipped preset `name`."""
-    manifest = _read(name, pretrained.MANIFEST)
-    metrics = _read(name, pretrained.METRICS)
+    # Checked once; both files come from the checked folder.
+    folder, manifest = pretrained.checked_folder(name)
+    metrics = json.loads((folder / pretrained.METRICS).read_text())
     recipe_name = metrics.get("recipe_name")
     entry = registry.get_entry(manifest["variant"])
     trained = manifest.get("trained") or {}
