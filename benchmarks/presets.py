@@ -211,8 +211,12 @@ def write_report(rows):
             f"{row['weights']['stored_as']} | {row['preset_bytes'] / 1e6:.2f} | {row['import_seconds']} | "
             f"{row['load_seconds']} | {row['started']} |")
     machines = sorted({row["trained"]["machine"] for row in rows if "error" not in row})
+    judges = sorted({row["judge"] for row in rows if "error" not in row})
     lines += ["", f"Machine: {'; '.join(machines) or machine()}.",
-              "Judge and every metric beside real data: each preset's card (docs/models/)."]
+              "The recipes were written before any preset trained, and the evaluation seeds chose nothing: "
+              "every figure is from held-out seeds.",
+              *(f"Judge: {judge}." for judge in judges),
+              "Every metric beside real data: each preset's card (docs/models/)."]
     checks = read_records(CHECK_RECORD)
     if checks:
         lines += check_lines(checks)
