@@ -111,7 +111,7 @@ def make(name):
         if isinstance(value, dict) and "samples" in value:
             tolerance[metric] = max(abs(reports[s]["metrics"][metric]["samples"] - value["samples"])
                                     for s in TOLERANCE_SEEDS)
-    command = f"ganzoo evaluate pretrained:{name} --metrics {','.join(first['metrics_asked'])} --n {first['n']} --seed 0"
+    command = f"ganzoo evaluate pretrained:{name} --metrics {','.join(first['metrics_asked'])} --n {first['n']} --seed {EVALUATION_SEED}"
     headline_value = first["metrics"][spec["headline"]]
     headline = {"metric": spec["headline"], "value": headline_value["samples"], "real": headline_value["real"]}
     pretrained.update(staging, metrics={"command": command, "recipe_name": spec["recipe"], "report": first,
