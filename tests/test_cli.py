@@ -348,6 +348,16 @@ def test_recipes_are_listed_and_a_recipe_file_trains(tmp_path, capsys):
     assert f"Unknown recipe 'no_such_recipe'; the shipped ones are: {shipped} (or give" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("name", recipe_names())
+def test_every_shipped_recipe_describes_itself_and_builds_its_model(name):
+    from keras_gan_zoo.training.config import load_recipe
+
+    assert json.loads((RECIPES_DIR / f"{name}.json").read_text()).get("description"), f"{name} says nothing of itself"
+    config = load_recipe(name)
+    model = run.build_model(config)
+    assert model.registered_name == config.model and config.total_steps(1) >= 1
+
+
 def test_tensorboard_gets_each_epochs_sample_picture(finished_run):
     import tensorflow as tf
 

@@ -152,6 +152,50 @@ def test_evaluate_gives_real_data_real_scores_and_a_collapsed_generator_bad_ones
     assert "test accuracy" in page and "| fid |" in page
 
 
+def test_figures_put_every_single_number_beside_real_datas():
+    """Mode coverage's figures come apart into modes and high quality; real data's points as a
+    generator cover every mode, one repeated point covers one."""
+    test_x, _ = data.load_arrays("ring8", "test")
+    real = evaluation.figures(evaluation.evaluate(_Fixed(test_x, "real"), "ring8", n=500))
+    one = evaluation.figures(evaluation.evaluate(_Fixed(test_x[:1], "one point"), "ring8", n=500))
+    assert set(real) == {"modes", "high_quality"}
+    assert real["modes"] == {"samples": 8, "real": 8} and one["modes"]["samples"] == 1
+    assert real["high_quality"]["samples"] > 0.95 and real["high_quality"]["real"] > 0.95
+    train_x, _ = data.load_arrays("mnist_5k", "train")
+    images = evaluation.figures(evaluation.evaluate(_Fixed(train_x, "real"), "mnist_5k", n=200))
+    assert set(images) == {"fid", "kid", "score", "precision", "recall"}
+    assert all(set(v) == {"samples", "real"} for v in images.values())
+
+
+class _Known:
+    """A 'classifier' with given answers: the first `right` test examples right, the rest wrong."""
+
+    capabilities = frozenset({"classify"})
+
+    def __init__(self, labels, right):
+        self.labels, self.right, self.seen = labels, right, 0
+
+    def require(self, capability):
+        assert capability in self.capabilities
+
+    def classify(self, x):
+        answers = self.labels[self.seen:self.seen + len(x)].copy()
+        wrong = np.arange(self.seen, self.seen + len(x)) >= self.right
+        answers[wrong] = (answers[wrong] + 1) % 10
+        self.seen += len(x)
+        return answers
+
+
+def test_classifier_accuracy_counts_the_test_split_in_its_class():
+    _, test_y = data.load_arrays("mnist_5k", "test")
+    assert evaluation.classifier_accuracy(_Known(test_y, len(test_y)), "mnist_5k", batch_size=300) == {
+        "accuracy": 1.0, "test_examples": len(test_y)}
+    assert evaluation.classifier_accuracy(_Known(test_y, 250), "mnist_5k", batch_size=300)["accuracy"] == \
+        pytest.approx(250 / len(test_y))
+    with pytest.raises(Exception, match="classify"):
+        evaluation.classifier_accuracy(zoo.create("gan"), "ring8")
+
+
 def test_evaluate_refuses_unsupported_metrics_and_other_datasets_samples():
     with pytest.raises(ValueError, match="ring8 supports the metrics modes, ivom; not fid"):
         evaluation.evaluate(zoo.create("gan"), "ring8", ["fid"], n=100)

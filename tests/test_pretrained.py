@@ -228,18 +228,61 @@ def test_a_card_shows_what_the_preset_records_and_how_to_call_it(shipped):
               "metrics": {"fid": {"samples": 12.5, "real": 0.5}, "score": {"samples": 7.25, "real": 8.5}}}
     pretrained.update(pretrained.PRESETS_DIR / "dcgan" / "tiny", metrics={
         "command": "ganzoo evaluate pretrained:dcgan/tiny --seed 0", "recipe_name": "dcgan_fashion_mnist",
-        "report": report, "tolerance": {"fid": 0.75, "score": 0.125}, "tolerance_seeds": [1, 2]})
+        "report": report, "tolerance": {"fid": 0.75, "score": 0.125}, "tolerance_seeds": [1, 2],
+        "classifier": {"accuracy": 0.8125, "test_examples": 1000, "dataset": "mnist_5k"}})
     pretrained.INDEX_FILE.write_text(json.dumps({"dcgan/tiny": pretrained.index_entry(pretrained.PRESETS_DIR / "dcgan" / "tiny")}))
     from keras_gan_zoo.training import cards
 
     card = cards.card_markdown("dcgan/tiny")
     for line in ("Judge: a judge, test accuracy 88.15% on 10000 test examples.", "| fid | 12.5 | 0.5 | +- 0.75 |",
                  "| score | 7.25 | 8.5 | +- 0.12 |", "`ganzoo train --recipe dcgan_fashion_mnist` reproduces it",
-                 "evaluation seeds 1, 2", 'model = zoo.pretrained.load("dcgan/tiny")',
+                 "evaluation seeds 1, 2", "puts 81.2% of the 1,000 test examples of mnist_5k in their class",
+                 'model = zoo.pretrained.load("dcgan/tiny")',
                  "ganzoo export pretrained:dcgan/tiny --out exports", "stored as float16, which changes none of 64"):
         assert line in card, line
     gallery = cards.gallery_markdown()
     assert "| `dcgan/tiny` |" in gallery and "fid 12.5 (0.5)" in gallery and "(dcgan_tiny.md)" in gallery
+
+
+def test_a_presets_pictures_are_checked_files_its_card_shows(shipped, tmp_path):
+    from keras_gan_zoo import plots
+    from keras_gan_zoo.training import cards
+
+    png = tmp_path / "latent_codes.png"
+    plots.save_image_grid(np.zeros((4, 28, 28, 1), "float32"), png)
+    with pytest.raises(ValueError, match="distinct names"):
+        write_preset(tmp_path / "clash", pictures=[png, png])
+    with pytest.raises(ValueError, match="other than the preset's own files"):
+        write_preset(tmp_path / "own", pictures=[tmp_path / pretrained.PICTURE])
+    assert not (tmp_path / "clash").exists() and not (tmp_path / "own").exists()
+    _, manifest = shipped(pictures=[png])
+    assert manifest["pictures"] == ["latent_codes.png"] and "latent_codes.png" in manifest["files"]
+    card = cards.card_markdown("dcgan/tiny")
+    assert "![latent_codes.png of dcgan/tiny](../../zoo/presets/dcgan/tiny/latent_codes.png)" in card
+    assert cards.PICTURE_CAPTIONS["latent_codes.png"] in card
+    (pretrained.PRESETS_DIR / "dcgan" / "tiny" / "latent_codes.png").write_bytes(b"altered")
+    with pytest.raises(pretrained.PresetChecksumError, match="latent_codes.png"):
+        pretrained.load("dcgan/tiny")
+
+
+def test_a_mode_coverage_card_puts_modes_and_high_quality_beside_real_data(shipped):
+    from keras_gan_zoo.training import cards
+
+    shipped(tiny("gan"), name="gan/tiny", recipe={"model": "gan", "data": "ring8", "epochs": 1, "seed": 0})
+    report = {"dataset": "ring8", "n": 500, "metrics": {"modes": {
+        "modes": 7, "num_modes": 8, "high_quality": 0.9, "quality_rule": 2,
+        "real": {"modes": 8, "num_modes": 8, "high_quality": 0.99}}}}
+    pretrained.update(pretrained.PRESETS_DIR / "gan" / "tiny", metrics={
+        "command": "ganzoo evaluate pretrained:gan/tiny", "recipe_name": "packed_critic_ring8",
+        "train_command": "ganzoo train --recipe packed_critic_ring8 --seed 20", "report": report,
+        "tolerance": {"modes": 0, "high_quality": 0.01}})
+    pretrained.INDEX_FILE.write_text(json.dumps({"gan/tiny": pretrained.index_entry(pretrained.PRESETS_DIR / "gan" / "tiny")}))
+    card = cards.card_markdown("gan/tiny")
+    for line in ("| modes | 7 | 8 | +- 0 |", "| high_quality | 0.9 | 0.99 | +- 0.01 |",
+                 "Reference: real: 500 test examples of ring8.",
+                 "`ganzoo train --recipe packed_critic_ring8 --seed 20` reproduces it"):
+        assert line in card, line
+    assert "Judge:" not in card
 
 
 def test_the_model_pages_are_what_the_shipped_presets_write():

@@ -9,7 +9,7 @@ import json
 import pathlib
 
 from keras_gan_zoo import capabilities as caps
-from keras_gan_zoo import pretrained, registry
+from keras_gan_zoo import evaluation, pretrained, registry
 
 MODELS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "models"
 
@@ -19,9 +19,19 @@ def card_file(name):
     return MODELS_DIR / (name.replace("/", "_") + ".md")
 
 
-def _picture_link(name):
+def _picture_link(name, file=pretrained.PICTURE):
     # The preset's own picture, where the package keeps it: one copy of the bytes.
-    return f"../../zoo/presets/{name}/{pretrained.PICTURE}"
+    return f"../../zoo/presets/{name}/{file}"
+
+
+# What each of `ganzoo plot`'s pictures shows, by file name (training/plotting.py).
+PICTURE_CAPTIONS = {
+    "latent_codes.png": "The 2-d codes of test examples, coloured by class, beside draws of the prior.",
+    "latent_lattice.png": "Images decoded from a 15 x 15 lattice of codes, where the prior puts 95% of its mass.",
+    "interpolation.png": "Each row: a test image, the images decoded on the line between its code and another "
+                         "test image's, that image.",
+    "classes.png": "One row of samples per class, in class order.",
+}
 
 
 def _seconds(value):
@@ -74,7 +84,8 @@ def card_markdown(name):
     rows = [f"| variant | `{manifest['variant']}`: {entry.description} |",
             f"| data | `{manifest['data']}` |"]
     if recipe_name:
-        rows.append(f"| recipe | `ganzoo train --recipe {recipe_name}` reproduces it |")
+        command = metrics.get("train_command") or f"ganzoo train --recipe {recipe_name}"
+        rows.append(f"| recipe | `{command}` reproduces it |")
     if trained:
         rows.append(f"| training | {trained['steps']:,} steps of {trained['batch_size']}, "
                     f"{_seconds(trained['seconds'])} on {trained['machine']} |")
@@ -83,18 +94,26 @@ def card_markdown(name):
              f"| parameters | {weights['parameters']:,}, {_storage(weights)} |",
              "| offers | " + "; ".join(caps.DESCRIPTIONS[c] for c in sorted(manifest["capabilities"], key=order.index))
              + " |"]
+    for file in manifest.get("pictures", ()):
+        caption = PICTURE_CAPTIONS.get(file, file)
+        lines += ["", caption, "", f"![{file} of {name}]({_picture_link(name, file)})"]
     report = metrics.get("report")
     if report:
         tolerance = metrics.get("tolerance", {})
-        lines += ["", "## Measured", "",
-                  f"`{metrics['command']}` on the preset as it ships. Judge: {report['judge']['description']}.", "",
-                  f"Reference: {report['reference']}.", "",
+        judge = f" Judge: {report['judge']['description']}." if "judge" in report else ""
+        # Mode coverage has no reference line of its own: real data there is the test split.
+        reference = report.get("reference") or f"real: {report['n']} test examples of {report['dataset']}"
+        lines += ["", "## Measured", "", f"`{metrics['command']}` on the preset as it ships.{judge}", "",
+                  f"Reference: {reference}.", "",
                   "| metric | this preset | real data | tolerance |", "|---|---|---|---|"]
-        for metric, value in report["metrics"].items():
-            if isinstance(value, dict) and "samples" in value:
-                spread = tolerance.get(metric)
-                lines.append(f"| {metric} | {value['samples']:.4g} | {value['real']:.4g} | "
-                             f"{'+- %.2g' % spread if spread is not None else ''} |")
+        for metric, value in evaluation.figures(report).items():
+            spread = tolerance.get(metric)
+            lines.append(f"| {metric} | {value['samples']:.4g} | {value['real']:.4g} | "
+                         f"{'+- %.2g' % spread if spread is not None else ''} |")
+        classifier = metrics.get("classifier")
+        if classifier:
+            lines += ["", f"Its classifier (`model.classify`) puts {100 * classifier['accuracy']:.1f}% of the "
+                          f"{classifier['test_examples']:,} test examples of {classifier['dataset']} in their class."]
         seeds = metrics.get("tolerance_seeds")
         if seeds:
             lines += ["", f"Tolerance: the largest difference from these figures that evaluation seeds "

@@ -339,3 +339,35 @@ def markdown(report):
         else:
             lines.append(f"| {name} | {value['samples']:.4g} | {value['real']:.4g} |")
     return "\n".join(lines) + "\n"
+
+
+def figures(report):
+    """Every single-number figure of an `evaluate` report, each beside real data's:
+    `{name: {"samples": x, "real": y}}`.
+
+    Mode coverage gives two ("modes" and "high_quality"), Stacked MNIST's count two
+    ("stacked_modes" and "stacked_kl"); IvOM, which has no real-data figure, gives none.
+
+        >>> figures({"metrics": {"modes": {"modes": 7, "num_modes": 8, "high_quality": 0.9,
+        ...          "quality_rule": 2, "real": {"modes": 8, "num_modes": 8, "high_quality": 1.0}}}})
+        {'modes': {'samples': 7, 'real': 8}, 'high_quality': {'samples': 0.9, 'real': 1.0}}
+    """
+    found = {}
+    for name, value in report["metrics"].items():
+        if name in ("modes", "stacked_modes"):
+            prefix = "" if name == "modes" else "stacked_"
+            second = "high_quality" if name == "modes" else "kl"
+            found[f"{prefix}modes"] = {"samples": value["modes"], "real": value["real"]["modes"]}
+            found[f"{prefix}{second}"] = {"samples": value[second], "real": value["real"][second]}
+        elif isinstance(value, dict) and "samples" in value and "real" in value:
+            found[name] = {"samples": value["samples"], "real": value["real"]}
+    return found
+
+
+def classifier_accuracy(model, dataset, data_dir=None, batch_size=1000):
+    """The share of `dataset`'s test split that a model offering `classify` puts in its class:
+    `{"accuracy", "test_examples"}`."""
+    model.require(caps.CLASSIFY)
+    x, y = data.load_arrays(dataset, "test", data_dir=data_dir, download=False)
+    predicted = np.concatenate([model.classify(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])
+    return {"accuracy": float(np.mean(predicted == y)), "test_examples": int(len(y))}

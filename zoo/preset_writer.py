@@ -65,7 +65,7 @@ def _largest_sample_change(model, weights_file):
 
 
 def save(model, folder, *, name, data, recipe, metrics=None, headline=None, description="", picture=None,
-         trained=None, float16_tolerance=FLOAT16_TOLERANCE):
+         pictures=(), trained=None, float16_tolerance=FLOAT16_TOLERANCE):
     """Writes `model` as a preset folder; returns its manifest.
 
     Args:
@@ -78,12 +78,19 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
         headline: {"metric", "value", "real"}: the one figure `ganzoo pretrained` shows.
         description: one line.
         picture: a PNG of its samples, copied in.
+        pictures: more PNGs (its codes, its classes: `ganzoo plot`'s pictures), copied in under
+            their own file names.
         trained: {"steps", "seconds", "machine"}: what training it cost.
         float16_tolerance: the largest change to a sample that float16 storage may make
             (`FLOAT16_TOLERANCE` suits images in [-1, 1]; give data on a finer scale a smaller one).
     """
     if not pretrained.NAME_PATTERN.match(name):
         raise ValueError(f"A preset's name is 'variant/data' in lower case, digits and underscores; got {name!r}.")
+    names = [pathlib.Path(p).name for p in pictures]
+    taken = {CONFIG, WEIGHTS, RECIPE, METRICS, RATIO, PICTURE, MANIFEST}
+    if len(set(names)) < len(names) or taken & set(names) or not all(n.endswith(".png") for n in names):
+        raise ValueError(f"pictures are PNG files of distinct names other than the preset's own files "
+                         f"({', '.join(sorted(taken))}); got {', '.join(names)}.")
     folder = pathlib.Path(folder)
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} is not empty: a preset is written into a new folder.")
@@ -108,6 +115,8 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
         sampler = model.sampler.options()
     if picture is not None:
         shutil.copyfile(picture, folder / PICTURE)
+    for path in pictures:
+        shutil.copyfile(path, folder / pathlib.Path(path).name)
     from importlib import metadata
 
     try:
@@ -123,6 +132,7 @@ def save(model, folder, *, name, data, recipe, metrics=None, headline=None, desc
         "capabilities": sorted(model.capabilities),
         "headline": headline,
         "sampler": sampler,
+        "pictures": names,
         "weights": {"stored_as": stored, "largest_sample_change_float16": change,
                     "tolerance": float16_tolerance, "parameters": int(model.count_params())},
         "trained": trained,
