@@ -83,6 +83,31 @@ PRESETS = {
         "recipe": "latent_gan_mnist_5k", "headline": "fid", "pictures": ("classes",),
         "description": "L-GAN on MNIST digits: per-class autoencoders and latent bases, samples of the digit asked for.",
     },
+    "cgan/fashion_mnist": {
+        "recipe": "cgan_fashion_mnist", "headline": "fid", "pictures": ("classes",),
+        "description": "Conditional GAN on Fashion-MNIST: garments of the class asked for.",
+    },
+    "vae/fashion_mnist": {
+        "recipe": "vae_fashion_mnist", "headline": "fid", "pictures": ("interpolation",),
+        "description": "VAE with a 16-d code on Fashion-MNIST: encodes garments, decodes codes, samples the prior.",
+    },
+    "bigan/fashion_mnist": {
+        "recipe": "bigan_fashion_mnist", "headline": "fid", "pictures": ("interpolation",),
+        "description": "BiGAN on Fashion-MNIST: a generator and the encoder that inverts it.",
+    },
+    "guided_gan/fashion_mnist": {
+        "recipe": "guided_gan_fashion_mnist", "headline": "fid", "pictures": ("classes",),
+        "description": "Guided latent space GAN on Fashion-MNIST: a subspace of the code per class, "
+                       "samples of the class asked for.",
+    },
+    "wgan_gp/fashion_mnist": {
+        "recipe": "wgan_gp_fashion_mnist", "headline": "fid",
+        "description": "WGAN-GP on Fashion-MNIST: 28x28 grey garments from 100-d Gaussian noise.",
+    },
+    "wgan_gp_conditional/fashion_mnist": {
+        "recipe": "wgan_gp_conditional_fashion_mnist", "headline": "fid", "pictures": ("classes",),
+        "description": "Conditional WGAN-GP on Fashion-MNIST: garments of the class asked for.",
+    },
     # The packed critic's recipes were chosen on seeds 0 to 9 and served at 11 and 12: its
     # presets train at seed 20, which chose nothing.
     "packed_critic/gauss1200": {
