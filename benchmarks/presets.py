@@ -36,7 +36,7 @@ import subprocess
 import sys
 import time
 
-from reporting import counts_line, keep, now_stamp, read_records, run_child, write_keeping_notes
+from reporting import counts_line, keep, machine, now_stamp, read_records, run_child, write_keeping_notes
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 RESULTS_DIR = ROOT / "docs" / "results"
@@ -128,19 +128,6 @@ PRESETS = {
 }
 EVALUATION_SEED = 0
 TOLERANCE_SEEDS = (1, 2)
-
-
-def machine():
-    """The CPU model and core count, as the cards print it."""
-    model = "unknown CPU"
-    try:
-        for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{os.cpu_count()} cores of an {model}, no GPU"
 
 
 def make(name):

@@ -31,6 +31,37 @@ def now_stamp():
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M")
 
 
+def cpu_model(flags=False):
+    """The CPU's model name from /proc/cpuinfo (Linux), with its matrix instructions when `flags`;
+    else the machine's architecture."""
+    import pathlib
+    import platform
+
+    try:
+        lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
+        name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
+        present = set(next(line for line in lines if line.startswith("flags")).split())
+    except (OSError, StopIteration):
+        return platform.machine()
+    if not flags:
+        return name
+    shown = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in present]
+    return f"{name}; {', '.join(shown) or 'no AVX-512'}" + ("" if "amx_bf16" in present else ", no AMX")
+
+
+def machine():
+    """What a report says ran it: "2 cores of an AMD EPYC, no GPU", or the GPUs TensorFlow sees."""
+    import os
+
+    import tensorflow as tf
+
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
+        return f"{len(gpus)} GPU(s): {', '.join(names)}"
+    return f"{os.cpu_count()} cores of an {cpu_model()}, no GPU"
+
+
 def last_run(rows):
     """The records of the last invocation (same "started" as the last record); [] for none. One
     invocation's rounds are interleaved; another's ran on another machine state."""

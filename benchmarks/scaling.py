@@ -25,13 +25,12 @@ import itertools
 import json
 import os
 import pathlib
-import platform
 import statistics
 import subprocess
 import sys
 import time
 
-from reporting import now_stamp
+from reporting import machine as reporting_machine, now_stamp
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results" / "scaling.md"
 # What follows this heading in the report is written by hand and kept when the table is redone.
@@ -91,16 +90,6 @@ def run_configuration(args, model_name, xla, mixed, replicas):
     row = json.loads(result.stdout.strip().splitlines()[-1])
     row["seconds"] = time.time() - started
     return row
-
-
-def machine_description():
-    import tensorflow as tf
-
-    gpus = tf.config.list_physical_devices("GPU")
-    if gpus:
-        names = [tf.config.experimental.get_device_details(g).get("device_name", g.name) for g in gpus]
-        return f"{len(gpus)} GPU(s): {', '.join(names)}"
-    return f"CPU only: {os.cpu_count()} cores ({platform.processor() or platform.machine()})"
 
 
 def _key(row):
@@ -189,7 +178,7 @@ def main():
     import tensorflow as tf
 
     args.tf_version = tf.__version__
-    machine = machine_description()
+    machine = reporting_machine()
     started = now_stamp()
     rows = []
     replica_counts = [int(r) for r in args.replicas.split(",")]

@@ -37,12 +37,11 @@ import datetime
 import json
 import os
 import pathlib
-import platform
 import statistics
 import sys
 import time
 
-from reporting import last_run, now_stamp, read_records, run_child, steps_per_second
+from reporting import cpu_model, last_run, now_stamp, read_records, run_child, steps_per_second
 
 RESULTS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 REPORT = RESULTS_DIR / "throughput.md"
@@ -248,18 +247,6 @@ def _share(case, rate, peak):
     return flops * rate / 1e9 / peak[dtype]
 
 
-def cpu_model():
-    """The CPU's model name and its matrix instructions (Linux), else the machine's architecture."""
-    try:
-        lines = pathlib.Path("/proc/cpuinfo").read_text().splitlines()
-        name = next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-        flags = set(next(line for line in lines if line.startswith("flags")).split())
-    except (OSError, StopIteration):
-        return platform.machine()
-    shown = [f for f in ("avx512f", "avx512_bf16", "amx_bf16") if f in flags]
-    return f"{name}; {', '.join(shown) or 'no AVX-512'}" + ("" if "amx_bf16" in flags else ", no AMX")
-
-
 def write_report(rows, args):
     rows = last_run(rows)
     peaks = [r["gflops"] for r in rows if "gflops" in r]
@@ -271,7 +258,7 @@ def write_report(rows, args):
         SECTION, "",
         f"Command: `python benchmarks/vs_pytorch.py --repeats {args.repeats} --steps-dcgan {args.steps_dcgan} "
         f"--steps-mlp {args.steps_mlp}` (in an environment with PyTorch; see the script's docstring). Measured "
-        f"{rows[-1]['started'][:10] if rows else datetime.date.today()} on {os.cpu_count()} CPU cores ({cpu_model()}), "
+        f"{rows[-1]['started'][:10] if rows else datetime.date.today()} on {os.cpu_count()} CPU cores ({cpu_model(flags=True)}), "
         "each measurement a process of its own, the cases interleaved round by round. Records: "
         "docs/results/vs_pytorch.jsonl.",
         "",

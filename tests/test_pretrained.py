@@ -58,6 +58,8 @@ def test_a_preset_loads_as_the_model_it_was_written_from(name, options, tmp_path
     _, manifest = write_preset(tmp_path / "p", model, name=f"{name}/tiny")
     loaded = pretrained.load(tmp_path / "p")
     assert type(loaded) is type(model) and loaded.get_config() == model.get_config()
+    again, recipe = pretrained.load_with_recipe(tmp_path / "p", compile=False)
+    assert recipe == RECIPE and again.get_config() == model.get_config()
     assert manifest["capabilities"] == sorted(loaded.capabilities) == sorted(model.capabilities)
     assert loaded.preset["name"] == f"{name}/tiny" and loaded.compiled
     # Weights stored in float16 change a sample by at most what the manifest records.

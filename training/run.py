@@ -345,8 +345,8 @@ def load_source(source):
     if not source.startswith(PRETRAINED_PREFIX):
         return load_run(source)
     name = source[len(PRETRAINED_PREFIX):]
-    model = zoo.pretrained.load(name)
-    config = TrainConfig.from_dict(zoo.pretrained.recipe(name))
+    model, recipe = zoo.pretrained.load_with_recipe(name)
+    config = TrainConfig.from_dict(recipe)
     register_data(config)
     return model, config
 

@@ -229,6 +229,12 @@ def recipe(preset):
     return json.loads((folder / RECIPE).read_text())
 
 
+def load_with_recipe(preset, compile=True, freeze=()):
+    """`(load(preset, ...), recipe(preset))`, the files checked once."""
+    folder, manifest = checked_folder(preset)
+    return _build(folder, manifest, compile, freeze), json.loads((folder / RECIPE).read_text())
+
+
 def _variant(manifest, preset):
     from keras_gan_zoo import registry
 
