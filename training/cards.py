@@ -30,8 +30,16 @@ PICTURE_CAPTIONS = {
     "latent_lattice.png": "Images decoded from a 15 x 15 lattice of codes, where the prior puts 95% of its mass.",
     "interpolation.png": "Each row: a test image, the images decoded on the line between its code and another "
                          "test image's, that image.",
-    "classes.png": "One row of samples per class, in class order.",
+    "classes.png": "Samples of each class in class order: a row of images per class, or each class's series "
+                   "beside real ones.",
 }
+
+
+def _caption(file):
+    if file.startswith("walk_"):
+        return (f"Series of class {file[5:-4]} generated from a 7 x 7 lattice over the code's first two axes, "
+                "from -1.96 to 1.96, every other axis at 0.")
+    return PICTURE_CAPTIONS.get(file, file)
 
 
 def _seconds(value):
@@ -95,7 +103,7 @@ def card_markdown(name):
              "| offers | " + "; ".join(caps.DESCRIPTIONS[c] for c in sorted(manifest["capabilities"], key=order.index))
              + " |"]
     for file in manifest.get("pictures", ()):
-        caption = PICTURE_CAPTIONS.get(file, file)
+        caption = _caption(file)
         lines += ["", caption, "", f"![{file} of {name}]({_picture_link(name, file)})"]
     report = metrics.get("report")
     if report:
