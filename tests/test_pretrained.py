@@ -295,6 +295,15 @@ def test_the_model_pages_are_what_the_shipped_presets_write():
         assert cards.card_file(name).read_text() == cards.card_markdown(name), "rewrite: python benchmarks/presets.py --cards-only"
 
 
+def test_the_readmes_first_screen_names_every_shipped_preset():
+    import pathlib
+
+    readme = (pathlib.Path(__file__).resolve().parents[1] / "README.md").read_text()
+    first_screen = readme.partition("\n## ")[0]
+    missing = [name for name in pretrained.list() if f"`{name}`" not in first_screen]
+    assert not missing, f"the README's first screen (before its first section) should name {', '.join(missing)}"
+
+
 def weights_of(network):
     """{position among the layers with weights: their values}: positions, since two builds name layers apart."""
     return dict(enumerate([w.copy() for w in layer.get_weights()] for layer in network.layers if layer.weights))
