@@ -3,6 +3,7 @@
     python benchmarks/presets.py                                # every preset below not shipped yet
     python benchmarks/presets.py --presets dcgan/fashion_mnist
     python benchmarks/presets.py --cards-only                   # docs/models/ from the shipped presets
+    python benchmarks/presets.py --remeasure NAME               # measure a shipped preset again, no training
     python benchmarks/presets.py --check                        # ganzoo evaluate each shipped preset again
     python benchmarks/presets.py --report-only                  # docs/results/presets.md from the records
 
@@ -167,9 +168,7 @@ def make(name):
     from keras_gan_zoo.training.run import load_run
 
     model, _ = load_run(run_dir)
-    # Batches of an epoch: the recipe's, else the whole ones (zoo.data.pipeline drops the remainder).
-    steps_per_epoch = config.steps_per_epoch or (
-        len(zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)[0]) // batch_size_of(config))
+    steps_per_epoch = steps_per_epoch_of(model, config)
     staging = RUNS_DIR / "staging" / name
     shutil.rmtree(staging, ignore_errors=True)
     picture = run_dir / "preset_samples.png"
@@ -189,21 +188,64 @@ def make(name):
                "seconds": None if resumed else round(train_seconds), "machine": machine()}
     pretrained.save(model, staging, name=name, data=config.data, recipe=config.to_dict(),
                     description=spec["description"], picture=picture, pictures=pictures, trained=trained)
+    print(json.dumps(measure_and_install(name, staging, config.data, {"trained": trained, "resumed": resumed})))
+
+
+def remeasure(name, restore=False):
+    """Child process: measures the shipped preset `name` again, as `make` measures a new one (after
+    `evaluate` gained a metric), without training it again; with `restore`, first writes its weights
+    again under the float16 rule as it stands. Prints its record."""
+    from keras_gan_zoo import pretrained
+    from keras_gan_zoo.training.config import TrainConfig
+    from keras_gan_zoo.training.run import batch_size_of
+
+    folder, manifest = pretrained.checked_folder(name)
+    staging = RUNS_DIR / "staging" / name
+    shutil.rmtree(staging, ignore_errors=True)
+    shutil.copytree(folder, staging)
+    # The steps again, counted as `make` counts them now.
+    model, recipe = pretrained.load_with_recipe(staging, compile=False)
+    config = TrainConfig.from_dict(recipe)
+    trained = {**manifest["trained"], "steps": config.total_steps(steps_per_epoch_of(model, config)),
+               "batch_size": batch_size_of(config)}
+    if restore:
+        # The weights as loaded are the stored ones exactly: written again, the rule decides afresh.
+        kept = RUNS_DIR / "staging" / (name + "_kept")
+        shutil.rmtree(kept, ignore_errors=True)
+        shutil.move(str(staging), str(kept))
+        pretrained.save(model, staging, name=name, data=manifest["data"], recipe=recipe,
+                        description=manifest["description"], picture=kept / pretrained.PICTURE,
+                        pictures=[kept / p for p in manifest.get("pictures", ())], trained=trained)
+        shutil.rmtree(kept)
+    else:
+        pretrained.update(staging, trained=trained)
+    record = {"trained": trained, "remeasured": True, "stored_before": manifest["weights"]["stored_as"]}
+    print(json.dumps(measure_and_install(name, staging, manifest["data"], record)))
+
+
+def measure_and_install(name, staging, dataset, record):
+    """Evaluates the preset written in `staging` at the evaluation seeds, writes its metrics and
+    headline into it, moves it into the package and lists it in the index; its record."""
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo import pretrained
+
+    spec = PRESETS[name]
     shipped = pretrained.load(staging)
     reports = {}
     for seed in (EVALUATION_SEED, *TOLERANCE_SEEDS):
-        reports[seed] = zoo.evaluation.evaluate(shipped, config.data, seed=seed)
+        reports[seed] = zoo.evaluation.evaluate(shipped, dataset, seed=seed)
     first = reports[EVALUATION_SEED]
     found = {seed: zoo.evaluation.figures(report) for seed, report in reports.items()}
     tolerance = {metric: max(abs(found[s][metric]["samples"] - value["samples"]) for s in TOLERANCE_SEEDS)
                  for metric, value in found[EVALUATION_SEED].items()}
-    command = f"ganzoo evaluate pretrained:{name} --metrics {','.join(first['metrics_asked'])} --n {first['n']} --seed {EVALUATION_SEED}"
+    command = (f"ganzoo evaluate pretrained:{name} --metrics {','.join(first['metrics_asked'])} --n {first['n']} "
+               f"--seed {EVALUATION_SEED}")
     headline_value = found[EVALUATION_SEED][spec["headline"]]
     headline = {"metric": spec["headline"], "value": headline_value["samples"], "real": headline_value["real"]}
     card = {"command": command, "recipe_name": spec["recipe"], "train_command": train_command(spec), "report": first,
             "tolerance": tolerance, "tolerance_seeds": list(TOLERANCE_SEEDS)}
     if zoo.capabilities.CLASSIFY in shipped.capabilities:
-        card["classifier"] = {**zoo.evaluation.classifier_accuracy(shipped, config.data), "dataset": config.data}
+        card["classifier"] = {**zoo.evaluation.classifier_accuracy(shipped, dataset), "dataset": dataset}
     pretrained.update(staging, metrics=card, headline=headline)
     target = pretrained.PRESETS_DIR / name
     shutil.rmtree(target, ignore_errors=True)
@@ -212,16 +254,29 @@ def make(name):
     index = json.loads(pretrained.INDEX_FILE.read_text()) if pretrained.INDEX_FILE.exists() else {}
     index[name] = pretrained.index_entry(target)
     pretrained.INDEX_FILE.write_text(json.dumps(dict(sorted(index.items())), indent=2) + "\n")
-    timing = load_timing(name)
     manifest = json.loads((target / pretrained.MANIFEST).read_text())
-    print(json.dumps({
-        "name": name, "recipe": spec["recipe"], "train_command": train_command(spec), "trained": trained, "resumed": resumed,
+    return {
+        "name": name, "recipe": spec["recipe"], "train_command": train_command(spec), **record,
         "metrics": {seed: {m: v["samples"] for m, v in f.items()} for seed, f in found.items()},
         "real": {m: v["real"] for m, v in found[EVALUATION_SEED].items()},
-        "judge": first.get("judge", {}).get("description"), "classifier": card.get("classifier"), "evaluation_seconds": sum(r["seconds"] for r in reports.values()),
+        "judge": first.get("judge", {}).get("description"), "classifier": card.get("classifier"),
+        "evaluation_seconds": sum(r["seconds"] for r in reports.values()),
         "headline": headline, "tolerance": tolerance, "weights": manifest["weights"],
-        "preset_bytes": sum(f["bytes"] for f in manifest["files"].values()), **timing,
-    }))
+        "preset_bytes": sum(f["bytes"] for f in manifest["files"].values()), **load_timing(name),
+    }
+
+
+def steps_per_epoch_of(model, config):
+    """An epoch's steps as `ganzoo train` counted them: the recipe's, else the batches of one pass
+    over the train split as the model batches it (a semi-supervised model's batches are half labelled
+    examples, so a pass over the rest takes twice as many)."""
+    import keras_gan_zoo as zoo
+    from keras_gan_zoo.training.run import batch_size_of
+
+    if config.steps_per_epoch:
+        return config.steps_per_epoch
+    x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
+    return int(model.training_data(x, y, batch_size=batch_size_of(config), seed=config.seed).cardinality())
 
 
 def train_command(spec):
@@ -300,7 +355,8 @@ def write_report(rows):
         seconds = row["trained"]["seconds"]
         lines.append(
             f"| {row['name']} | `{row.get('train_command', 'ganzoo train --recipe ' + row['recipe'])}` | {row['trained']['steps']:,} of {row['trained']['batch_size']} | "
-            f"{seconds if seconds is not None else 'resumed'} | {metric} {per_seed} | {row['headline']['real']:.3g} | "
+            f"{seconds if seconds is not None else 'resumed'}{' (measured again)' if row.get('remeasured') else ''} | "
+            f"{metric} {per_seed} | {row['headline']['real']:.3g} | "
             f"{row['weights']['stored_as']} | {row['preset_bytes'] / 1e6:.2f} | {row['import_seconds']} | "
             f"{row['load_seconds']} | {row['started']} |")
     machines = sorted({row["trained"]["machine"] for row in rows if "error" not in row})
@@ -323,10 +379,18 @@ def main():
     parser.add_argument("--cards-only", action="store_true")
     parser.add_argument("--check", action="store_true", help="evaluate every shipped preset again against its card")
     parser.add_argument("--report-only", action="store_true")
+    parser.add_argument("--remeasure", default=None,
+                        help="comma-separated shipped presets to measure again without training them again")
+    parser.add_argument("--restore", action="store_true",
+                        help="with --remeasure: write the weights again under the float16 rule as it stands")
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--remeasure-child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         make(args.child)
+        return
+    if args.remeasure_child:
+        remeasure(args.remeasure_child, restore=args.restore)
         return
     from keras_gan_zoo import pretrained
     from keras_gan_zoo.training import cards
@@ -345,7 +409,16 @@ def main():
                 row = {"name": name, "error": (error.stderr.strip().splitlines() or ["no output"])[-1][:300]}
             keep({"started": started, **row}, checks, CHECK_RECORD, lambda _: write_report(rows))
         return
-    if not args.cards_only:
+    if args.remeasure:
+        for name in args.remeasure.split(","):
+            if name not in pretrained.list() or name not in PRESETS:
+                parser.error(f"{name} is not a shipped preset made here; they are: {', '.join(pretrained.list())}")
+            started = now_stamp()
+            print(f"measuring {name} again", flush=True)
+            row = run_child([sys.executable, __file__, "--remeasure-child", name, *(["--restore"] if args.restore else [])],
+                            show_progress=True)
+            keep({"name": name, "started": started, **row}, rows, RECORD, write_report)
+    elif not args.cards_only:
         names = args.presets.split(",") if args.presets else [n for n in PRESETS if n not in pretrained.list()]
         unknown = [n for n in names if n not in PRESETS]
         if unknown:

@@ -41,6 +41,7 @@ class ExportedGenerator:
             raise ValueError(f"{path} has no `sample` signature (it has: {', '.join(sorted(names))}); "
                              "evaluate the generator's export, not its encoder's or classifier's.")
         self.conditional = "generate_labelled" in names
+        self.labelled = "sample_labelled" in names
         generate = "generate_labelled" if self.conditional else "generate"
         self._generate = self.loaded.signatures[generate]
         self.latent_dim = _code_length(path, generate)

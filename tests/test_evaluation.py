@@ -196,6 +196,37 @@ def test_classifier_accuracy_counts_the_test_split_in_its_class():
         evaluation.classifier_accuracy(zoo.create("gan"), "ring8")
 
 
+class _ByClass(_Fixed):
+    """A 'generator' that samples by class: real examples of the class asked for, or of the next
+    class with `shift`."""
+
+    labelled = True
+
+    def __init__(self, examples, labels, description, shift=0):
+        super().__init__(examples, description)
+        self.labels, self.shift = labels, shift
+
+    def sample_labelled(self, labels, seed):
+        rng = np.random.default_rng(seed)
+        return np.stack([self.examples[rng.choice(np.flatnonzero(self.labels == (k + self.shift) % 10))]
+                         for k in labels])
+
+
+def test_classes_on_images_scores_the_asked_class_as_the_judge_reads_real_data_and_a_shifted_one_near_zero():
+    train_x, train_y = data.load_arrays("mnist_5k", "train")
+    right = evaluation.evaluate(_ByClass(train_x, train_y, "right"), "mnist_5k", n=500)
+    shifted = evaluation.evaluate(_ByClass(train_x, train_y, "shifted", shift=1), "mnist_5k", n=500)
+    assert right["metrics_asked"] == ["fid", "kid", "score", "precision_recall", "classes"]
+    classes = right["metrics"]["classes"]
+    assert classes["real"] > 0.9 and classes["samples"] > 0.9
+    assert shifted["metrics"]["classes"]["samples"] < 0.1
+    # A generator that cannot sample by class is not scored so unless asked, and refused when asked.
+    unlabelled = evaluation.evaluate(_Fixed(train_x, "real"), "mnist_5k", n=100)
+    assert "classes" not in unlabelled["metrics_asked"]
+    with pytest.raises(ValueError, match="classes compare samples with the class asked for; real does not"):
+        evaluation.evaluate(_Fixed(train_x, "real"), "mnist_5k", ["classes"], n=100)
+
+
 def test_evaluate_refuses_unsupported_metrics_and_other_datasets_samples():
     with pytest.raises(ValueError, match="ring8 supports the metrics modes, ivom; not fid"):
         evaluation.evaluate(zoo.create("gan"), "ring8", ["fid"], n=100)

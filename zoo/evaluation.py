@@ -4,8 +4,9 @@ Image datasets are read through their judge (`zoo.judges`, an evaluation
 classifier independent of every model): a Frechet distance ("fid") and a kernel
 distance ("kid") between the judge's features of samples and of the held-out test
 split, the classifier score of the samples ("score"), precision and recall in the
-judge's feature space ("precision_recall"), and IvOM ("ivom", `ivom`), which needs
-no judge. Each image metric also comes for real data: the train split against the
+judge's feature space ("precision_recall"), for a model that samples by class the share of
+its samples the judge labels as the class asked for ("classes"), and IvOM ("ivom", `ivom`),
+which needs no judge. Each image metric also comes for real data: the train split against the
 test split, so that a reader sees what a perfect generator scores with this
 judge. The synthetic mixtures get VEEGAN's mode coverage ("modes"). The `waves` series get
 the share of samples that their judge (`zoo.metrics.series`) labels as the class asked for
@@ -32,7 +33,7 @@ from keras_gan_zoo import data, judges, metrics
 # IvOM is a metric of its own module; `evaluation.ivom` is where reports have always called it.
 from keras_gan_zoo.metrics.ivom import IvOM, ivom  # noqa: F401
 
-IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "ivom")
+IMAGE_METRICS = ("fid", "kid", "score", "precision_recall", "classes", "ivom")
 SYNTHETIC_METRICS = ("modes", "ivom")
 STACKED_METRICS = ("stacked_modes", "ivom")
 SERIES_METRICS = ("classes", "properties", "ivom")
@@ -64,9 +65,11 @@ def default_samples(dataset):
     return STACKED_SAMPLES if dataset.startswith("stacked_") else DEFAULT_SAMPLES
 
 
-def default_metrics(dataset):
-    """What `evaluate` computes unless told: all but IvOM, which optimises codes and is slow."""
-    return tuple(m for m in supported_metrics(dataset) if m != "ivom")
+def default_metrics(dataset, labelled=False):
+    """What `evaluate` computes unless told: all but IvOM, which optimises codes and is slow, and on
+    images "classes" only for a generator that samples by class (`labelled`)."""
+    image = data.describe(dataset).kind == "image"
+    return tuple(m for m in supported_metrics(dataset) if m != "ivom" and (labelled or not image or m != "classes"))
 
 
 class ModelGenerator:
@@ -77,6 +80,7 @@ class ModelGenerator:
         self.model = model
         self.latent_dim = model.latent_dim
         self.conditional = model.conditional
+        self.labelled = caps.LABELLED_SAMPLE in model.capabilities
         self.description = model.registered_name or type(model).__name__
 
     def sample(self, n, seed):
@@ -192,7 +196,7 @@ def _table_scores(generator, dataset, n, seed, wanted):
     return results
 
 
-def _image_scores(judge, fake, real_test, real_train, wanted, seed):
+def _image_scores(judge, fake, fake_labels, real_test, test_labels, real_train, wanted, seed):
     fake_features, fake_probabilities = judge.outputs(fake)
     test_features, _ = judge.outputs(real_test)
     train_features, train_probabilities = judge.outputs(real_train)
@@ -206,6 +210,10 @@ def _image_scores(judge, fake, real_test, real_train, wanted, seed):
     if "score" in wanted:
         results["score"] = {"samples": metrics.classifier_score(fake_probabilities),
                             "real": metrics.classifier_score(train_probabilities)}
+    if "classes" in wanted:
+        # The judge's accuracy on the same test examples is what a perfect generator would score.
+        results["classes"] = {"samples": float(np.mean(judge.classify(fake) == fake_labels)),
+                              "real": float(np.mean(judge.classify(real_test) == test_labels))}
     if "precision_recall" in wanted:
         precision, recall = metrics.precision_recall(test_features, fake_features)
         real_precision, real_recall = metrics.precision_recall(test_features, train_features)
@@ -234,14 +242,15 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
         one reads the samples, and per metric the samples' value beside real data's.
     """
     supported = supported_metrics(dataset)
-    wanted = tuple(metric_names or default_metrics(dataset))
+    generator = generator_of(source)
+    labelled = getattr(generator, "labelled", generator.conditional)
+    wanted = tuple(metric_names or default_metrics(dataset, labelled))
     unknown = [m for m in wanted if m not in supported]
     if unknown:
         raise ValueError(f"{dataset} supports the metrics {', '.join(supported)}; not {', '.join(unknown)}.")
     n = int(n or default_samples(dataset))
     if n < 20:
         raise ValueError(f"n must be at least 20 samples to estimate anything; got {n}.")
-    generator = generator_of(source)
     started = time.time()
     report = {"dataset": dataset, "source": generator.description, "n": int(n), "seed": int(seed),
               "metrics_asked": list(wanted), "metrics": {}}
@@ -254,11 +263,13 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
         report["metrics"].update(_table_scores(generator, dataset, n, seed, sample_wanted))
         sample_wanted = []
     if sample_wanted:
-        # Series are scored class by class: every class asked for in turn.
-        labels = np.arange(n) % spec.num_classes if spec.kind == "sequence" else None
-        if labels is not None and not generator.conditional:
-            raise ValueError(f"{dataset}'s metrics compare samples with the class asked for; "
-                             f"{generator.description} does not take classes.")
+        # Series, and images when "classes" is asked for, are drawn class by class: every class in turn.
+        by_class = spec.kind == "sequence" or "classes" in sample_wanted
+        labels = np.arange(n) % spec.num_classes if by_class else None
+        if by_class and not labelled:
+            asked = ", ".join(sample_wanted if spec.kind == "sequence" else ["classes"])
+            raise ValueError(f"{dataset}'s metrics {asked} compare samples with the class asked for; "
+                             f"{generator.description} does not sample by class.")
         fake = _sample_in_chunks(generator, n, seed, chunk=1000, progress=progress, labels=labels)
         if fake.shape[1:] != tuple(spec.shape):
             raise ValueError(f"the generator makes samples of shape {fake.shape[1:]}, {dataset}'s examples are "
@@ -283,11 +294,13 @@ def evaluate(source, dataset, metric_names=None, n=None, seed=0, data_dir=None, 
                 rng = np.random.default_rng(seed)
                 train_x, _ = data.load_arrays(dataset, "train", data_dir=data_dir, download=False)
                 count = min(n, len(test_x))
-                real_test = test_x[rng.choice(len(test_x), count, replace=False)]
+                chosen = rng.choice(len(test_x), count, replace=False)
+                real_test, test_labels = test_x[chosen], test_y[chosen]
                 real_train = train_x[rng.choice(len(train_x), min(n, len(train_x)), replace=False)]
                 report["reference"] = (f"real: {len(real_train)} train examples against {count} test examples; "
                                        f"samples against the same {count} test examples")
-                report["metrics"].update(_image_scores(judge, fake, real_test, real_train, sample_wanted, seed))
+                report["metrics"].update(_image_scores(judge, fake, labels, real_test, test_labels, real_train,
+                                                       sample_wanted, seed))
             if progress:
                 progress("judging", 1, 1)
     if "ivom" in wanted:

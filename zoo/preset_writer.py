@@ -149,15 +149,18 @@ def _write_manifest(folder, manifest):
     return manifest
 
 
-def update(folder, metrics=None, headline=None):
-    """Writes `metrics` (metrics.json) and `headline` into the preset in `folder`, measured on the
-    preset as loaded from there; the manifest's checksums follow. Returns the manifest."""
+def update(folder, metrics=None, headline=None, trained=None):
+    """Writes `metrics` (metrics.json), `headline` and `trained` into the preset in `folder`,
+    measured on the preset as loaded from there; the manifest's checksums follow. Returns the
+    manifest."""
     folder = pathlib.Path(folder)
     manifest = pretrained.verify(folder)
     if metrics is not None:
         (folder / METRICS).write_text(json.dumps(metrics, indent=2) + "\n")
     if headline is not None:
         manifest["headline"] = headline
+    if trained is not None:
+        manifest["trained"] = trained
     return _write_manifest(folder, manifest)
 
 
