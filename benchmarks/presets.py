@@ -24,8 +24,8 @@ docs/results/presets.md is rewritten, and so are the cards and the gallery (docs
 `--check` runs each shipped preset's card command (`ganzoo evaluate pretrained:NAME ...`) in a
 fresh process and compares every figure with the card's, within the card's tolerance; the
 records go to docs/results/presets_check.jsonl and a table of docs/results/presets.md.
-Each recipe was written before its preset trained; the packed critic's recipes, chosen on
-training seeds 0 to 9, train their presets at seed 20.
+Each recipe was written before its preset trained; those chosen on training seeds (the packed
+critic's, rcgan's, tabular_gan's) train their presets at seed 20.
 """
 
 import argparse
@@ -82,7 +82,8 @@ PRESETS = {
     },
     "latent_gan/mnist_5k": {
         "recipe": "latent_gan_mnist_5k", "headline": "fid", "pictures": ("classes",),
-        "description": "L-GAN on MNIST digits: per-class autoencoders and latent bases, samples of the digit asked for.",
+        "description": "L-GAN on MNIST digits: per-class autoencoders and latent bases, samples of the digit "
+                       "asked for.",
     },
     "cgan/fashion_mnist": {
         "recipe": "cgan_fashion_mnist", "headline": "fid", "pictures": ("classes",),
@@ -109,8 +110,6 @@ PRESETS = {
         "recipe": "wgan_gp_conditional_fashion_mnist", "headline": "fid", "pictures": ("classes",),
         "description": "Conditional WGAN-GP on Fashion-MNIST: garments of the class asked for.",
     },
-    # The packed critic's recipes were chosen on seeds 0 to 9 and served at 11 and 12: its
-    # presets train at seed 20, which chose nothing.
     # rcgan's and tabular_gan's recipes were chosen on training seed 0 (docs/results/waves.md,
     # tabular.md): their presets train at seed 20 too.
     "rcgan/waves": {
@@ -122,6 +121,8 @@ PRESETS = {
         "description": "WGAN-GP for mixed tables on autompg: rows of cars with their categorical and continuous "
                        "columns.",
     },
+    # The packed critic's recipes were chosen on seeds 0 to 9 and served at 11 and 12: its
+    # presets train at seed 20, which chose nothing.
     "packed_critic/gauss1200": {
         "recipe": "packed_critic_gauss1200", "seed": 20, "headline": "modes",
         "description": "The packed Wasserstein critic (PacGAN4, gradient penalty) on gauss1200: 1,200-d points "
@@ -268,8 +269,8 @@ def measure_and_install(name, staging, dataset, record):
 
 def steps_per_epoch_of(model, config):
     """An epoch's steps as `ganzoo train` counted them: the recipe's, else the batches of one pass
-    over the train split as the model batches it (a semi-supervised model's batches are half labelled
-    examples, so a pass over the rest takes twice as many)."""
+    over the train split as the model batches it (half of a semi-supervised model's batch is its
+    labelled examples, so its pass takes twice as many batches)."""
     import keras_gan_zoo as zoo
     from keras_gan_zoo.training.run import batch_size_of
 
@@ -342,7 +343,8 @@ def write_report(rows):
     lines = ["# Pretrained presets", "",
              "Command: `python benchmarks/presets.py` (each preset trained by its recipe, measured on the preset "
              "as it ships; `--presets NAME` makes one).", "", counts_line(rows), "",
-             "| preset | trained by | steps | train seconds | headline (seeds 0/1/2) | real data | weights | preset MB | "
+             "| preset | trained by | steps | train seconds | headline (seeds 0/1/2) | real data | weights | "
+             "preset MB | "
              "import s | load + 4 samples s | made |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for row in rows:
@@ -354,7 +356,8 @@ def write_report(rows):
         per_seed = "/".join(f"{row['metrics'][str(s)][metric]:.3g}" for s in (EVALUATION_SEED, *TOLERANCE_SEEDS))
         seconds = row["trained"]["seconds"]
         lines.append(
-            f"| {row['name']} | `{row.get('train_command', 'ganzoo train --recipe ' + row['recipe'])}` | {row['trained']['steps']:,} of {row['trained']['batch_size']} | "
+            f"| {row['name']} | `{row.get('train_command', 'ganzoo train --recipe ' + row['recipe'])}` | "
+            f"{row['trained']['steps']:,} of {row['trained']['batch_size']} | "
             f"{seconds if seconds is not None else 'resumed'}{' (measured again)' if row.get('remeasured') else ''} | "
             f"{metric} {per_seed} | {row['headline']['real']:.3g} | "
             f"{row['weights']['stored_as']} | {row['preset_bytes'] / 1e6:.2f} | {row['import_seconds']} | "
@@ -362,9 +365,10 @@ def write_report(rows):
     machines = sorted({row["trained"]["machine"] for row in rows if "error" not in row})
     judges = sorted({row["judge"] for row in rows if "error" not in row and row.get("judge")})
     lines += ["", f"Machine: {'; '.join(machines) or machine()}.",
-              "Each recipe was written before its preset trained, and the evaluation seeds chose nothing; the "
-              "packed critic's recipes were chosen on training seeds 0 to 9 (docs/results/mode_coverage.md), so "
-              "its presets train at seed 20, which chose nothing: every figure is from held-out seeds.",
+              "Each recipe was written before its preset trained, and the evaluation seeds chose nothing. The "
+              "packed critic's recipes were chosen on training seeds 0 to 9 (docs/results/mode_coverage.md), "
+              "rcgan's and tabular_gan's on seed 0 (waves.md, tabular.md): their presets train at seed 20, which "
+              "chose nothing. Every figure is from held-out seeds.",
               *(f"Judge: {judge}." for judge in judges),
               "Every metric beside real data: each preset's card (docs/models/)."]
     checks = read_records(CHECK_RECORD)
@@ -415,8 +419,8 @@ def main():
                 parser.error(f"{name} is not a shipped preset made here; they are: {', '.join(pretrained.list())}")
             started = now_stamp()
             print(f"measuring {name} again", flush=True)
-            row = run_child([sys.executable, __file__, "--remeasure-child", name, *(["--restore"] if args.restore else [])],
-                            show_progress=True)
+            command = [sys.executable, __file__, "--remeasure-child", name] + (["--restore"] if args.restore else [])
+            row = run_child(command, show_progress=True)
             keep({"name": name, "started": started, **row}, rows, RECORD, write_report)
     elif not args.cards_only:
         names = args.presets.split(",") if args.presets else [n for n in PRESETS if n not in pretrained.list()]
