@@ -57,7 +57,8 @@ class ExportedGenerator:
         return out["samples"].numpy()
 
     def sample_table(self, n, seed):
-        """`n` rows from the export's `sample_columns` signature, as a DataFrame (text decoded)."""
+        """`n` rows from the export's `sample_columns` signature, as a DataFrame (text decoded), its
+        columns in the table's order where the export records it."""
         import pandas as pd
 
         if "sample_columns" not in self.loaded.signatures:
@@ -65,8 +66,10 @@ class ExportedGenerator:
         out = self.loaded.signatures["sample_columns"](num_samples=tf.constant(n, tf.int32),
                                                        seed=tf.constant(seed, tf.int64))
         columns = {name: value.numpy() for name, value in out.items()}
-        return pd.DataFrame({name: [v.decode() for v in values] if values.dtype == object else values
-                             for name, values in columns.items()})
+        frame = pd.DataFrame({name: [v.decode() for v in values] if values.dtype == object else values
+                              for name, values in columns.items()})
+        order = serving_files.read_column_order(self.path)
+        return frame if order is None else frame[order]
 
     def generate(self, z, labels=None):
         if labels is None:

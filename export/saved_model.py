@@ -340,6 +340,8 @@ def export_model(model, out_dir, name, version=1, base_path_prefix="/models", ma
             raise FileExistsError(f"{path} exists; export with another --version.")
         _write_saved_model(endpoints, path)
         serving_files.write_warmup_requests(path, served_name, {e.name: e.example for e in endpoints})
+        if any(e.name == "sample_columns" for e in endpoints):
+            serving_files.write_column_order(path, model.transformer.columns)
         written[served_name] = path
     serving_files.write_models_config(out_dir, base_path_prefix)
     serving_files.write_batching_parameters(out_dir)

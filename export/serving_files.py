@@ -3,12 +3,16 @@
 - `<version>/assets.extra/tf_serving_warmup_requests`: a TFRecord file of
   PredictionLog records, replayed by the server before it reports the
   version as available, so the first real request is not the slow one.
+- `<version>/assets.extra/columns.json`: a table generator's column names in the
+  table's order (a signature's outputs come back keyed by name, in no order);
+  the server ignores it, clients may read it.
 - `models.config`: a ModelServerConfig text proto listing every model in the
   export directory (`--model_config_file`).
 - `batching_parameters.txt`: a BatchingParameters text proto
   (`--enable_batching --batching_parameters_file`).
 """
 
+import json
 import pathlib
 
 import tensorflow as tf
@@ -17,6 +21,7 @@ from tensorflow_serving.apis import model_pb2, predict_pb2, prediction_log_pb2
 from tensorflow_serving.config import model_server_config_pb2
 
 WARMUP_FILE = pathlib.Path("assets.extra") / "tf_serving_warmup_requests"
+COLUMNS_FILE = pathlib.Path("assets.extra") / "columns.json"
 MODELS_CONFIG = "models.config"
 
 # Server-side batching for the `generate`, `decode` and `encode` signatures.
@@ -51,6 +56,18 @@ def read_warmup_requests(saved_model_dir):
         prediction_log_pb2.PredictionLog.FromString(record.numpy())
         for record in tf.data.TFRecordDataset(str(path))
     ]
+
+
+def write_column_order(saved_model_dir, columns):
+    path = pathlib.Path(saved_model_dir) / COLUMNS_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"columns": [str(c) for c in columns]}) + "\n")
+
+
+def read_column_order(saved_model_dir):
+    """The column names in the table's order, or None for an export without them."""
+    path = pathlib.Path(saved_model_dir) / COLUMNS_FILE
+    return json.loads(path.read_text())["columns"] if path.exists() else None
 
 
 def saved_versions(model_dir):

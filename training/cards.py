@@ -130,6 +130,23 @@ def card_markdown(name):
     return "\n".join(lines) + "\n"
 
 
+def _headline_figure(name, manifest):
+    """The gallery's figure: the headline beside real data's; a mode count also with its share
+    of high-quality samples, without which all modes covered by scattered samples would read
+    as a success."""
+    headline = manifest.get("headline") or {}
+    if not headline.get("metric"):
+        return ""
+    figure = f"{headline['metric']} {headline['value']:.4g} ({headline['real']:.4g})"
+    if headline["metric"] == "modes":
+        folder, _ = pretrained.checked_folder(name)
+        report = json.loads((folder / pretrained.METRICS).read_text()).get("report")
+        quality = evaluation.figures(report).get("high_quality") if report else None
+        if quality:
+            figure += f", high quality {100 * quality['samples']:.1f}% ({100 * quality['real']:.1f}%)"
+    return figure
+
+
 def gallery_markdown():
     """docs/models/README.md: one row per shipped preset, its picture and headline figure."""
     described = pretrained.describe()
@@ -142,9 +159,7 @@ def gallery_markdown():
         return "\n".join(lines + ["No presets ship yet."]) + "\n"
     lines += ["| preset | samples | data | offers | headline (real data) | card |", "|---|---|---|---|---|---|"]
     for name, manifest in described.items():
-        headline = manifest.get("headline") or {}
-        figure = (f"{headline['metric']} {headline['value']:.4g} ({headline['real']:.4g})"
-                  if headline.get("metric") else "")
+        figure = _headline_figure(name, manifest)
         picture = f"<img src=\"{_picture_link(name)}\" width=\"160\">"
         lines.append(f"| `{name}` | {picture} | `{manifest['data']}` | {', '.join(manifest['capabilities'])} | "
                      f"{figure} | [{card_file(name).name}]({card_file(name).name}) |")
