@@ -151,7 +151,7 @@ def make(name):
     from keras_gan_zoo import plots, pretrained
     from keras_gan_zoo.training import plotting
     from keras_gan_zoo.training.config import load_recipe
-    from keras_gan_zoo.training.run import batch_size_of, real_points_for_plots, train
+    from keras_gan_zoo.training.run import batch_size_of, real_points_for_plots, steps_per_epoch_of, train
 
     spec = PRESETS[name]
     config = load_recipe(spec["recipe"])
@@ -169,7 +169,7 @@ def make(name):
     from keras_gan_zoo.training.run import load_run
 
     model, _ = load_run(run_dir)
-    steps_per_epoch = steps_per_epoch_of(model, config)
+    steps_per_epoch = steps_per_epoch_of(config, model)
     staging = RUNS_DIR / "staging" / name
     shutil.rmtree(staging, ignore_errors=True)
     picture = run_dir / "preset_samples.png"
@@ -198,7 +198,7 @@ def remeasure(name, restore=False):
     again under the float16 rule as it stands. Prints its record."""
     from keras_gan_zoo import pretrained
     from keras_gan_zoo.training.config import TrainConfig
-    from keras_gan_zoo.training.run import batch_size_of
+    from keras_gan_zoo.training.run import batch_size_of, steps_per_epoch_of
 
     folder, manifest = pretrained.checked_folder(name)
     staging = RUNS_DIR / "staging" / name
@@ -207,7 +207,7 @@ def remeasure(name, restore=False):
     # The steps again, counted as `make` counts them now.
     model, recipe = pretrained.load_with_recipe(staging, compile=False)
     config = TrainConfig.from_dict(recipe)
-    trained = {**manifest["trained"], "steps": config.total_steps(steps_per_epoch_of(model, config)),
+    trained = {**manifest["trained"], "steps": config.total_steps(steps_per_epoch_of(config, model)),
                "batch_size": batch_size_of(config)}
     if restore:
         # The weights as loaded are the stored ones exactly: written again, the rule decides afresh.
@@ -265,19 +265,6 @@ def measure_and_install(name, staging, dataset, record):
         "headline": headline, "tolerance": tolerance, "weights": manifest["weights"],
         "preset_bytes": sum(f["bytes"] for f in manifest["files"].values()), **load_timing(name),
     }
-
-
-def steps_per_epoch_of(model, config):
-    """An epoch's steps as `ganzoo train` counted them: the recipe's, else the batches of one pass
-    over the train split as the model batches it (half of a semi-supervised model's batch is its
-    labelled examples, so its pass takes twice as many batches)."""
-    import keras_gan_zoo as zoo
-    from keras_gan_zoo.training.run import batch_size_of
-
-    if config.steps_per_epoch:
-        return config.steps_per_epoch
-    x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
-    return int(model.training_data(x, y, batch_size=batch_size_of(config), seed=config.seed).cardinality())
 
 
 def train_command(spec):

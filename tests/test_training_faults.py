@@ -193,6 +193,18 @@ def test_steps_per_execution_must_divide_the_epoch_and_the_checkpoints(tmp_path)
     assert run.steps_per_execution_of(dataclasses.replace(config, backup_every_steps=8), model, 12) == 4
 
 
+def test_an_epoch_is_one_pass_over_the_train_split_as_the_model_batches_it():
+    from keras_gan_zoo.training import run
+    from keras_gan_zoo.training.config import TrainConfig
+
+    gan = TrainConfig(model="gan", data="ring8", batch_size=100)
+    assert run.steps_per_epoch_of(gan, zoo.create("gan", data_shape=(2,))) == 100_000 // 100
+    assert run.steps_per_epoch_of(dataclasses.replace(gan, steps_per_epoch=7), zoo.create("gan", data_shape=(2,))) == 7
+    # Half of each semi-supervised batch is labelled examples: 4,000 digits take 125 batches of 64, not 62.
+    sgan = TrainConfig(model="sgan", data="mnist_5k", batch_size=64, model_options={"num_labelled": 100})
+    assert run.steps_per_epoch_of(sgan, zoo.create("sgan", data_shape=(28, 28, 1), num_labelled=100)) == 125
+
+
 def test_the_default_steps_per_execution_runs_small_models_100_steps_per_call_and_large_ones_1():
     from keras_gan_zoo.training import run
     from keras_gan_zoo.training.config import TrainConfig

@@ -190,6 +190,18 @@ def batch_size_of(config):
     return config.batch_size or DEFAULT_BATCH_SIZE[zoo.data.describe(config.data).kind]
 
 
+def steps_per_epoch_of(config, model, data=None):
+    """An epoch's steps: the config's, else the batches of one pass over the train split as
+    `model` batches it (`data`, its `training_data`, when already built; half of a
+    semi-supervised model's batch is labelled examples, so its pass takes twice as many)."""
+    if config.steps_per_epoch:
+        return config.steps_per_epoch
+    if data is None:
+        x, y = zoo.data.load_arrays(config.data, "train", data_dir=config.data_dir)
+        data = model.training_data(x, y, batch_size=batch_size_of(config), seed=config.seed)
+    return int(data.cardinality())
+
+
 def train(config, run_dir, verbose=1, overwrite=False):
     """Trains as the `TrainConfig` says, resuming from RUN_DIR/backup if present.
 
@@ -217,7 +229,7 @@ def train(config, run_dir, verbose=1, overwrite=False):
         with distribution.scope():
             model = starting_model(config)
         data = model.training_data(x, y, batch_size=batch_size, seed=config.seed)
-        steps = config.steps_per_epoch or int(data.cardinality())
+        steps = steps_per_epoch_of(config, model, data)
         with distribution.scope():
             compile_model(model, config, steps)
     per_execution = steps_per_execution_of(config, model, steps, distribution.num_replicas_in_sync)
