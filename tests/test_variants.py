@@ -468,6 +468,18 @@ def test_rcgan_class_projection_adds_each_steps_state_against_the_class_embeddin
     assert not np.allclose(np.asarray(projection([states, y])), np.asarray(projection([states, other])))
 
 
+def test_rcgan_series_logit_adds_a_logit_of_the_last_steps_state_to_the_steps_mean():
+    model = tiny_model("rcgan", data_shape=(7, 1), seed=0, series_logit=True)
+    x = tf.constant(np.random.default_rng(0).normal(size=(3, 7, 1)).astype("float32"))
+    y = tf.one_hot([0, 1, 2], model.num_classes)
+    net = model.discriminator
+    step_dense, series_dense = [layer for layer in net.layers if isinstance(layer, keras.layers.Dense)]
+    states = np.asarray(keras.Model(net.inputs, step_dense.input)([x, y]))
+    step_logits = np.asarray(step_dense(states))[..., 0]
+    expected = step_logits.mean(axis=1) + np.asarray(series_dense(states[:, -1]))[:, 0]
+    np.testing.assert_allclose(np.asarray(net([x, y]))[:, 0], expected, atol=1e-5)
+
+
 
 def tiny_table_model(**overrides):
     return tiny_model("tabular_gan", **overrides)

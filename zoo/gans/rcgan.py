@@ -15,7 +15,7 @@ from keras_gan_zoo.registry import register
     defaults={"data_shape": (30, 1), "latent_dim": 4, "num_classes": 2, "lstm_units": (64, 64)},
     tiny={"data_shape": (6, 2), "latent_dim": 3, "num_classes": 3, "lstm_units": (8,)},
     data_kinds=("sequence",),
-    tiny_options=[{"class_projection": True}, {"step_position": True}],
+    tiny_options=[{"class_projection": True}, {"step_position": True}, {"series_logit": True}],
 )
 class RCGAN(AdversarialModel):
     """A conditional GAN on series: both players are LSTMs that see the class at every step.
@@ -40,6 +40,8 @@ class RCGAN(AdversarialModel):
         class_projection: the discriminator also scores each step's state against an embedding
             of the class (a projection discriminator, Miyato & Koyama 2018), default False.
         step_position: the generator also reads each step's position in the series, default False.
+        series_logit: the discriminator adds a logit of the whole series (its last step's state) to
+            the mean of the steps' logits, default False.
         **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
@@ -58,7 +60,7 @@ class RCGAN(AdversarialModel):
     techniques = frozenset()
 
     def __init__(self, data_shape=(30, 1), latent_dim=4, num_classes=2, lstm_units=(64, 64), class_projection=False,
-                 step_position=False, **kwargs):
+                 step_position=False, series_logit=False, **kwargs):
         recurrent.check_series_shape(data_shape, who="rcgan")
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
@@ -68,6 +70,7 @@ class RCGAN(AdversarialModel):
             raise ValueError(f"lstm_units must name at least one positive width, got {lstm_units}.")
         self.class_projection = bool(class_projection)
         self.step_position = bool(step_position)
+        self.series_logit = bool(series_logit)
         super().__init__(data_shape, latent_dim, **kwargs)
 
     def default_optimizer(self):
@@ -80,4 +83,5 @@ class RCGAN(AdversarialModel):
 
     def build_discriminator(self):
         return recurrent.recurrent_discriminator(self.data_shape, self.num_classes, self.lstm_units,
-                                                 class_projection=self.class_projection)
+                                                 class_projection=self.class_projection,
+                                                 series_logit=self.series_logit)

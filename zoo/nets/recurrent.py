@@ -51,10 +51,13 @@ def recurrent_generator(latent_dim, num_classes, data_shape, lstm_units=(100,), 
 
 
 def recurrent_discriminator(data_shape, num_classes, lstm_units=(100,), class_projection=False,
-                            name="discriminator"):
+                            series_logit=False, name="discriminator"):
     """[series, one-hot y] -> one logit: LSTM layers over each step's values beside y, one logit per
     step, their mean. With `class_projection`, each step's logit also adds the inner product of its
-    state with an embedding of y (`zoo.layers.ClassProjection`, Miyato & Koyama 2018)."""
+    state with an embedding of y (`zoo.layers.ClassProjection`, Miyato & Koyama 2018). With
+    `series_logit`, a logit of the last step's state, which has read the whole series, is added to
+    that mean: a shape shown in a few steps (a sawtooth's fall) then weighs as much as the rest,
+    where the mean alone gives it a few steps' share."""
     check_series_shape(data_shape, who="rcgan's discriminator")
     steps, _ = data_shape
     x = keras.Input(shape=tuple(data_shape), name="x")
@@ -65,4 +68,7 @@ def recurrent_discriminator(data_shape, num_classes, lstm_units=(100,), class_pr
     if class_projection:
         step_logits = keras.layers.Add(dtype="float32")([step_logits, ClassProjection(dtype="float32")([h, y])])
     logit = keras.layers.GlobalAveragePooling1D(dtype="float32")(step_logits)
+    if series_logit:
+        last_state = keras.layers.Flatten()(keras.layers.Cropping1D((steps - 1, 0))(h))
+        logit = keras.layers.Add(dtype="float32")([logit, keras.layers.Dense(1, dtype="float32")(last_state)])
     return keras.Model([x, y], logit, name=name)
