@@ -78,7 +78,8 @@ def train_and_count(config, steps, seed):
     counted = report["metrics"]["stacked_modes"]
     print(json.dumps({"config": config, "model": name, "options": options, "steps": steps, "seed": seed,
                       "batch_size": BATCH_SIZE, "train_seconds": train_seconds, "modes": counted["modes"],
-                      "kl": counted["kl"], "real": counted["real"], "judge": report["judge"]}))
+                      "kl": counted["kl"], "channel_kl": counted["channel_kl"], "real": counted["real"],
+                      "judge": report["judge"]}))
 
 
 def child(arguments):
@@ -107,8 +108,8 @@ def write_report(rows):
         "every seed is held out.",
         "",
         "| model | seeds | runs attempted / failed / reported | modes: mean (min, max) | KL: mean (min, max) "
-        "| real data, same count | budget, seconds |",
-        "|---|---|---|---|---|---|---|",
+        "| of it, the channels' digit KLs (sum) per run | real data, same count | budget, seconds |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for config in MODELS:
         runs, good, failed = split_runs(rows, config)
@@ -117,14 +118,18 @@ def write_report(rows):
         modes = [r["modes"] for r in good]
         kls = [r["kl"] for r in good]
         cell = (lambda v, f: f"{f(np.mean(v))} ({f(min(v))}, {f(max(v))})" if v else "none")
-        real = "; ".join(f"{r['real']['modes']}, {r['real']['kl']:.3f}" for r in good[:1])
+        real = "; ".join(f"{r['real']['modes']}, {r['real']['kl']:.3f}"
+                         + (f" (channels {sum(r['real']['channel_kl']):.3f})" if "channel_kl" in r["real"] else "")
+                         for r in good[:1])
+        # Recorded from dcgan_ema's runs on; earlier rows did not keep them.
+        channels = ", ".join(f"{sum(r['channel_kl']):.3f}" if "channel_kl" in r else "not recorded" for r in good)
         seconds = ", ".join(f"{r['train_seconds']:.0f}" for r in good)
         failures = "".join(f"<br>seed {r['seed']} failed: {r['error']}" for r in failed)
         name, options, _ = MODELS[config]
         lines.append(
             f"| {config} ({name}{', ' + json.dumps(options) if options else ''}) | "
             f"{','.join(str(r['seed']) for r in runs)} | {len(runs)} / {len(failed)} / {len(good)} | "
-            f"{cell(modes, lambda v: f'{v:.1f}')} | {cell(kls, lambda v: f'{v:.2f}')} | {real} | "
+            f"{cell(modes, lambda v: f'{v:.1f}')} | {cell(kls, lambda v: f'{v:.2f}')} | {channels} | {real} | "
             f"{runs[-1]['steps']:,} steps of {BATCH_SIZE}; {seconds} s{failures} |")
     lines += ["", "Published rows (their own classifiers, budgets and architectures):", "",
               "| model | modes | KL | source |", "|---|---|---|---|"]

@@ -165,6 +165,13 @@ def test_stacked_modes_count_constructed_histograms():
     # Half of the modes, equally often: KL log 2.
     half = metrics.stacked_modes(np.tile(every[:500], (52, 1)))
     assert half.modes == 500 and half.kl == pytest.approx(np.log(2.0))
+    # ... all of it from channel 0's digits (0-4 only); the channels stay independent.
+    assert half.channel_kl == pytest.approx((np.log(2.0), 0.0, 0.0), abs=1e-12)
+    # Balanced digits in every channel, but the three always equal: the channels' KLs are 0 and
+    # the whole KL (log 100) is their dependence.
+    same = metrics.stacked_modes(np.repeat(np.tile(np.arange(10), 2600)[:, None], 3, axis=1))
+    assert same.modes == 10 and same.channel_kl == pytest.approx((0.0, 0.0, 0.0), abs=1e-12)
+    assert same.kl == pytest.approx(np.log(100.0))
     # Every mode reached, but one holds most samples.
     skewed = np.concatenate([every, np.zeros((25_000, 3), int)])
     counted = metrics.stacked_modes(skewed)

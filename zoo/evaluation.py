@@ -144,7 +144,9 @@ def _channel_classes(judge, images):
 def _stacked_scores(judge, fake, real):
     counted, reference = (metrics.stacked_modes(_channel_classes(judge, x)) for x in (fake, real))
     return {"stacked_modes": {"modes": counted.modes, "kl": counted.kl, "num_modes": counted.num_modes,
-                              "real": {"modes": reference.modes, "kl": reference.kl}}}
+                              "channel_kl": list(counted.channel_kl),
+                              "real": {"modes": reference.modes, "kl": reference.kl,
+                                       "channel_kl": list(reference.channel_kl)}}}
 
 
 def _series_scores(fake, labels, real, real_labels, wanted):

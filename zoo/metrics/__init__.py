@@ -286,11 +286,15 @@ def precision_recall(real_features, fake_features, k=3):
 @dataclasses.dataclass(frozen=True)
 class StackedModes:
     """What `stacked_modes` counted: `modes` of `num_modes` reached, and `kl`, the KL
-    divergence of the samples' mode histogram from the uniform one (nats)."""
+    divergence of the samples' mode histogram from the uniform one (nats); `channel_kl`, each
+    channel's digit histogram's KL from uniform. `kl` is their sum plus the channels'
+    dependence (total correlation), so the two tell unbalanced digits from digits that
+    come together."""
 
     modes: int
     kl: float
     num_modes: int
+    channel_kl: tuple = ()
 
 
 def stacked_modes(digits, classes=10):
@@ -307,6 +311,8 @@ def stacked_modes(digits, classes=10):
         >>> counted = stacked_modes(np.zeros((26000, 3), int))
         >>> counted.modes, round(counted.kl, 4) == round(float(np.log(1000)), 4)
         (1, True)
+        >>> [round(k, 4) for k in stacked_modes(every[every[:, 0] < 5]).channel_kl]  # digits 0-4 in channel 0
+        [0.6931, 0.0, 0.0]
     """
     digits = np.asarray(digits)
     if digits.ndim != 2 or digits.shape[1] != 3 or not np.issubdtype(digits.dtype, np.integer):
@@ -318,4 +324,9 @@ def stacked_modes(digits, classes=10):
     p = counts / max(counts.sum(), 1)
     reached = p > 0
     kl = float((p[reached] * np.log(p[reached] * num_modes)).sum())
-    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes)
+    channel_kl = []
+    for channel in range(3):
+        q = np.bincount(digits[:, channel], minlength=classes) / max(len(digits), 1)
+        seen = q > 0
+        channel_kl.append(float((q[seen] * np.log(q[seen] * classes)).sum()))
+    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes, channel_kl=tuple(channel_kl))
