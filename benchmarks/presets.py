@@ -5,6 +5,7 @@
     python benchmarks/presets.py --cards-only                   # docs/models/ from the shipped presets
     python benchmarks/presets.py --remeasure NAME               # measure a shipped preset again, no training
     python benchmarks/presets.py --check                        # ganzoo evaluate each shipped preset again
+    python benchmarks/presets.py --check --presets NAME,NAME    # ... or those named
     python benchmarks/presets.py --report-only                  # docs/results/presets.md from the records
 
 For each preset, in a process of its own:
@@ -366,7 +367,7 @@ def write_report(rows):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--presets", default=None, help="comma-separated names (default: those not shipped yet)")
+    parser.add_argument("--presets", default=None, help="comma-separated names (default: those not shipped yet; with --check, every shipped one)")
     parser.add_argument("--cards-only", action="store_true")
     parser.add_argument("--check", action="store_true", help="evaluate every shipped preset again against its card")
     parser.add_argument("--report-only", action="store_true")
@@ -392,7 +393,11 @@ def main():
         return
     if args.check:
         checks = read_records(CHECK_RECORD)
-        for name in pretrained.list():
+        names = args.presets.split(",") if args.presets else pretrained.list()
+        unknown = [n for n in names if n not in pretrained.list()]
+        if unknown:
+            parser.error(f"--check takes shipped presets; not shipped: {', '.join(unknown)}")
+        for name in names:
             started = now_stamp()
             try:
                 row = check(name)
