@@ -208,6 +208,24 @@ def test_every_shipped_preset_loads_checked_samples_and_exports_the_same_samples
         np.testing.assert_allclose(served.sample(8, seed=5), model.sample(8, seed=5), atol=1e-5)
 
 
+@pytest.mark.parametrize("name", pretrained.list())
+def test_every_shipped_cards_python_and_sample_command_run_as_written(name, tmp_path, monkeypatch):
+    from keras_gan_zoo.training import cards
+
+    card = cards.card_markdown(name)
+    python = card.split("Python:\n\n```python\n", 1)[1].split("```", 1)[0]
+    # Everything but fine-tuning, which needs the user's data.
+    code = "\n".join(line for line in python.splitlines() if "my_data" not in line)
+    scope = {}
+    exec(code, scope)
+    assert len(scope["samples"]) == 16
+    command = next(line for line in card.splitlines() if line.startswith(f"ganzoo sample pretrained:{name} "))
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(command.split()[1:]) == 0
+    out = tmp_path / command.split("--out ")[1]
+    assert out.stat().st_size > 0
+
+
 def test_metrics_measured_on_a_written_preset_join_its_manifest_and_checksums(tmp_path):
     write_preset(tmp_path / "p")
     manifest = pretrained.update(tmp_path / "p", metrics={"fid": 3.0}, headline={"metric": "fid", "value": 3.0, "real": 1.0})

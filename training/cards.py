@@ -9,6 +9,7 @@ import json
 import pathlib
 
 from keras_gan_zoo import capabilities as caps
+from keras_gan_zoo import data as zoo_data
 from keras_gan_zoo import evaluation, pretrained, registry
 
 MODELS_DIR = pathlib.Path(__file__).resolve().parents[1] / "docs" / "models"
@@ -46,6 +47,10 @@ def _seconds(value):
     return f"{value / 60:.0f} min" if value >= 600 else f"{value:.0f} s"
 
 
+# What `ganzoo sample --out` writes best for each kind of data.
+SAMPLE_FILE = {"image": "grid.png", "vector": "points.png", "sequence": "series.png", "table": "rows.csv"}
+
+
 def _call_examples(name, manifest):
     served = manifest["variant"]
     offered = set(manifest["capabilities"])
@@ -54,14 +59,14 @@ def _call_examples(name, manifest):
     if caps.SAMPLE in offered:
         lines.append("samples = model.sample(16, seed=0)                   # numpy")
     if caps.LABELLED_SAMPLE in offered:
-        lines.append("threes = model.sample(16, labels=[3] * 16, seed=0)    # of the class asked for")
+        lines.append("ones = model.sample(16, labels=[1] * 16, seed=0)      # of the class (or code) asked for")
     if caps.ENCODE in offered:
         lines.append("codes = model.encode(samples)")
     if caps.CLASSIFY in offered:
         lines.append("classes = model.classify(samples)")
     lines += ["model.fit(my_data, epochs=1)                         # fine-tune: training goes on", "```", "",
               "Shell:", "", "```bash",
-              f"ganzoo sample pretrained:{name} --n 64 --out grid.png",
+              f"ganzoo sample pretrained:{name} --n 64 --out {SAMPLE_FILE[zoo_data.describe(manifest['data']).kind]}",
               f"ganzoo evaluate pretrained:{name}",
               f"ganzoo export pretrained:{name} --out exports        # exports/{served}/1 for TF Serving",
               "ganzoo serve exports &",
