@@ -56,8 +56,10 @@ def _call_examples(name, manifest):
     offered = set(manifest["capabilities"])
     lines = ["## Call it", "", "Python:", "", "```python", "import keras_gan_zoo as zoo", "",
              f"model = zoo.pretrained.load(\"{name}\")   # checked and compiled"]
+    kind = zoo_data.describe(manifest["data"]).kind
     if caps.SAMPLE in offered:
-        lines.append("samples = model.sample(16, seed=0)                   # numpy")
+        lines.append("samples = model.sample(16, seed=0)                   # "
+                     + ("a DataFrame of rows" if kind == "table" else "numpy"))
     if caps.LABELLED_SAMPLE in offered:
         lines.append("ones = model.sample(16, labels=[1] * 16, seed=0)      # of the class (or code) asked for")
     if caps.ENCODE in offered:
@@ -66,7 +68,7 @@ def _call_examples(name, manifest):
         lines.append("classes = model.classify(samples)")
     lines += ["model.fit(my_data, epochs=1)                         # fine-tune: training goes on", "```", "",
               "Shell:", "", "```bash",
-              f"ganzoo sample pretrained:{name} --n 64 --out {SAMPLE_FILE[zoo_data.describe(manifest['data']).kind]}",
+              f"ganzoo sample pretrained:{name} --n 64 --out {SAMPLE_FILE[kind]}",
               f"ganzoo evaluate pretrained:{name}",
               f"ganzoo export pretrained:{name} --out exports        # exports/{served}/1 for TF Serving",
               "ganzoo serve exports &",
