@@ -78,7 +78,8 @@ def train_and_count(config, steps, seed):
     counted = report["metrics"]["stacked_modes"]
     print(json.dumps({"config": config, "model": name, "options": options, "steps": steps, "seed": seed,
                       "batch_size": BATCH_SIZE, "train_seconds": train_seconds, "modes": counted["modes"],
-                      "kl": counted["kl"], "channel_kl": counted["channel_kl"], "real": counted["real"],
+                      "kl": counted["kl"], "channel_kl": counted["channel_kl"], "unsure": counted["unsure"],
+                      "real": counted["real"],
                       "judge": report["judge"]}))
 
 
@@ -108,8 +109,9 @@ def write_report(rows):
         "every seed is held out.",
         "",
         "| model | seeds | runs attempted / failed / reported | modes: mean (min, max) | KL: mean (min, max) "
-        "| of it, the channels' digit KLs (sum) per run | real data, same count | budget, seconds |",
-        "|---|---|---|---|---|---|---|---|",
+        "| of it, the channels' digit KLs (sum) per run | digits read unsure, per run | real data, same count "
+        "| budget, seconds |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for config in MODELS:
         runs, good, failed = split_runs(rows, config)
@@ -120,7 +122,10 @@ def write_report(rows):
         cell = (lambda v, f: f"{f(np.mean(v))} ({f(min(v))}, {f(max(v))})" if v else "none")
         real = "; ".join(f"{r['real']['modes']}, {r['real']['kl']:.3f}"
                          + (f" (channels {sum(r['real']['channel_kl']):.3f})" if "channel_kl" in r["real"] else "")
+                         + (f", {r['real']['unsure']:.1%} unsure" if "unsure" in r["real"] else "")
                          for r in good[:1])
+        # Recorded from the runs after dcgan_ema's on.
+        unsure = ", ".join(f"{r['unsure']:.1%}" if "unsure" in r else "not recorded" for r in good)
         # Recorded from dcgan_ema's runs on; earlier rows did not keep them.
         channels = ", ".join(f"{sum(r['channel_kl']):.3f}" if "channel_kl" in r else "not recorded" for r in good)
         seconds = ", ".join(f"{r['train_seconds']:.0f}" for r in good)
@@ -129,7 +134,7 @@ def write_report(rows):
         lines.append(
             f"| {config} ({name}{', ' + json.dumps(options) if options else ''}) | "
             f"{','.join(str(r['seed']) for r in runs)} | {len(runs)} / {len(failed)} / {len(good)} | "
-            f"{cell(modes, lambda v: f'{v:.1f}')} | {cell(kls, lambda v: f'{v:.2f}')} | {channels} | {real} | "
+            f"{cell(modes, lambda v: f'{v:.1f}')} | {cell(kls, lambda v: f'{v:.2f}')} | {channels} | {unsure} | {real} | "
             f"{runs[-1]['steps']:,} steps of {BATCH_SIZE}; {seconds} s{failures} |")
     lines += ["", "Published rows (their own classifiers, budgets and architectures):", "",
               "| model | modes | KL | source |", "|---|---|---|---|"]

@@ -376,6 +376,18 @@ def test_stacked_modes_count_real_triples_as_many_modes_and_one_repeated_image_a
     assert "mnist judge" in real["judge"]["description"]
 
 
+def test_the_judge_reads_real_stacked_digits_sure_and_two_digits_overlaid_unsure():
+    x, _ = data.load_arrays("stacked_mnist", "train", num_examples=2000)
+    overlaid = 0.5 * (x[:1000] + x[1000:])
+    real = evaluation.evaluate(_Fixed(x, "real"), "stacked_mnist", n=1000)["metrics"]["stacked_modes"]
+    blends = evaluation.evaluate(_Fixed(overlaid, "overlaid"), "stacked_mnist", n=1000)["metrics"]["stacked_modes"]
+    assert real["unsure"] < 0.08 and real["real"]["unsure"] < 0.08
+    assert blends["unsure"] > 0.3
+    # The share's limit: uniform noise is no digit, yet the judge reads most of it at over 0.9.
+    noise = np.random.default_rng(0).uniform(-1, 1, x[:1000].shape).astype("float32")
+    assert evaluation.evaluate(_Fixed(noise, "noise"), "stacked_mnist", n=1000)["metrics"]["stacked_modes"]["unsure"] < 0.2
+
+
 @pytest.mark.parametrize("generator, generators_per_run", [("cgan", 1), ("gan", 10), ("guided_gan", 1)])
 def test_amplify_on_a_tiny_configuration_writes_its_whole_table(tmp_path, capsys, generator, generators_per_run):
     out, written = tmp_path / "out", tmp_path / "amplified"

@@ -682,6 +682,53 @@ def test_packing_refuses_batches_it_cannot_split_and_variants_it_cannot_pack():
         tiny_model("infogan", packing=2)
 
 
+def _constant_uniform(value):
+    return lambda shape: tf.fill(shape, value)
+
+
+def test_diff_augment_translation_moves_each_image_whole_and_fills_the_border_with_background():
+    x = np.random.default_rng(0).uniform(-1, 1, (2, 16, 16, 1)).astype("float32")
+    # Uniform draws of 0 give the largest shift up and left: 16 // 8 = 2 pixels.
+    moved = zoo.techniques.diff_augment(tf.constant(x), ("translation",), _constant_uniform(0.0)).numpy()
+    np.testing.assert_array_equal(moved[:, :14, :14], x[:, 2:, 2:])
+    np.testing.assert_array_equal(moved[:, 14:], -1.0)
+    np.testing.assert_array_equal(moved[:, :, 14:], -1.0)
+    # A draw just under 1 gives the largest shift down and right; 0.5 none.
+    moved = zoo.techniques.diff_augment(tf.constant(x), ("translation",), _constant_uniform(0.999)).numpy()
+    np.testing.assert_array_equal(moved[:, 2:, 2:], x[:, :14, :14])
+    still = zoo.techniques.diff_augment(tf.constant(x), ("translation",), _constant_uniform(0.5)).numpy()
+    np.testing.assert_array_equal(still, x)
+
+
+def test_diff_augment_cutout_zeroes_one_half_size_square_and_lets_gradients_through():
+    x = tf.constant(np.random.default_rng(1).uniform(0.5, 1, (3, 8, 8, 2)).astype("float32"))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        cut = zoo.techniques.diff_augment(x, ("cutout",), _constant_uniform(0.0))
+        total = tf.reduce_sum(cut)
+    cut, gradient = cut.numpy(), tape.gradient(total, x).numpy()
+    np.testing.assert_array_equal(cut[:, :4, :4], 0.0)
+    np.testing.assert_array_equal(cut[:, 4:], x.numpy()[:, 4:])
+    np.testing.assert_array_equal(cut[:, :, 4:], x.numpy()[:, :, 4:])
+    # The generator learns through the augmentation: gradient 1 where kept, 0 where cut.
+    np.testing.assert_array_equal(gradient, (cut != 0).astype("float32"))
+
+
+def test_diff_augment_trains_dcgan_round_trips_and_refuses_what_it_cannot_augment():
+    model = tiny_model("dcgan", diff_augment=("translation", "cutout"))
+    model.compile()
+    assert_finite_logs(fit_once(model))
+    assert type(model).from_config(model.get_config()).diff_augment == ("translation", "cutout")
+    with pytest.raises(ValueError, match="Unknown diff_augment transformation 'flip'"):
+        tiny_model("dcgan", diff_augment=("flip",))
+    with pytest.raises(ValueError, match="transforms images"):
+        zoo.techniques.check_augmentations(("translation",), (2,))
+    with pytest.raises(ValueError, match="GAN does not support diff_augment"):
+        zoo.create("gan", diff_augment=("translation",))
+    with pytest.raises(ValueError, match="WGAN does not support diff_augment"):
+        tiny_model("wgan", diff_augment=("translation",))
+
+
 @pytest.mark.parametrize("packing", [1, 4])
 def test_gradient_penalty_holds_the_discriminator_slope_to_one(packing):
     model = tiny_model("gan", data_shape=(3,), packing=packing, gradient_penalty=10.0, seed=1)

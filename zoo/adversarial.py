@@ -59,6 +59,10 @@ class AdversarialModel(GenerativeModel):
             Equilibrium"). It keeps the discriminator's logit sloped along
             the way from the generator's samples to modes they miss, which a
             free discriminator flattens. Under packing the norm is a pack's.
+        diff_augment: names of transformations from `zoo.techniques.AUGMENTATIONS`
+            ("translation", "cutout") applied, differentiably, to every image the
+            discriminator judges in training, real or generated (Zhao et al. 2020):
+            for images, when the discriminator could memorise a small training set.
         ema_decay: when set (e.g. 0.999), the model keeps an exponential moving
             average of the generator's weights, `ema_generator`, and samples,
             generates and exports with it. The decay warms up as
@@ -81,6 +85,7 @@ class AdversarialModel(GenerativeModel):
         historical_averaging=0.0,
         packing=1,
         gradient_penalty=0.0,
+        diff_augment=(),
         ema_decay=None,
         seed=None,
         **kwargs,
@@ -95,8 +100,11 @@ class AdversarialModel(GenerativeModel):
         techniques.check_techniques(
             self, packing=self.packing > 1, minibatch_discrimination=bool(self.minibatch_discrimination),
             feature_matching=bool(feature_matching), virtual_batch_norm=bool(virtual_batch_norm),
-            gradient_penalty=bool(gradient_penalty),
+            gradient_penalty=bool(gradient_penalty), diff_augment=bool(diff_augment),
         )
+        self.diff_augment = tuple(str(p) for p in (diff_augment or ()))
+        if self.diff_augment:
+            techniques.check_augmentations(self.diff_augment, data_shape)
         if gradient_penalty < 0:
             raise ValueError(
                 f"gradient_penalty must be >= 0 (0 = none; 10 in Gulrajani et al.), got {gradient_penalty}."
@@ -153,12 +161,13 @@ class AdversarialModel(GenerativeModel):
     def _global_feature_mean(self, x):
         return techniques.global_feature_mean(self.packed(self._feature_model)(x, training=True))
 
-    # The options this variant implements: packing needs judging through
+    # The options this variant implements (diff_augment only where every judgement in
+    # training goes through `_judge`, on images): packing needs judging through
     # `packed()` alone, feature matching the generator step `_generator_step`,
     # minibatch discrimination a discriminator built from `zoo.nets` bodies,
     # virtual batch norm a generator called through `_run_generator`, the
     # gradient penalty the discriminator step `_discriminator_step`.
-    techniques = frozenset(techniques.ALL)
+    techniques = frozenset(techniques.ALL) - {"diff_augment"}
 
     @property
     def discriminator_input_shape(self):
@@ -267,6 +276,8 @@ class AdversarialModel(GenerativeModel):
         return outputs[self.virtual_batch_norm:]
 
     def _judge(self, x, condition):
+        if self.diff_augment:
+            x = techniques.diff_augment(x, self.diff_augment, self._uniform)
         if condition is not None:
             return self.discriminator([x, condition], training=True)
         return self.packed()(x, training=True)

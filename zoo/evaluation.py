@@ -136,17 +136,21 @@ def _mode_scores(fake, real, dataset):
                      "high_quality": reference.high_quality}}
 
 
-def _channel_classes(judge, images):
-    """(N, 3): the judge's class of each channel of stacked images."""
-    return np.stack([judge.classify(images[..., c:c + 1]) for c in range(images.shape[-1])], axis=1)
+# A channel's digit read with a top probability under this counts as unsure.
+SURE_PROBABILITY = 0.9
 
 
 def _stacked_scores(judge, fake, real):
-    counted, reference = (metrics.stacked_modes(_channel_classes(judge, x)) for x in (fake, real))
-    return {"stacked_modes": {"modes": counted.modes, "kl": counted.kl, "num_modes": counted.num_modes,
-                              "channel_kl": list(counted.channel_kl),
-                              "real": {"modes": reference.modes, "kl": reference.kl,
-                                       "channel_kl": list(reference.channel_kl)}}}
+    """Modes and KL of the triples the judge reads, and the share of digits it reads unsure:
+    a histogram of digits the judge can barely tell apart measures the judge as much as the model."""
+    scores, num_modes = [], None
+    for images in (fake, real):
+        probabilities = np.stack([judge.probabilities(images[..., c:c + 1]) for c in range(images.shape[-1])], 1)
+        counted = metrics.stacked_modes(probabilities.argmax(axis=-1))
+        scores.append({"modes": counted.modes, "kl": counted.kl, "channel_kl": list(counted.channel_kl),
+                       "unsure": float(np.mean(probabilities.max(axis=-1) < SURE_PROBABILITY))})
+        num_modes = num_modes or counted.num_modes
+    return {"stacked_modes": {**scores[0], "num_modes": num_modes, "real": scores[1]}}
 
 
 def _series_scores(fake, labels, real, real_labels, wanted):

@@ -5,7 +5,8 @@
 - Feature matching is a loss on `global_feature_mean`s; minibatch
   discrimination and virtual batch norm are network options (`zoo.layers`,
   `zoo.nets`); packing is `zoo.nets.packing`; the gradient penalty is
-  `zoo.losses.gradient_penalty` at `points_between` real and generated data.
+  `zoo.losses.gradient_penalty` at `points_between` real and generated data;
+  `diff_augment` transforms what the discriminator judges.
 
 A variant lists the ones it takes in `techniques`; `check_techniques` turns a
 request for another into an error naming what it offers.
@@ -20,7 +21,8 @@ from keras_gan_zoo import losses
 from keras_gan_zoo.steps import StepHook, update_across_replicas
 
 # Every option a variant may list in `techniques`.
-ALL = ("packing", "feature_matching", "minibatch_discrimination", "virtual_batch_norm", "gradient_penalty")
+ALL = ("packing", "feature_matching", "minibatch_discrimination", "virtual_batch_norm", "gradient_penalty",
+       "diff_augment")
 
 
 def check_techniques(model, **requested):
@@ -138,3 +140,55 @@ def reference_noise(model, size, latent_dim, seed):
     reference = np.random.default_rng(seed or 0).standard_normal((size, latent_dim))
     return model.add_weight(shape=reference.shape, initializer=keras.initializers.Constant(reference),
                             trainable=False, name="reference_noise")
+
+
+# The transformations `diff_augment` knows (Zhao et al. 2020's translation and cutout).
+AUGMENTATIONS = ("translation", "cutout")
+
+
+def check_augmentations(policies, data_shape):
+    """Raises a ValueError saying what to change unless `policies` name known transformations of images."""
+    if len(data_shape) != 3:
+        raise ValueError(f"diff_augment transforms images (H, W, C); this model's data has shape {tuple(data_shape)}.")
+    unknown = [p for p in policies if p not in AUGMENTATIONS]
+    if unknown:
+        raise ValueError(f"Unknown diff_augment transformation {unknown[0]!r}; choose from {', '.join(AUGMENTATIONS)}.")
+
+
+def diff_augment(images, policies, uniform):
+    """Differentiable augmentation of a batch of (H, W, C) images in [-1, 1] (Zhao et al. 2020,
+    "Differentiable Augmentation for Data-Efficient GAN Training").
+
+    The discriminator sees real and generated images alike through it, and the generator's
+    gradient flows back through it, so a discriminator trained on few images cannot tell them
+    apart by memorising those images, and the generator is not pushed toward the augmented ones.
+    - "translation": each image moved by up to 1/8 of its height and width, whole pixels,
+      the uncovered border filled with -1 (the background of the zoo's image sets);
+    - "cutout": a square of half the image's size at a random place in each image set to 0.
+
+    `uniform(shape)` draws uniform [0, 1) noise (a model's `_uniform`, so that replicas draw
+    their own shares).
+    """
+    batch = tf.shape(images)[0]
+    height, width = images.shape[1], images.shape[2]
+    if "translation" in policies:
+        reach_y, reach_x = max(1, height // 8), max(1, width // 8)
+        shift = uniform((batch, 2))
+        dy = tf.cast(tf.floor(shift[:, 0] * (2 * reach_y + 1)), tf.int32) - reach_y
+        dx = tf.cast(tf.floor(shift[:, 1] * (2 * reach_x + 1)), tf.int32) - reach_x
+        padded = tf.pad(images, [[0, 0], [reach_y, reach_y], [reach_x, reach_x], [0, 0]], constant_values=-1.0)
+        rows = tf.range(height)[None, :] + reach_y - dy[:, None]
+        cols = tf.range(width)[None, :] + reach_x - dx[:, None]
+        images = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
+    if "cutout" in policies:
+        size_y, size_x = height // 2, width // 2
+        corner = uniform((batch, 2))
+        top = tf.cast(tf.floor(corner[:, 0] * (height - size_y + 1)), tf.int32)
+        left = tf.cast(tf.floor(corner[:, 1] * (width - size_x + 1)), tf.int32)
+        inside_rows = tf.logical_and(tf.range(height)[None, :] >= top[:, None],
+                                     tf.range(height)[None, :] < top[:, None] + size_y)
+        inside_cols = tf.logical_and(tf.range(width)[None, :] >= left[:, None],
+                                     tf.range(width)[None, :] < left[:, None] + size_x)
+        cut = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])
+        images = images * tf.cast(tf.logical_not(cut), images.dtype)[..., None]
+    return images

@@ -37,7 +37,8 @@ class DCGAN(AdversarialModel):
 
     # Its discriminator batch-normalizes, which mixes each example's input
     # gradient with the rest of the batch's: the penalty would not be per example.
-    techniques = AdversarialModel.techniques - {"gradient_penalty"}
+    # Every judgement in its training goes through `_judge`: it takes diff_augment.
+    techniques = (AdversarialModel.techniques - {"gradient_penalty"}) | {"diff_augment"}
 
     def __init__(self, data_shape=(28, 28, 1), latent_dim=100, filters=64, **kwargs):
         nets.conv.check_image_shape(data_shape, who="dcgan")
