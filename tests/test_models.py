@@ -719,6 +719,7 @@ def test_diff_augment_trains_dcgan_round_trips_and_refuses_what_it_cannot_augmen
     model.compile()
     assert_finite_logs(fit_once(model))
     assert type(model).from_config(model.get_config()).diff_augment == ("translation", "cutout")
+    assert tiny_model("dcgan", diff_augment="translation").diff_augment == ("translation",)
     with pytest.raises(ValueError, match="Unknown diff_augment transformation 'flip'"):
         tiny_model("dcgan", diff_augment=("flip",))
     with pytest.raises(ValueError, match="transforms images"):

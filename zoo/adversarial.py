@@ -102,7 +102,8 @@ class AdversarialModel(GenerativeModel):
             feature_matching=bool(feature_matching), virtual_batch_norm=bool(virtual_batch_norm),
             gradient_penalty=bool(gradient_penalty), diff_augment=bool(diff_augment),
         )
-        self.diff_augment = tuple(str(p) for p in (diff_augment or ()))
+        # One name alone is one transformation, not the letters of one.
+        self.diff_augment = (diff_augment,) if isinstance(diff_augment, str) else tuple(diff_augment or ())
         if self.diff_augment:
             techniques.check_augmentations(self.diff_augment, data_shape)
         if gradient_penalty < 0:

@@ -140,17 +140,19 @@ def _mode_scores(fake, real, dataset):
 SURE_PROBABILITY = 0.9
 
 
+def _stacked_reading(judge, images):
+    """The modes the judge reads in stacked images, and their scores as a report keeps them."""
+    probabilities = np.stack([judge.probabilities(images[..., c:c + 1]) for c in range(images.shape[-1])], 1)
+    counted = metrics.stacked_modes(probabilities.argmax(axis=-1))
+    return counted, {"modes": counted.modes, "kl": counted.kl, "channel_kl": list(counted.channel_kl),
+                     "unsure": float(np.mean(probabilities.max(axis=-1) < SURE_PROBABILITY))}
+
+
 def _stacked_scores(judge, fake, real):
     """Modes and KL of the triples the judge reads, and the share of digits it reads unsure:
     a histogram of digits the judge can barely tell apart measures the judge as much as the model."""
-    scores, num_modes = [], None
-    for images in (fake, real):
-        probabilities = np.stack([judge.probabilities(images[..., c:c + 1]) for c in range(images.shape[-1])], 1)
-        counted = metrics.stacked_modes(probabilities.argmax(axis=-1))
-        scores.append({"modes": counted.modes, "kl": counted.kl, "channel_kl": list(counted.channel_kl),
-                       "unsure": float(np.mean(probabilities.max(axis=-1) < SURE_PROBABILITY))})
-        num_modes = num_modes or counted.num_modes
-    return {"stacked_modes": {**scores[0], "num_modes": num_modes, "real": scores[1]}}
+    (counted, scores), (_, real_scores) = _stacked_reading(judge, fake), _stacked_reading(judge, real)
+    return {"stacked_modes": {**scores, "num_modes": counted.num_modes, "real": real_scores}}
 
 
 def _series_scores(fake, labels, real, real_labels, wanted):

@@ -171,24 +171,26 @@ def diff_augment(images, policies, uniform):
     """
     batch = tf.shape(images)[0]
     height, width = images.shape[1], images.shape[2]
+
+    def integers_below(count):
+        """One uniform integer in [0, count) per image, for each of two axes."""
+        return tf.cast(tf.floor(uniform((batch, 2)) * tf.constant(count, tf.float32)), tf.int32)
+
     if "translation" in policies:
-        reach_y, reach_x = max(1, height // 8), max(1, width // 8)
-        shift = uniform((batch, 2))
-        dy = tf.cast(tf.floor(shift[:, 0] * (2 * reach_y + 1)), tf.int32) - reach_y
-        dx = tf.cast(tf.floor(shift[:, 1] * (2 * reach_x + 1)), tf.int32) - reach_x
-        padded = tf.pad(images, [[0, 0], [reach_y, reach_y], [reach_x, reach_x], [0, 0]], constant_values=-1.0)
-        rows = tf.range(height)[None, :] + reach_y - dy[:, None]
-        cols = tf.range(width)[None, :] + reach_x - dx[:, None]
+        reach = (max(1, height // 8), max(1, width // 8))
+        shift = integers_below([2 * reach[0] + 1, 2 * reach[1] + 1]) - tf.constant(reach)
+        padded = tf.pad(images, [[0, 0], [reach[0], reach[0]], [reach[1], reach[1]], [0, 0]], constant_values=-1.0)
+        rows = tf.range(height)[None, :] + reach[0] - shift[:, :1]
+        cols = tf.range(width)[None, :] + reach[1] - shift[:, 1:]
         images = tf.gather(tf.gather(padded, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
     if "cutout" in policies:
-        size_y, size_x = height // 2, width // 2
-        corner = uniform((batch, 2))
-        top = tf.cast(tf.floor(corner[:, 0] * (height - size_y + 1)), tf.int32)
-        left = tf.cast(tf.floor(corner[:, 1] * (width - size_x + 1)), tf.int32)
-        inside_rows = tf.logical_and(tf.range(height)[None, :] >= top[:, None],
-                                     tf.range(height)[None, :] < top[:, None] + size_y)
-        inside_cols = tf.logical_and(tf.range(width)[None, :] >= left[:, None],
-                                     tf.range(width)[None, :] < left[:, None] + size_x)
-        cut = tf.logical_and(inside_rows[:, :, None], inside_cols[:, None, :])
+        size = (height // 2, width // 2)
+        corner = integers_below([height - size[0] + 1, width - size[1] + 1])
+
+        def inside(length, axis):
+            positions, start = tf.range(length)[None, :], corner[:, axis:axis + 1]
+            return tf.logical_and(positions >= start, positions < start + size[axis])
+
+        cut = tf.logical_and(inside(height, 0)[:, :, None], inside(width, 1)[:, None, :])
         images = images * tf.cast(tf.logical_not(cut), images.dtype)[..., None]
     return images
