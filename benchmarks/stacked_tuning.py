@@ -98,7 +98,7 @@ def train_and_read(args, options, started):
     import keras
 
     import keras_gan_zoo as zoo
-    from keras_gan_zoo import judges, metrics
+    from keras_gan_zoo import evaluation, judges
 
     keras.utils.set_random_seed(SEED)
     x, _ = zoo.data.load_arrays(args.data, "train")
@@ -118,19 +118,16 @@ def train_and_read(args, options, started):
             model.fit(data, epochs=1, steps_per_epoch=chunk, verbose=0)
             done += chunk
             samples = np.asarray(model.sample(SAMPLES, seed=SEED))
-        probabilities = [judge.probabilities(samples[..., c:c + 1]) for c in range(samples.shape[-1])]
-        classes = np.stack([p.argmax(axis=1) for p in probabilities], axis=1)
-        if classes.shape[1] == 1:
-            # One digit per image: its histogram read as three identical channels, so that
-            # channel_kl[0] is the digit histogram's KL from uniform (modes and kl then mean nothing).
-            classes = np.repeat(classes, 3, axis=1)
-        counted = metrics.stacked_modes(classes)
-        unsure = float(np.mean([(p.max(axis=1) < 0.9).mean() for p in probabilities]))
+        if samples.shape[-1] == 1:
+            # One digit per image, read as three identical channels: channel_kl[0] is the digit
+            # histogram's KL from uniform (modes and kl then mean nothing).
+            samples = np.repeat(samples, 3, axis=-1)
+        counted, scores = evaluation.stacked_reading(judge, samples)
         row = {"tag": args.tag, "data": args.data + (" (real images)" if args.real else ""), "options": options,
                "seed": SEED, "steps": done,
                "batch_size": args.batch_size, "seconds": round(time.perf_counter() - clock),
                "modes": counted.modes, "kl": round(counted.kl, 4),
-               "channel_kl": [round(k, 4) for k in counted.channel_kl], "unsure": round(unsure, 3),
+               "channel_kl": [round(k, 4) for k in counted.channel_kl], "unsure": round(scores["unsure"], 3),
                "judge_accuracy": judge.accuracy, "started": started}
         with RECORD.open("a") as record:
             record.write(json.dumps(row) + "\n")

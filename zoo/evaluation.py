@@ -140,8 +140,9 @@ def _mode_scores(fake, real, dataset):
 SURE_PROBABILITY = 0.9
 
 
-def _stacked_reading(judge, images):
-    """The modes the judge reads in stacked images, and their scores as a report keeps them."""
+def stacked_reading(judge, images):
+    """The modes `judge` reads in (N, H, W, 3) stacked images, and their scores as a report keeps them:
+    modes, kl, channel_kl and unsure (the share of channel digits read under SURE_PROBABILITY)."""
     probabilities = np.stack([judge.probabilities(images[..., c:c + 1]) for c in range(images.shape[-1])], 1)
     counted = metrics.stacked_modes(probabilities.argmax(axis=-1))
     return counted, {"modes": counted.modes, "kl": counted.kl, "channel_kl": list(counted.channel_kl),
@@ -151,7 +152,7 @@ def _stacked_reading(judge, images):
 def _stacked_scores(judge, fake, real):
     """Modes and KL of the triples the judge reads, and the share of digits it reads unsure:
     a histogram of digits the judge can barely tell apart measures the judge as much as the model."""
-    (counted, scores), (_, real_scores) = _stacked_reading(judge, fake), _stacked_reading(judge, real)
+    (counted, scores), (_, real_scores) = stacked_reading(judge, fake), stacked_reading(judge, real)
     return {"stacked_modes": {**scores, "num_modes": counted.num_modes, "real": real_scores}}
 
 
