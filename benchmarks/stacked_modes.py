@@ -79,7 +79,7 @@ def train_and_count(config, steps, seed):
     print(json.dumps({"config": config, "model": name, "options": options, "steps": steps, "seed": seed,
                       "batch_size": BATCH_SIZE, "train_seconds": train_seconds, "modes": counted["modes"],
                       "kl": counted["kl"], "channel_kl": counted["channel_kl"], "unsure": counted["unsure"],
-                      "real": counted["real"],
+                      "sure_channel_kl": counted["sure_channel_kl"], "real": counted["real"],
                       "judge": report["judge"]}))
 
 
@@ -127,7 +127,9 @@ def write_report(rows):
         # Recorded from the runs after dcgan_ema's on.
         unsure = ", ".join(f"{r['unsure']:.1%}" if "unsure" in r else "not recorded" for r in good)
         # Recorded from dcgan_ema's runs on; earlier rows did not keep them.
-        channels = ", ".join(f"{sum(r['channel_kl']):.3f}" if "channel_kl" in r else "not recorded" for r in good)
+        channels = ", ".join((f"{sum(r['channel_kl']):.3f}" if "channel_kl" in r else "not recorded")
+                             + (f" (sure digits {sum(r['sure_channel_kl']):.3f})" if "sure_channel_kl" in r else "")
+                             for r in good)
         seconds = ", ".join(f"{r['train_seconds']:.0f}" for r in good)
         failures = "".join(f"<br>seed {r['seed']} failed: {r['error']}" for r in failed)
         name, options, _ = MODELS[config]

@@ -388,6 +388,46 @@ def test_the_judge_reads_real_stacked_digits_sure_and_two_digits_overlaid_unsure
     assert evaluation.evaluate(_Fixed(noise, "noise"), "stacked_mnist", n=1000)["metrics"]["stacked_modes"]["unsure"] < 0.2
 
 
+class _ReadsPixel:
+    """A judge whose reading is set by each image's first pixel: 0..9 a sure reading of that
+    digit (0.95), 10 an unsure one of digit 0 (0.5)."""
+
+    def probabilities(self, images):
+        code = np.asarray(images)[:, 0, 0, 0].astype(int)
+        p = np.full((len(code), 10), 0.05 / 9)
+        p[code < 10, code[code < 10]] = 0.95
+        p[code == 10] = 0.5 / 9
+        p[code == 10, 0] = 0.5
+        return p
+
+
+def test_sure_digit_balance_leaves_out_where_the_judge_puts_digits_it_cannot_read():
+    # Channel 0: each digit 100 times read surely, and 500 images read unsure, all as digit 0.
+    codes = np.concatenate([np.repeat(np.arange(10), 100), np.full(500, 10)])
+    images = np.zeros((len(codes), 2, 2, 3), "float32")
+    images[..., 0] = codes[:, None, None]
+    images[..., 1:] = (np.arange(len(codes)) % 10)[:, None, None, None]
+    _, scores = evaluation.stacked_reading(_ReadsPixel(), images)
+    assert scores["unsure"] == pytest.approx(500 / 4500)
+    # All reads of channel 0: digit 0 600 of 1500 times; the sure reads alone are balanced.
+    assert scores["channel_kl"][0] > 0.3
+    assert scores["sure_channel_kl"] == pytest.approx([0.0, 0.0, 0.0], abs=1e-12)
+
+
+def test_sure_digit_balance_of_real_digits_shows_a_channel_missing_half_its_digits():
+    x, y = data.load_arrays("mnist_5k", "train")
+    rng = np.random.default_rng(0)
+    picks = rng.choice(len(x), (3, 1500))
+    balanced = np.concatenate([x[i] for i in picks], axis=-1)
+    low = np.concatenate([x[rng.choice(np.flatnonzero(y < 5), 1500)], x[picks[1]], x[picks[2]]], axis=-1)
+    judge = judges.Judge.for_dataset("stacked_mnist")
+    _, even = evaluation.stacked_reading(judge, balanced)
+    _, half = evaluation.stacked_reading(judge, low)
+    assert max(even["sure_channel_kl"]) < 0.02
+    assert half["sure_channel_kl"][0] == pytest.approx(np.log(2.0), abs=0.05)
+    assert max(half["sure_channel_kl"][1:]) < 0.02
+
+
 @pytest.mark.parametrize("generator, generators_per_run", [("cgan", 1), ("gan", 10), ("guided_gan", 1)])
 def test_amplify_on_a_tiny_configuration_writes_its_whole_table(tmp_path, capsys, generator, generators_per_run):
     out, written = tmp_path / "out", tmp_path / "amplified"

@@ -141,12 +141,15 @@ SURE_PROBABILITY = 0.9
 
 
 def stacked_reading(judge, images):
-    """The modes `judge` reads in (N, H, W, 3) stacked images, and their scores as a report keeps them:
-    modes, kl, channel_kl and unsure (the share of channel digits read under SURE_PROBABILITY)."""
+    """The modes `judge` reads in (N, H, W, 3) stacked images and their scores: modes, kl, channel_kl, unsure
+    (the share of channel digits read under SURE_PROBABILITY) and sure_channel_kl (each channel's digit KL
+    over digits read surely: the model's imbalance, without where the judge puts digits it cannot read)."""
     probabilities = np.stack([judge.probabilities(images[..., c:c + 1]) for c in range(images.shape[-1])], 1)
-    counted = metrics.stacked_modes(probabilities.argmax(axis=-1))
+    digits, sure = probabilities.argmax(axis=-1), probabilities.max(axis=-1) >= SURE_PROBABILITY
+    counted = metrics.stacked_modes(digits)
     return counted, {"modes": counted.modes, "kl": counted.kl, "channel_kl": list(counted.channel_kl),
-                     "unsure": float(np.mean(probabilities.max(axis=-1) < SURE_PROBABILITY))}
+                     "unsure": float(1.0 - np.mean(sure)),
+                     "sure_channel_kl": [metrics.class_balance_kl(digits[sure[:, c], c]) for c in range(3)]}
 
 
 def _stacked_scores(judge, fake, real):

@@ -324,9 +324,21 @@ def stacked_modes(digits, classes=10):
     p = counts / max(counts.sum(), 1)
     reached = p > 0
     kl = float((p[reached] * np.log(p[reached] * num_modes)).sum())
-    channel_kl = []
-    for channel in range(3):
-        q = np.bincount(digits[:, channel], minlength=classes) / max(len(digits), 1)
-        seen = q > 0
-        channel_kl.append(float((q[seen] * np.log(q[seen] * classes)).sum()))
-    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes, channel_kl=tuple(channel_kl))
+    channel_kl = tuple(class_balance_kl(digits[:, channel], classes) for channel in range(3))
+    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes, channel_kl=channel_kl)
+
+
+def class_balance_kl(classes_read, classes=10):
+    """KL divergence (nats) of the histogram of `classes_read` (integers in 0..classes-1) from
+    uniform over `classes`: 0 when every class is read equally often, log(classes) when one
+    class is all; 0 for no reads.
+
+    Examples:
+        >>> class_balance_kl(np.arange(20) % 10), round(class_balance_kl(np.zeros(5, int)), 4)
+        (0.0, 2.3026)
+        >>> round(class_balance_kl(np.arange(20) % 5), 4)  # half the classes, equally often
+        0.6931
+    """
+    q = np.bincount(np.asarray(classes_read, int), minlength=classes) / max(len(classes_read), 1)
+    seen = q > 0
+    return float((q[seen] * np.log(q[seen] * classes)).sum())
