@@ -730,6 +730,29 @@ def test_diff_augment_trains_dcgan_round_trips_and_refuses_what_it_cannot_augmen
         tiny_model("wgan", diff_augment=("translation",))
 
 
+def test_dcgan_without_discriminator_batch_norm_judges_each_image_apart_from_its_batch():
+    x = np.random.default_rng(0).uniform(-1, 1, (8, 16, 16, 1)).astype("float32")
+
+    def first_scores(model):
+        # The first four images' scores in training mode, judged with two different rests of the batch.
+        with_rest = [model.discriminator(np.concatenate([x[:4], rest]), training=True).numpy()[:4]
+                     for rest in (x[4:], -x[4:])]
+        return with_rest
+
+    plain = tiny_model("dcgan", seed=0)
+    apart = tiny_model("dcgan", seed=0, discriminator_batch_norm=False)
+    kinds = {type(layer).__name__ for layer in apart.discriminator.layers}
+    assert not any("Normalization" in kind for kind in kinds)
+    assert any("Normalization" in type(layer).__name__ for layer in plain.discriminator.layers)
+    a, b = first_scores(apart)
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    a, b = first_scores(plain)
+    assert np.abs(a - b).max() > 1e-3
+    apart.compile()
+    assert_finite_logs(fit_once(apart))
+    assert type(apart).from_config(apart.get_config()).discriminator_batch_norm is False
+
+
 @pytest.mark.parametrize("packing", [1, 4])
 def test_gradient_penalty_holds_the_discriminator_slope_to_one(packing):
     model = tiny_model("gan", data_shape=(3,), packing=packing, gradient_penalty=10.0, seed=1)

@@ -26,6 +26,11 @@ class DCGAN(AdversarialModel):
         latent_dim: size of the noise, default 100.
         filters: width of the first discriminator layer (the generator mirrors
             it), default 64.
+        discriminator_batch_norm: batch-normalize the discriminator's second
+            layer, as the paper does (default True). Real and generated batches are
+            normalized apart: a batch's mix of images moves the statistics it is
+            normalized by, and so part of a difference in mix between real and
+            generated batches is hidden from the discriminator. False keeps it.
         **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
@@ -40,9 +45,10 @@ class DCGAN(AdversarialModel):
     # Every judgement in its training goes through `_judge`: it takes diff_augment.
     techniques = (AdversarialModel.techniques - {"gradient_penalty"}) | {"diff_augment"}
 
-    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, filters=64, **kwargs):
+    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, filters=64, discriminator_batch_norm=True, **kwargs):
         nets.conv.check_image_shape(data_shape, who="dcgan")
         self.filters = int(filters)
+        self.discriminator_batch_norm = bool(discriminator_batch_norm)
         super().__init__(data_shape, latent_dim, **kwargs)
 
     def build_generator(self):
@@ -54,5 +60,5 @@ class DCGAN(AdversarialModel):
     def build_discriminator(self):
         return nets.conv_encoder(
             self.discriminator_input_shape, 1, self.filters, name="discriminator",
-            minibatch_kernels=self.minibatch_discrimination,
+            batch_norm=self.discriminator_batch_norm, minibatch_kernels=self.minibatch_discrimination,
         )
