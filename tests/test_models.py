@@ -735,9 +735,8 @@ def test_dcgan_without_discriminator_batch_norm_judges_each_image_apart_from_its
 
     def first_scores(model):
         # The first four images' scores in training mode, judged with two different rests of the batch.
-        with_rest = [model.discriminator(np.concatenate([x[:4], rest]), training=True).numpy()[:4]
-                     for rest in (x[4:], -x[4:])]
-        return with_rest
+        return [model.discriminator(np.concatenate([x[:4], rest]), training=True).numpy()[:4]
+                for rest in (x[4:], -x[4:])]
 
     plain = tiny_model("dcgan", seed=0)
     apart = tiny_model("dcgan", seed=0, discriminator_batch_norm=False)

@@ -320,12 +320,10 @@ def stacked_modes(digits, classes=10):
     if digits.size and (digits.min() < 0 or digits.max() >= classes):
         raise ValueError(f"digits must lie in 0..{classes - 1}.")
     num_modes = classes ** 3
-    counts = np.bincount(np.ravel_multi_index(digits.T, (classes,) * 3), minlength=num_modes)
-    p = counts / max(counts.sum(), 1)
-    reached = p > 0
-    kl = float((p[reached] * np.log(p[reached] * num_modes)).sum())
+    modes_read = np.ravel_multi_index(digits.T, (classes,) * 3)
     channel_kl = tuple(class_balance_kl(digits[:, channel], classes) for channel in range(3))
-    return StackedModes(modes=int(reached.sum()), kl=kl, num_modes=num_modes, channel_kl=channel_kl)
+    return StackedModes(modes=int(np.unique(modes_read).size), kl=class_balance_kl(modes_read, num_modes),
+                        num_modes=num_modes, channel_kl=channel_kl)
 
 
 def class_balance_kl(classes_read, classes=10):
