@@ -42,8 +42,10 @@ class DCGAN(AdversarialModel):
         (4, 16, 16, 1)
     """
 
-    # Its discriminator batch-normalizes, which mixes each example's input
+    # Its discriminator batch-normalizes by default, which mixes each example's input
     # gradient with the rest of the batch's: the penalty would not be per example.
+    # Techniques are declared per variant, so it is refused with
+    # discriminator_batch_norm=False too.
     # Every judgement in its training goes through `_judge`: it takes diff_augment.
     techniques = (AdversarialModel.techniques - {"gradient_penalty"}) | {"diff_augment"}
 
