@@ -480,6 +480,43 @@ def test_rcgan_series_logit_adds_a_logit_of_the_last_steps_state_to_the_steps_me
     np.testing.assert_allclose(np.asarray(net([x, y]))[:, 0], expected, atol=1e-5)
 
 
+def test_rcgan_step_noise_gives_each_step_its_own_noise_after_the_shared_code():
+    model = tiny_model("rcgan", data_shape=(6, 1), latent_dim=3, seed=0, step_noise=2)
+    assert model.latent_dim == 3 + 6 * 2 and model.get_config()["latent_dim"] == 3
+    assert type(model).from_config(model.get_config()).latent_dim == 15
+    z = np.asarray(model.prior_sample(4, seed=1))
+    labels = np.array([0, 1, 2, 0])
+    base = np.asarray(model.generate(z, labels))
+    # Step 4's noise (entries 3 + 4 * 2 onwards) moves steps 4 and 5 only: the LSTM reads it
+    # there, and the steps before cannot see ahead.
+    later = z.copy()
+    later[:, 3 + 4 * 2:] += 1.0
+    moved = np.abs(np.asarray(model.generate(later, labels)) - base)
+    assert moved[:, :4].max() == 0 and moved[:, 4:].max() > 0
+    # The shared code reaches the first step.
+    shared = z.copy()
+    shared[:, :3] += 1.0
+    assert np.abs(np.asarray(model.generate(shared, labels)) - base)[:, 0].max() > 0
+    with pytest.raises(ValueError, match="step_noise must be >= 0"):
+        tiny_model("rcgan", data_shape=(6, 1), step_noise=-1)
+
+
+def test_rcgan_takes_the_gradient_penalty_with_the_class_of_each_pair():
+    model = tiny_model("rcgan", data_shape=(6, 1), seed=0, gradient_penalty=10.0)
+    model.compile()
+    real = tf.constant(np.random.default_rng(0).normal(size=(4, 6, 1)).astype("float32"))
+    fake = tf.constant(np.random.default_rng(1).normal(size=(4, 6, 1)).astype("float32"))
+    y, other = tf.one_hot([0, 1, 2, 0], model.num_classes), tf.one_hot([1, 2, 0, 1], model.num_classes)
+    # Midpoints, so that only the class differs: the penalty reads the discriminator under the
+    # pair's class, and another class gives another penalty.
+    model._uniform = lambda shape: tf.fill(shape, 0.5)
+    penalty = np.asarray(model._penalty_between(real, fake, y))
+    assert penalty.shape == (4,)
+    np.testing.assert_allclose(penalty, model._penalty_between(real, fake, y))
+    assert not np.allclose(penalty, model._penalty_between(real, fake, other))
+    history = model.fit(tiny_batches((6, 1), num_classes=model.num_classes), epochs=1, verbose=0).history
+    assert np.isfinite(history["d_loss"][-1])
+
 
 def tiny_table_model(**overrides):
     return tiny_model("tabular_gan", **overrides)

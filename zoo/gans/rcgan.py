@@ -15,7 +15,8 @@ from keras_gan_zoo.registry import register
     defaults={"data_shape": (30, 1), "latent_dim": 4, "num_classes": 2, "lstm_units": (64, 64)},
     tiny={"data_shape": (6, 2), "latent_dim": 3, "num_classes": 3, "lstm_units": (8,)},
     data_kinds=("sequence",),
-    tiny_options=[{"class_projection": True}, {"step_position": True}, {"series_logit": True}],
+    tiny_options=[{"class_projection": True}, {"step_position": True}, {"series_logit": True},
+                  {"step_noise": 2}],
 )
 class RCGAN(AdversarialModel):
     """A conditional GAN on series: both players are LSTMs that see the class at every step.
@@ -42,6 +43,9 @@ class RCGAN(AdversarialModel):
         step_position: the generator also reads each step's position in the series, default False.
         series_logit: the discriminator adds a logit of the whole series (its last step's state) to
             the mean of the steps' logits, default False.
+        step_noise: k fresh noise entries per step beside the code (Esteban et al. draw noise at
+            every step), default 0. The model's `latent_dim` is then the code's size plus
+            steps * k: z is one vector, the code first.
         **kwargs: see `zoo.adversarial.AdversarialModel`.
 
     Examples:
@@ -56,11 +60,13 @@ class RCGAN(AdversarialModel):
     """
 
     capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED})
-    # The discriminator takes [x, y], which none of the options handle.
-    techniques = frozenset()
+    # The discriminator takes [x, y]: the penalty's points between real and generated series are
+    # judged with the class of the pair, as conditional wgan_gp's are; the other techniques
+    # handle a discriminator of x alone.
+    techniques = frozenset({"gradient_penalty"})
 
     def __init__(self, data_shape=(30, 1), latent_dim=4, num_classes=2, lstm_units=(64, 64), class_projection=False,
-                 step_position=False, series_logit=False, **kwargs):
+                 step_position=False, series_logit=False, step_noise=0, **kwargs):
         recurrent.check_series_shape(data_shape, who="rcgan")
         if int(num_classes) < 2:
             raise ValueError(f"num_classes must be >= 2, got {num_classes}.")
@@ -71,7 +77,12 @@ class RCGAN(AdversarialModel):
         self.class_projection = bool(class_projection)
         self.step_position = bool(step_position)
         self.series_logit = bool(series_logit)
-        super().__init__(data_shape, latent_dim, **kwargs)
+        if int(step_noise) < 0:
+            raise ValueError(f"step_noise must be >= 0 (0 = the code alone), got {step_noise}.")
+        self.step_noise = int(step_noise)
+        # The generator's z holds the code and the noise of every step: one flat vector, as
+        # every other variant's, so priors, exports and latent walks need nothing new.
+        super().__init__(data_shape, int(latent_dim) + data_shape[0] * self.step_noise, **kwargs)
 
     def default_optimizer(self):
         """Adam(1e-3, beta_1=0.5) for both players (see the class docstring)."""
@@ -79,7 +90,7 @@ class RCGAN(AdversarialModel):
 
     def build_generator(self):
         return recurrent.recurrent_generator(self.latent_dim, self.num_classes, self.data_shape, self.lstm_units,
-                                             step_position=self.step_position)
+                                             step_position=self.step_position, step_noise=self.step_noise)
 
     def build_discriminator(self):
         return recurrent.recurrent_discriminator(self.data_shape, self.num_classes, self.lstm_units,

@@ -9,7 +9,7 @@ the steps' logits. Output layers compute in float32 under any dtype policy (see 
 
 import keras
 
-from keras_gan_zoo.layers import ClassProjection, StepPosition
+from keras_gan_zoo.layers import ClassProjection, StepCode, StepPosition
 
 
 def check_series_shape(data_shape, who="A recurrent network"):
@@ -34,15 +34,21 @@ def _lstm_stack(h, units, return_last_sequence=True):
 
 
 def recurrent_generator(latent_dim, num_classes, data_shape, lstm_units=(100,), step_position=False,
-                        name="generator"):
+                        step_noise=0, name="generator"):
     """[z, one-hot y] -> series (steps, features): LSTM layers over [z, y] repeated per step,
     then a linear map of each step's state to its features. With `step_position`, every step also
-    reads its position in the series (`zoo.layers.StepPosition`), so the LSTM need not count."""
+    reads its position in the series (`zoo.layers.StepPosition`), so the LSTM need not count.
+    With `step_noise` k, the last steps * k entries of z are k fresh ones per step (Esteban et
+    al.'s noise at every step, `zoo.layers.StepCode`), read beside the rest of z, which every
+    step shares."""
     check_series_shape(data_shape, who="rcgan's generator")
     steps, features = data_shape
     z = keras.Input(shape=(latent_dim,), name="z")
     y = keras.Input(shape=(num_classes,), name="y")
-    h = _per_step(keras.layers.Concatenate()([z, y]), steps)
+    if step_noise:
+        h = keras.layers.Concatenate()([StepCode(latent_dim - steps * step_noise, steps, step_noise)(z), _per_step(y, steps)])
+    else:
+        h = _per_step(keras.layers.Concatenate()([z, y]), steps)
     if step_position:
         h = keras.layers.Concatenate()([h, StepPosition()(h)])
     h = _lstm_stack(h, lstm_units)
