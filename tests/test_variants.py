@@ -518,6 +518,69 @@ def test_rcgan_takes_the_gradient_penalty_with_the_class_of_each_pair():
     assert np.isfinite(history["d_loss"][-1])
 
 
+def uneven_groups(shares=(0.6, 0.3, 0.1), n=2000, seed=0):
+    """Points around three far-apart centres in 4-d, in the given shares, with their group."""
+    rng = np.random.default_rng(seed)
+    groups = rng.choice(len(shares), n, p=shares)
+    centres = np.array([[4, 0, 0, 0], [0, 4, 0, 0], [0, 0, 4, 0]], "float32")
+    return (centres[groups] + rng.normal(0, 0.3, (n, 4))).astype("float32"), groups
+
+
+def test_cluster_cgan_finds_the_groups_of_unlabelled_data_and_draws_them_at_the_datas_shares():
+    x, groups = uneven_groups()
+    model = zoo.create("cluster_cgan", data_shape=(4,), latent_dim=3, clusters=3, components=3, hidden_units=(8,))
+    assert not model.clusters_fitted
+    shares = model.fit_clusters(x)
+    found = model.cluster(x)
+    # Each group is one cluster (numbered in k-means's order).
+    for g in range(3):
+        assert len(set(found[groups == g])) == 1, g
+    assert len(set(found)) == 3
+    np.testing.assert_allclose(sorted(shares), sorted(np.bincount(groups) / len(groups)), atol=1e-6)
+    drawn = np.bincount(np.asarray(model.clusters_of_codes(model.prior_sample(20_000, seed=1))), minlength=3)
+    np.testing.assert_allclose(drawn / 20_000, shares, atol=0.015)
+    # generate(z) is the conditional generator under the clusters drawn from z.
+    z = model.prior_sample(6, seed=2)
+    np.testing.assert_allclose(model.generate(z), model.generate(z, model.clusters_of_codes(z)), atol=1e-6)
+    assert model.sample(3, labels=[2, 2, 0], seed=0).shape == (3, 4)
+
+
+def test_cluster_cgan_trains_on_each_examples_nearest_cluster_and_keeps_its_clusters(tmp_path):
+    x, groups = uneven_groups()
+    model = zoo.create("cluster_cgan", data_shape=(4,), latent_dim=3, clusters=3, components=3, hidden_units=(8,),
+                       seed=0)
+    # A dataset's own labels are not read: the batches are unlabelled, the clusters found on x.
+    batch = next(iter(model.training_data(x, groups, batch_size=16)))
+    assert not isinstance(batch, tuple) and batch.shape == (16, 4)
+    assert model.clusters_fitted
+    real, labels = model._unpack(batch)
+    np.testing.assert_array_equal(labels, model.cluster(batch))
+    centres = model.centres.numpy().copy()
+    # Data given later (a resumed or fine-tuned run) does not move the clusters.
+    model.training_data(x[:500] + 10.0, batch_size=16)
+    np.testing.assert_array_equal(model.centres.numpy(), centres)
+    model.compile()
+    model.fit(model.training_data(x, batch_size=100), epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    np.testing.assert_array_equal(loaded.cluster(x), model.cluster(x))
+    np.testing.assert_allclose(loaded.sample(5, seed=3), model.sample(5, seed=3), atol=1e-6)
+
+
+def test_cluster_cgan_refuses_bad_settings_and_data():
+    with pytest.raises(ValueError, match="clusters must be >= 2"):
+        zoo.create("cluster_cgan", data_shape=(4,), clusters=1)
+    with pytest.raises(ValueError, match="give clusters=K, not num_classes"):
+        zoo.create("cluster_cgan", data_shape=(4,), num_classes=3)
+    model = zoo.create("cluster_cgan", data_shape=(4,), clusters=5, hidden_units=(8,))
+    with pytest.raises(ValueError, match="5 clusters need at least as many examples; got 3"):
+        model.fit_clusters(np.zeros((3, 4), "float32"))
+    with pytest.raises(ValueError, match=r"expects examples of shape \(4,\), got \(5,\)"):
+        model.fit_clusters(np.zeros((10, 5), "float32"))
+    with pytest.raises(ValueError, match="cluster numbers"):
+        model.sample(2, labels=[0, 7])
+
+
 def tiny_table_model(**overrides):
     return tiny_model("tabular_gan", **overrides)
 
