@@ -1,4 +1,5 @@
-"""Stacked MNIST tuning on seed 0: what a dcgan configuration reaches half-way and at the end.
+"""Stacked MNIST tuning on seed 0: what a configuration (dcgan unless `--model` says otherwise)
+reaches half-way and at the end.
 
 Seed 0 is the tuning seed of benchmarks/stacked_modes.py: configurations are
 compared here and the chosen one runs there at seeds no run has used. Beside
@@ -9,6 +10,7 @@ sign of digits too malformed for their histogram to say much.
     python benchmarks/stacked_tuning.py --tag wide128 --options '{"filters": 128}'
     python benchmarks/stacked_tuning.py --tag mnist1 --data mnist_5k   # one digit per image, for comparison
     python benchmarks/stacked_tuning.py --tag real --real              # real stacked images, the same reading
+    python benchmarks/stacked_tuning.py --tag clusters100 --model cluster_cgan --options '{"clusters": 100}'
 
 Runs one single-threaded training; appends one record per reading to
 docs/results/stacked_tuning.jsonl as it goes (a failed run, its error), and
@@ -43,15 +45,16 @@ def write_report(rows):
     lines = [
         "# Stacked MNIST tuning (seed 0)",
         "",
-        "Command: `python benchmarks/stacked_tuning.py --tag TAG --options JSON [--batch-size B] [--data mnist_5k]`, "
-        "one single-threaded dcgan training per run, two runs at a time on 2 cores. Seed 0 chooses configurations "
+        "Command: `python benchmarks/stacked_tuning.py --tag TAG [--model M] --options JSON [--batch-size B] "
+        "[--data mnist_5k]`, one single-threaded training per run (dcgan unless the options column names another "
+        "model), two runs at a time on 2 cores. Seed 0 chooses configurations "
         "for benchmarks/stacked_modes.py and is reported nowhere as fresh. Each run is read half-way and at the end: "
         f"{SAMPLES:,} samples, each channel classified by the shipped MNIST judge; `unsure` is the share of channel "
         "digits it reads with a top probability under 0.9; the rows `real` read the data's own images the same way.",
         "",
         f"Runs attempted: {len(runs)}; failed: {len(failed)}; reported: {len(runs) - len(failed)}.",
         "",
-        "| tag | data | dcgan options | batch | steps | modes | KL | channels' digit KLs | of sure digits | unsure "
+        "| tag | data | options (dcgan's unless they name a model) | batch | steps | modes | KL | channels' digit KLs | of sure digits | unsure "
         "| judge accuracy | seconds |",
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -77,7 +80,8 @@ def write_report(rows):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tag", required=True, help="the record's name for this configuration")
-    parser.add_argument("--options", default="{}", help="dcgan options, as JSON")
+    parser.add_argument("--model", default="dcgan", help="the variant trained (dcgan, cluster_cgan, ...)")
+    parser.add_argument("--options", default="{}", help="the model's options, as JSON")
     parser.add_argument("--steps", type=int, default=4000, help="generator steps; read half-way and at the end")
     parser.add_argument("--batch-size", type=int, default=64)
     parser.add_argument("--data", default="stacked_mnist", choices=["stacked_mnist", "mnist_5k"])
@@ -87,6 +91,9 @@ def main():
     if args.report_only:
         return write_report(read_records(RECORD))
     options = json.loads(args.options)
+    if args.model != "dcgan":
+        # Recorded with its options, so that the table's options column says which model it was.
+        options = {"model": args.model, **options}
     started = now_stamp()
     try:
         train_and_read(args, options, started)
@@ -117,7 +124,8 @@ def train_and_read(args, options, started):
     if args.real:
         model, chunks = None, (0,)
     else:
-        model = zoo.create("dcgan", data_shape=x.shape[1:], seed=SEED, **options)
+        model_options = {k: v for k, v in options.items() if k != "model"}
+        model = zoo.create(options.get("model", "dcgan"), data_shape=x.shape[1:], seed=SEED, **model_options)
         model.compile()
         data = model.training_data(x, batch_size=args.batch_size, seed=SEED).repeat()
         chunks = (args.steps // 2, args.steps - args.steps // 2)

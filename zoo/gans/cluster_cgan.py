@@ -39,7 +39,8 @@ class ClusterCGAN(CGAN):
     Args:
         clusters: k, default 50.
         components: principal components the clustering reads, default 50.
-        cluster_seed: k-means's seed, default 0.
+        cluster_seed: the seed of the principal components and k-means; the model's `seed`
+            (or 0 without one) when None, the default.
         **kwargs: see `zoo.gans.CGAN` (its `num_classes` is `clusters`).
 
     Examples:
@@ -59,7 +60,7 @@ class ClusterCGAN(CGAN):
     capabilities = frozenset({SAMPLE, LABELLED_SAMPLE, GENERATE_LABELLED, CLUSTER})
     label_kind = "cluster numbers"
 
-    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, clusters=50, components=50, cluster_seed=0,
+    def __init__(self, data_shape=(28, 28, 1), latent_dim=100, clusters=50, components=50, cluster_seed=None,
                  **kwargs):
         if int(clusters) < 2:
             raise ValueError(f"clusters must be >= 2, got {clusters}.")
@@ -68,8 +69,8 @@ class ClusterCGAN(CGAN):
         if "num_classes" in kwargs:
             raise ValueError("cluster_cgan's classes are its clusters: give clusters=K, not num_classes.")
         self.components = min(int(components), int(np.prod(data_shape)))
-        self.cluster_seed = int(cluster_seed)
         super().__init__(data_shape, latent_dim, num_classes=int(clusters), **kwargs)
+        self.cluster_seed = int(cluster_seed if cluster_seed is not None else self.seed or 0)
         width = int(np.prod(self.data_shape))
         # The clustering, kept with the weights: the data's mean, its principal axes, the
         # centres in their coordinates, and the clusters' cumulative shares of the data.
