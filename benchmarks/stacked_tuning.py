@@ -20,6 +20,7 @@ rewrites docs/results/stacked_tuning.md from the records.
 import argparse
 import json
 import pathlib
+import signal
 import time
 
 import numpy as np
@@ -95,9 +96,16 @@ def main():
         # Recorded with its options, so that the table's options column says which model it was.
         options = {"model": args.model, **options}
     started = now_stamp()
+
+    def stopped(signum, frame):
+        raise KeyboardInterrupt(f"stopped by signal {signum} after {time.perf_counter() - clock:.0f} s")
+
+    # A run stopped by hand (kill, Ctrl-C) is recorded as failed, with how long it ran.
+    clock = time.perf_counter()
+    signal.signal(signal.SIGTERM, stopped)
     try:
         train_and_read(args, options, started)
-    except Exception as error:
+    except (Exception, KeyboardInterrupt) as error:
         row = {"tag": args.tag, "data": args.data, "options": options, "seed": SEED, "batch_size": args.batch_size,
                "error": f"{type(error).__name__}: {error}"[:300], "started": started}
         with RECORD.open("a") as record:
