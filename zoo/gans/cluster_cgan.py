@@ -135,11 +135,9 @@ class ClusterCGAN(CGAN):
         return tf.one_hot(self.nearest_cluster(x), self.num_classes)
 
     def _unpack(self, data):
+        # Every batch's labels are its examples' clusters, which cgan's step conditions on.
         real, _ = super()._unpack(data)
         return real, self.nearest_cluster(real)
-
-    def _condition(self, labels):
-        return tf.one_hot(labels, self.num_classes)
 
     def clusters_of_codes(self, z):
         """The clusters `generate(z)` draws: z's last entry through the normal CDF, a uniform
