@@ -14,12 +14,11 @@ and rewrites docs/results/stacked_clusters.md from the records.
 """
 
 import argparse
-import json
 import pathlib
 import time
 
 import numpy as np
-from reporting import now_stamp, read_records
+from reporting import keep, now_stamp, read_records
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 RECORD, REPORT = RESULTS / "stacked_clusters.jsonl", RESULTS / "stacked_clusters.md"
@@ -60,6 +59,7 @@ def main():
     args = parser.parse_args()
     import keras_gan_zoo as zoo
 
+    rows = read_records(RECORD)
     for data in args.data.split(","):
         x, y = zoo.data.load_arrays(data, "train")
         for k in (int(k) for k in args.clusters.split(",")):
@@ -72,10 +72,7 @@ def main():
                            seconds=round(time.perf_counter() - clock))
             except Exception as error:
                 row["error"] = f"{type(error).__name__}: {error}"[:300]
-            with RECORD.open("a") as record:
-                record.write(json.dumps(row) + "\n")
-            write_report(read_records(RECORD))
-            print(json.dumps(row), flush=True)
+            keep(row, rows, RECORD, write_report)
 
 
 if __name__ == "__main__":

@@ -24,7 +24,7 @@ import signal
 import time
 
 import numpy as np
-from reporting import now_stamp, read_records
+from reporting import keep, now_stamp, read_records
 
 RESULTS = pathlib.Path(__file__).resolve().parents[1] / "docs" / "results"
 RECORD, REPORT = RESULTS / "stacked_tuning.jsonl", RESULTS / "stacked_tuning.md"
@@ -108,9 +108,7 @@ def main():
     except (Exception, KeyboardInterrupt) as error:
         row = {"tag": args.tag, "data": args.data, "options": options, "seed": SEED, "batch_size": args.batch_size,
                "error": f"{type(error).__name__}: {error}"[:300], "started": started}
-        with RECORD.open("a") as record:
-            record.write(json.dumps(row) + "\n")
-        write_report(read_records(RECORD))
+        keep(row, read_records(RECORD), RECORD, write_report)
         raise
 
 
@@ -156,10 +154,7 @@ def train_and_read(args, options, started):
                "channel_kl": [round(k, 4) for k in counted.channel_kl], "unsure": round(scores["unsure"], 3),
                "sure_channel_kl": [round(k, 4) for k in scores["sure_channel_kl"]],
                "judge_accuracy": judge.accuracy, "started": started}
-        with RECORD.open("a") as record:
-            record.write(json.dumps(row) + "\n")
-        write_report(read_records(RECORD))
-        print(json.dumps(row), flush=True)
+        keep(row, read_records(RECORD), RECORD, write_report)
 
 
 if __name__ == "__main__":
